@@ -1,0 +1,58 @@
+# make book | make test | make reproduce PROFILE=cpu|full | make bench
+# Each target creates .venv and installs requirements.txt on first use (again only when
+# requirements.txt or pyproject.toml change).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROFILE ?= cpu
+NETWORKS := 03_vgg16 04_vgg16_bigconv 05_googlenet 06_resnet18
+SHARED_DATA := ../shared/data/cifar10-jpeg.tar.gz
+export TF_CPP_MIN_LOG_LEVEL := 2
+export TF_ENABLE_ONEDNN_OPTS := 1
+
+.PHONY: book test unit notebooks book-strict reproduce bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	@# keras.utils.plot_model draws with Graphviz's `dot` program, not a Python package
+	command -v dot > /dev/null || (command -v apt-get > /dev/null && [ "$$(id -u)" = 0 ] \
+	  && apt-get update -qq && apt-get install -y -qq graphviz > /dev/null) \
+	  || echo "Graphviz not installed: architecture diagrams will be skipped"
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --quiet
+	@echo "The book is in _build/html/index.html"
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests
+
+notebooks: $(STAMP)
+	BOOK_PROFILE=smoke $(BIN)/pytest -q --nbval-lax notebooks
+
+book-strict: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going --quiet
+
+test: unit notebooks book-strict
+
+reproduce: $(STAMP)
+	@test -n "$$CIFAR10_PATH" || test -f $(SHARED_DATA) || \
+	  (echo "Set CIFAR10_PATH to CIFAR-10 (a folder or .tar.gz), or have internet for Keras' download"; exit 2)
+	for nb in $(NETWORKS) 07_comparison; do \
+	  CIFAR10_PATH=$${CIFAR10_PATH:-$$(test -f $(SHARED_DATA) && realpath $(SHARED_DATA))} \
+	  BOOK_PROFILE=$(PROFILE) $(BIN)/papermill --cwd notebooks notebooks/$$nb.ipynb \
+	    notebooks/.$$nb.run.ipynb --log-output --execution-timeout 7200 \
+	  && mv notebooks/.$$nb.run.ipynb notebooks/$$nb.ipynb || exit 1; \
+	done
+
+bench: $(STAMP)
+	CIFAR10_PATH=$${CIFAR10_PATH:-$$(test -f $(SHARED_DATA) && realpath $(SHARED_DATA))} \
+	  $(BIN)/python benchmarks/bench.py
+
+clean:
+	rm -rf _build

@@ -1,0 +1,332 @@
+"""CIFAR-10: loading it three ways, subsets, standardisation, augmentation (chapter 2).
+
+``load_cifar10(source)`` returns ``(x_train, y_train), (x_test, y_test)`` exactly as
+``keras.datasets.cifar10.load_data()`` does: uint8 images of shape (n, 32, 32, 3) and uint8
+labels of shape (n, 1) in CIFAR-10's label order (``CLASSES``).
+
+``source`` is one of
+
+- ``"keras"``: Keras' download (cached in ``~/.keras/datasets``, checked against its hash);
+- a path to a folder, or a ``.tar.gz``/``.tgz``/``.tar`` archive, in the image-folder layout
+  ``[top/]{train,test}/<class>/<name>.jpg|.png`` (read in place, never unpacked to disk);
+- ``"synthetic"``: a small, learnable stand-in for smoke runs, *not* CIFAR-10;
+- ``"auto"``: ``$CIFAR10_PATH`` if set, else Keras' cache, else the download.
+
+Decoding 60,000 images takes seconds, so the decoded arrays of a folder or archive are cached
+(``$CIFAR10_CACHE_DIR``, default ``~/.cache/cnn-cifar10-book``) under a key computed from the
+source's content, so a changed source is never served stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+import tempfile
+import zlib
+from pathlib import Path, PurePosixPath
+
+import keras
+import numpy as np
+
+CLASSES = (
+    "airplane", "automobile", "bird", "cat", "deer",
+    "dog", "frog", "horse", "ship", "truck",
+)
+IMAGE_SHAPE = (32, 32, 3)
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+# A 32x32 RGB image is 3 KiB raw; anything far larger is not a CIFAR-10 image.
+MAX_IMAGE_BYTES = 64 * 1024
+_CACHE_FORMAT = "v1"
+
+_HOW_TO_GET_DATA = (
+    "Get CIFAR-10 one of three ways: load_cifar10('keras') downloads it (needs internet); "
+    "set CIFAR10_PATH (or pass a path) to a folder or .tar.gz laid out as "
+    "{train,test}/<class>/*.jpg|png; or use source='synthetic' for a smoke run only."
+)
+
+
+class DatasetError(ValueError):
+    """The data source is missing, unreadable or not in the expected layout."""
+
+
+def resolve_source(source="auto"):
+    """Return the concrete source that ``load_cifar10(source)`` would read.
+
+    ``"keras"``, ``"synthetic"`` or a resolved path (as a string). Raises DatasetError for an
+    unknown word or a missing path.
+    """
+    if source == "auto":
+        env = os.environ.get("CIFAR10_PATH")
+        if env:
+            return _existing_path(env, "CIFAR10_PATH")
+        return "keras"
+    if source in ("keras", "synthetic"):
+        return source
+    if isinstance(source, (str, os.PathLike)) and (
+        isinstance(source, os.PathLike) or os.sep in str(source) or "." in str(source)
+    ):
+        return _existing_path(source, "source")
+    raise DatasetError(
+        f"Unknown source {source!r}: use 'auto', 'keras', 'synthetic' or a path to a "
+        "folder or .tar.gz of images."
+    )
+
+
+def _existing_path(path, what):
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise DatasetError(f"{what} points to {str(p)!r}, which does not exist. {_HOW_TO_GET_DATA}")
+    return str(p.resolve())
+
+
+def load_cifar10(source="auto"):
+    """Load CIFAR-10 as ``keras.datasets.cifar10.load_data()`` does; see the module doc."""
+    resolved = resolve_source(source)
+    if resolved == "synthetic":
+        return synthetic_cifar10()
+    if resolved == "keras":
+        return _load_keras()
+    return _load_cached(Path(resolved))
+
+
+def _load_keras():
+    try:
+        # Keras checks the downloaded archive against its published SHA-256.
+        return keras.datasets.cifar10.load_data()
+    except Exception as err:  # no network, a proxy page, a broken partial download...
+        raise DatasetError(
+            f"Could not download CIFAR-10 through Keras ({type(err).__name__}: {err}). "
+            + _HOW_TO_GET_DATA
+        ) from err
+
+
+# ----------------------------------------------------------------------------- image folders
+
+
+def _split_entry(name):
+    """``(split, class_name)`` for a layout path ``.../{train,test}/<class>/<file>``, or None."""
+    parts = PurePosixPath(name).parts
+    if len(parts) >= 3 and parts[-3] in ("train", "test"):
+        return parts[-3], parts[-2]
+    return None
+
+
+def _check_inside(name, origin):
+    p = PurePosixPath(name)
+    if p.is_absolute() or ".." in p.parts:
+        raise DatasetError(
+            f"{origin}: entry {name!r} points outside its folder; refusing to read it "
+            "(nothing was extracted)."
+        )
+
+
+def _iter_archive(path):
+    """Yield ``(entry name, bytes)`` of the image files in a tar archive, checked."""
+    try:
+        with tarfile.open(path, "r:*") as tar:
+            for member in tar:
+                _check_inside(member.name, path)
+                if member.issym() or member.islnk():
+                    raise DatasetError(f"{path}: entry {member.name!r} is a link; refusing it.")
+                if member.isdir():
+                    continue
+                if not member.isfile():
+                    raise DatasetError(f"{path}: entry {member.name!r} is not a regular file.")
+                if not member.name.lower().endswith(IMAGE_SUFFIXES):
+                    continue  # a README or a stray .DS_Store: not data
+                if member.size > MAX_IMAGE_BYTES:
+                    raise DatasetError(
+                        f"{path}: entry {member.name!r} is {member.size:,} bytes, far larger "
+                        "than a 32x32 image; refusing it."
+                    )
+                yield member.name, tar.extractfile(member).read()
+    except DatasetError:
+        raise
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
+        raise DatasetError(
+            f"{path} is not a readable tar archive, or is truncated or corrupt "
+            f"({type(err).__name__}: {err}). Download it again or point to another copy."
+        ) from err
+
+
+def _iter_folder(root):
+    """Yield ``(relative name, bytes)`` of the image files under a folder, checked."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in sorted(dirnames) + sorted(filenames):
+            full = Path(dirpath, name)
+            if full.is_symlink():
+                raise DatasetError(f"{full} is a symbolic link; refusing it.")
+        dirnames.sort()
+        for name in sorted(filenames):
+            full = Path(dirpath, name)
+            if not name.lower().endswith(IMAGE_SUFFIXES):
+                continue
+            size = full.stat().st_size
+            if size > MAX_IMAGE_BYTES:
+                raise DatasetError(
+                    f"{full} is {size:,} bytes, far larger than a 32x32 image; refusing it."
+                )
+            yield full.relative_to(root).as_posix(), full.read_bytes()
+
+
+def _decode(name, blob, origin):
+    from PIL import Image  # Pillow comes with matplotlib and Keras' image utilities
+
+    try:
+        with Image.open(io.BytesIO(blob)) as img:
+            if img.size != IMAGE_SHAPE[:2]:
+                raise DatasetError(
+                    f"{origin}: image {name!r} is {img.size[0]}x{img.size[1]}, expected 32x32."
+                )
+            return np.asarray(img.convert("RGB"), dtype=np.uint8)
+    except DatasetError:
+        raise
+    except Exception as err:  # Pillow raises many types for broken files
+        raise DatasetError(
+            f"{origin}: image {name!r} cannot be decoded ({type(err).__name__}: {err})."
+        ) from err
+
+
+def read_image_folder(path):
+    """Decode a folder or tar archive in the image-folder layout (no cache); see load_cifar10."""
+    path = Path(path)
+    entries = _iter_folder(path) if path.is_dir() else _iter_archive(path)
+    found = {"train": [], "test": []}
+    for name, blob in entries:
+        split_class = _split_entry(name)
+        if split_class is None:
+            continue
+        split, class_name = split_class
+        if class_name not in CLASSES:
+            raise DatasetError(
+                f"{path}: entry {name!r} is in an unknown class folder {class_name!r}; "
+                f"expected the ten CIFAR-10 classes: {', '.join(CLASSES)}."
+            )
+        found[split].append((CLASSES.index(class_name), name, _decode(name, blob, path)))
+    return tuple(_stack(found[split], split, path) for split in ("train", "test"))
+
+
+def _stack(items, split, origin):
+    present = {label for label, _, _ in items}
+    if len(present) < len(CLASSES):
+        missing = [CLASSES[i] for i in range(len(CLASSES)) if i not in present]
+        raise DatasetError(
+            f"{origin}: the {split!r} split has images for {len(present)} of the 10 classes "
+            f"(missing: {', '.join(missing)}). Expected {split}/<class>/*.jpg|png for each class."
+        )
+    items.sort(key=lambda item: (item[0], item[1]))
+    x = np.stack([image for _, _, image in items])
+    y = np.array([[label] for label, _, _ in items], dtype=np.uint8)
+    return x, y
+
+
+def _source_key(path):
+    """A hash of the source's content (archive bytes, or the folder's names, sizes, times)."""
+    digest = hashlib.sha256(_CACHE_FORMAT.encode())
+    if path.is_dir():
+        for dirpath, dirnames, filenames in os.walk(path):
+            dirnames.sort()
+            for name in sorted(filenames):
+                stat = Path(dirpath, name).stat()
+                rel = Path(dirpath, name).relative_to(path).as_posix()
+                digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    else:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def cache_dir():
+    return Path(os.environ.get("CIFAR10_CACHE_DIR", "~/.cache/cnn-cifar10-book")).expanduser()
+
+
+def _load_cached(path):
+    cache_file = cache_dir() / f"cifar10-{_source_key(path)[:24]}.npz"
+    if cache_file.exists():
+        try:
+            with np.load(cache_file) as z:
+                return (z["x_train"], z["y_train"]), (z["x_test"], z["y_test"])
+        except Exception:
+            pass  # a damaged cache file is rebuilt below
+    (x_train, y_train), (x_test, y_test) = read_image_folder(path)
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache_file.parent, suffix=".tmp.npz")
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+        os.replace(tmp, cache_file)
+    except OSError:
+        pass  # no cache then; the next load decodes again
+    return (x_train, y_train), (x_test, y_test)
+
+
+# ----------------------------------------------------------------------------- synthetic
+
+
+def synthetic_cifar10(train_per_class=100, test_per_class=20, seed=0):
+    """A small *synthetic* stand-in for CIFAR-10, for smoke runs only (it is not CIFAR-10).
+
+    Each class is a fixed random colour pattern plus noise, so a network can learn it in a few
+    steps; shapes and dtypes are CIFAR-10's.
+    """
+    print("Using SYNTHETIC stand-in data (not CIFAR-10): for smoke runs only.")
+    rng = np.random.default_rng(seed)
+    coarse = rng.uniform(40, 215, size=(len(CLASSES), 4, 4, 3))
+    prototypes = coarse.repeat(8, axis=1).repeat(8, axis=2)
+
+    def make(per_class):
+        y = np.repeat(np.arange(len(CLASSES)), per_class)
+        rng.shuffle(y)
+        x = prototypes[y] + rng.normal(0, 40, size=(len(y), *IMAGE_SHAPE))
+        return np.clip(x, 0, 255).astype(np.uint8), y.astype(np.uint8)[:, None]
+
+    return make(train_per_class), make(test_per_class)
+
+
+# ----------------------------------------------------------------------------- preparing
+
+
+def stratified_indices(y, per_class, seed=0):
+    """Indices of ``per_class`` examples of every class, drawn at random, in sorted order."""
+    y = np.asarray(y).reshape(-1)
+    rng = np.random.default_rng(seed)
+    picks = []
+    for label in np.unique(y):
+        members = np.flatnonzero(y == label)
+        if per_class > len(members):
+            raise ValueError(
+                f"Asked for {per_class} examples of class {label}, but there are {len(members)}."
+            )
+        picks.append(rng.choice(members, size=per_class, replace=False))
+    return np.sort(np.concatenate(picks))
+
+
+def channel_stats(x_train):
+    """Per-channel mean and standard deviation of uint8 images, on the 0..1 scale."""
+    x = np.asarray(x_train, dtype=np.float32) / 255.0
+    return x.mean(axis=(0, 1, 2)), x.std(axis=(0, 1, 2))
+
+
+def standardize(x, mean, std):
+    """``(x / 255 - mean) / std`` per channel, as float32. Use the training set's statistics."""
+    return ((np.asarray(x, dtype=np.float32) / 255.0 - mean) / std).astype(np.float32)
+
+
+def augmentation(seed=None):
+    """The augmentation of the code the post builds on, as Keras preprocessing layers.
+
+    Random shifts of up to 10% of the width and height, horizontal flips and rotations of up
+    to 15 degrees (``ImageDataGenerator(width_shift_range=0.1, height_shift_range=0.1,
+    horizontal_flip=True, rotation_range=15)`` in Keras 2), with the same 'nearest' filling.
+    """
+    return keras.Sequential(
+        [
+            keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=seed),
+            keras.layers.RandomFlip("horizontal", seed=seed),
+            keras.layers.RandomRotation(15 / 360, fill_mode="nearest", seed=seed),
+        ],
+        name="augmentation",
+    )

@@ -1,0 +1,153 @@
+"""What hardware Keras runs on, and the switches that matter on a GPU (chapter 1).
+
+Backend-neutral where it can be; TensorFlow is imported inside the functions that need it.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+import keras
+
+GPU_HELP = (
+    "No GPU is visible to {backend}. On Colab: Runtime -> Change runtime type -> a GPU, then "
+    "run the notebook again. On Linux or WSL2: pip install 'tensorflow[and-cuda]' (the old "
+    "'tensorflow-gpu' package is gone) and check `nvidia-smi`. Native Windows has had no "
+    "TensorFlow GPU support since TF 2.10: use WSL2."
+)
+
+
+def backend():
+    return keras.config.backend()
+
+
+def gpu_names():
+    """Names of the GPUs the current Keras backend can use (empty on a CPU-only machine)."""
+    name = backend()
+    if name == "tensorflow":
+        import tensorflow as tf
+
+        return [d.name for d in tf.config.list_physical_devices("GPU")]
+    if name == "jax":
+        import jax
+
+        return [str(d) for d in jax.devices() if d.platform == "gpu"]
+    if name == "torch":
+        import torch
+
+        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return []
+
+
+def gpu_available():
+    return bool(gpu_names())
+
+
+def require_gpu():
+    """Fail with instructions when no GPU is visible. The book does not call it by default."""
+    if not gpu_available():
+        raise RuntimeError(GPU_HELP.format(backend=backend()))
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def device_name():
+    """A short name of the device that trains: the first GPU, else the CPU model."""
+    gpus = gpu_names()
+    if gpus and backend() == "tensorflow":
+        import tensorflow as tf
+
+        details = tf.config.experimental.get_device_details(
+            tf.config.list_physical_devices("GPU")[0]
+        )
+        return details.get("device_name", gpus[0])
+    return gpus[0] if gpus else f"CPU: {cpu_name()}"
+
+
+def report():
+    """What Keras and its backend see: versions, devices, CUDA/cuDNN build, dtype policy."""
+    info = {
+        "python": sys.version.split()[0],
+        "keras": keras.__version__,
+        "backend": backend(),
+        "dtype_policy": keras.config.dtype_policy().name,
+        "gpus": gpu_names(),
+        "device": device_name(),
+    }
+    if backend() == "tensorflow":
+        import tensorflow as tf
+
+        build = tf.sysconfig.get_build_info()
+        info["tensorflow"] = tf.__version__
+        info["built_with_cuda"] = tf.test.is_built_with_cuda()
+        info["cuda_version"] = build.get("cuda_version", "none")
+        info["cudnn_version"] = build.get("cudnn_version", "none")
+        info["devices"] = [d.name for d in tf.config.list_physical_devices()]
+    return info
+
+
+def enable_memory_growth():
+    """Let TensorFlow take GPU memory as needed, not all at once. Call before any GPU work.
+
+    Returns the number of GPUs set; raises RuntimeError (TensorFlow's) if a GPU is already
+    initialised, since the setting can only be made before.
+    """
+    if backend() != "tensorflow":
+        return 0
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        tf.config.experimental.set_memory_growth(gpu, True)
+    return len(gpus)
+
+
+def set_mixed_precision(enabled):
+    """Compute in float16 with float32 weights ("mixed_float16"), or back to "float32".
+
+    Build the model *after* this call. The book's models keep their final softmax in float32.
+    """
+    keras.config.set_dtype_policy("mixed_float16" if enabled else "float32")
+    return keras.config.dtype_policy().name
+
+
+def split_cpu(n=2):
+    """Make TensorFlow show ``n`` logical CPU devices, to exercise multi-device code on a CPU.
+
+    Must run before TensorFlow initialises its devices (before any model is built).
+    """
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(n)]
+    )
+    return [d.name for d in tf.config.list_logical_devices("CPU")]
+
+
+def environment():
+    """The environment part of a results record."""
+    import datetime
+
+    env = {
+        "python": sys.version.split()[0],
+        "keras": keras.__version__,
+        "backend": backend(),
+        "device": device_name(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    if backend() == "tensorflow":
+        import tensorflow as tf
+
+        env["tensorflow"] = tf.__version__
+    return env

@@ -1,0 +1,155 @@
+"""One training run of a network under a profile, from data to results record (ch. 3-7).
+
+Each network chapter calls ``prepare_data`` once and ``train_network`` for the post's network
+(and for the ablations of its quirks); the comparison chapter reads the records it saves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import keras
+import numpy as np
+
+from helpers import data, devices, models, pipelines, results, training
+from helpers.profiles import Profile
+
+
+@dataclasses.dataclass
+class Prepared:
+    """Standardised arrays with one-hot labels, and where they came from."""
+
+    source: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    images_test: np.ndarray  # the test images as uint8, for showing them
+
+
+class Run(NamedTuple):
+    record: dict  # the results record (helpers.results)
+    model: keras.Model  # the trained network
+    predicted: np.ndarray  # its predicted class for each test image
+
+
+def smoke_source(requested="auto"):
+    """For smoke runs: real data where it is at hand, else the synthetic stand-in."""
+    if requested != "auto" or os.environ.get("CIFAR10_PATH"):
+        return requested
+    keras_cache = Path(os.environ.get("KERAS_HOME", "~/.keras")).expanduser() / "datasets"
+    return "auto" if any(keras_cache.glob("cifar-10-batches-py*")) else "synthetic"
+
+
+def prepare_data(profile: Profile, source="auto", seed=0):
+    """Load CIFAR-10, take the profile's stratified subsets and standardise them."""
+    if profile.name == "smoke":
+        source = smoke_source(source)
+    resolved = data.resolve_source(source)
+    (x_train, y_train), (x_test, y_test) = data.load_cifar10(resolved)
+    per_class = np.bincount(y_train.ravel()).min()
+    if profile.train_per_class and profile.train_per_class < per_class:
+        keep = data.stratified_indices(y_train, profile.train_per_class, seed)
+        x_train, y_train = x_train[keep], y_train[keep]
+    test_per_class = np.bincount(y_test.ravel()).min()
+    if profile.test_per_class and profile.test_per_class < test_per_class:
+        keep = data.stratified_indices(y_test, profile.test_per_class, seed)
+        x_test, y_test = x_test[keep], y_test[keep]
+    val = np.arange(len(y_test))
+    if profile.val_per_class and profile.val_per_class < np.bincount(y_test.ravel()).min():
+        val = data.stratified_indices(y_test, profile.val_per_class, seed)
+    mean, std = data.channel_stats(x_train)
+    onehot = lambda y: keras.utils.to_categorical(y, len(data.CLASSES))  # noqa: E731
+    return Prepared(
+        source=resolved,
+        x_train=data.standardize(x_train, mean, std),
+        y_train=onehot(y_train),
+        x_val=data.standardize(x_test[val], mean, std),
+        y_val=onehot(y_test[val]),
+        x_test=data.standardize(x_test, mean, std),
+        y_test=onehot(y_test),
+        images_test=x_test,
+    )
+
+
+def source_label(source):
+    """``keras``, ``synthetic`` or the file or folder name (no machine-specific path)."""
+    return source if source in ("keras", "synthetic") else Path(source).name
+
+
+def run_name(model_name, seed=0, **options):
+    """``resnet18``, ``resnet18-projection_shortcut=when_needed``, ``googlenet-seed1``..."""
+    parts = [model_name] + [f"{k}={v}" for k, v in sorted(options.items())]
+    if seed:
+        parts.append(f"seed{seed}")
+    return "-".join(parts)
+
+
+def train_network(
+    model_name, profile: Profile, prepared: Prepared, *, seed=0, backup_dir=None,
+    save=True, verbose=2, **options,
+):
+    """Build, compile, train and test ``model_name``; return a ``Run``.
+
+    The record (``helpers.results``) is saved to ``results/<profile>/<run>.json`` unless
+    ``save`` is False. ``options`` go to ``models.build`` (the quirk fixes).
+    """
+    keras.utils.set_random_seed(seed)
+    model = models.build(model_name, bn_momentum=profile.bn_momentum, **options)
+    steps = int(np.ceil(len(prepared.x_train) / profile.batch_size))
+    optimizer = training.make_optimizer(
+        profile.optimizer, profile.learning_rate, profile.decay, steps, profile.halve_every
+    )
+    training.compile_model(model, optimizer, loss="categorical")
+    train_ds = pipelines.training_data(
+        prepared.x_train, prepared.y_train, profile.batch_size, profile.augment, seed
+    )
+    epochs = profile.epochs[model_name]
+    start = time.perf_counter()
+    history = training.fit(
+        model, train_ds, epochs=epochs, validation_data=(prepared.x_val, prepared.y_val),
+        backup_dir=backup_dir, verbose=verbose,
+    )
+    total = time.perf_counter() - start
+    probs = model.predict(prepared.x_test, batch_size=256, verbose=0)
+    predicted = probs.argmax(axis=1)
+    truth = prepared.y_test.argmax(axis=1)
+    test_loss = float(keras.ops.convert_to_numpy(
+        keras.losses.categorical_crossentropy(prepared.y_test, probs)).mean())
+    confusion = np.zeros((len(data.CLASSES),) * 2, dtype=int)
+    np.add.at(confusion, (truth, predicted), 1)
+    record = {
+        "schema": results.SCHEMA,
+        "run": run_name(model_name, seed, **options),
+        "model": model_name,
+        "options": options,
+        "profile": profile.name,
+        "seed": seed,
+        "data": {
+            "source": source_label(prepared.source),
+            "train_size": len(prepared.x_train),
+            "val_size": len(prepared.x_val),
+            "test_size": len(prepared.x_test),
+        },
+        "hyper": {k: v for k, v in dataclasses.asdict(profile).items() if k != "epochs"},
+        "history": history,
+        "epochs": len(history["loss"]),
+        "train_accuracy": history["accuracy"][-1],
+        "final_val_accuracy": history["val_accuracy"][-1],
+        "best_val_accuracy": max(history["val_accuracy"]),
+        "test_accuracy": float((predicted == truth).mean()),
+        "test_loss": test_loss,
+        "confusion": confusion.tolist(),
+        "params": model.count_params(),
+        "total_seconds": sum(history["seconds"]) if backup_dir else total,
+        "environment": devices.environment(),
+    }
+    if save:
+        results.save(record)
+    return Run(record, model, predicted)

@@ -1,0 +1,68 @@
+"""Choosing between categorical and sparse categorical cross-entropy (chapter 8).
+
+Both compute ``-log p[true class]``; they differ only in the label format they expect:
+one-hot rows of length ``num_classes`` (categorical) or integer class ids (sparse).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+
+class LabelFormatError(ValueError):
+    """Labels that fit neither loss, or do not fit the number of classes."""
+
+
+def label_format(y, num_classes):
+    """``"sparse"`` for integer class ids, ``"categorical"`` for one-hot rows; else an error.
+
+    Integer ids may have shape (n,) or (n, 1) and must lie in ``0..num_classes-1``. One-hot
+    (or label-smoothed) rows have shape (n, num_classes) and sum to 1.
+    """
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == num_classes and num_classes > 1:
+        sums = y.sum(axis=1)
+        if np.all(y >= 0) and np.allclose(sums, 1.0, atol=1e-3):
+            return "categorical"
+        raise LabelFormatError(
+            f"Labels of shape {y.shape} look one-hot but their rows do not sum to 1 "
+            f"(first row sums: {np.round(sums[:3], 3).tolist()}); pass one-hot rows or class ids."
+        )
+    if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1):
+        if not np.issubdtype(y.dtype, np.integer) and not np.all(np.mod(y, 1) == 0):
+            raise LabelFormatError(
+                f"Labels of shape {y.shape} hold non-integer values; class ids must be integers."
+            )
+        low, high = (y.min(), y.max()) if y.size else (0, 0)
+        if low < 0 or high >= num_classes:
+            raise LabelFormatError(
+                f"Class ids must lie in 0..{num_classes - 1} for {num_classes} classes; "
+                f"got values from {low} to {high}."
+            )
+        return "sparse"
+    raise LabelFormatError(
+        f"Labels of shape {y.shape} fit neither loss for {num_classes} classes: expected class "
+        f"ids of shape (n,) or (n, 1) (sparse) or one-hot rows of shape (n, {num_classes}) "
+        "(categorical)."
+    )
+
+
+def loss_for(kind, from_logits=False):
+    """The Keras loss object for ``kind`` ("categorical" or "sparse")."""
+    if kind == "categorical":
+        return keras.losses.CategoricalCrossentropy(from_logits=from_logits)
+    if kind == "sparse":
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
+    raise ValueError(f"Unknown loss kind {kind!r}: use 'categorical' or 'sparse'.")
+
+
+def loss_and_metric(y, num_classes, from_logits=False):
+    """The loss matching the labels ``y``, and the accuracy metric that goes with it."""
+    kind = label_format(y, num_classes)
+    metric = (
+        keras.metrics.CategoricalAccuracy(name="accuracy")
+        if kind == "categorical"
+        else keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    )
+    return loss_for(kind, from_logits), metric

@@ -1,0 +1,256 @@
+"""The post's four CIFAR-10 networks, layer for layer, in Keras 3 (chapters 3-6).
+
+Build them by name from one registry::
+
+    from helpers import models
+    model = models.build("resnet18")            # the post's network, quirks included
+    model = models.build("resnet18", projection_shortcut="when_needed")   # one quirk fixed
+
+With 10 classes and 32x32x3 inputs the parameter counts are those of the post's code:
+15,001,418 (vgg16), 21,360,010 (vgg16_bigconv), 1,903,906 (googlenet), 11,457,482 (resnet18).
+
+``weight_decay`` is the post's L2 kernel regulariser (``wd * sum(w**2)`` added to the loss);
+the post trained without it, so it is 0 (no regulariser) by default. ``bn_momentum`` is
+Keras' BatchNormalization momentum (0.99, the post's too); short runs may want less, see
+chapter 7. The last softmax is kept in float32 so that mixed precision (chapter 1) is safe.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+NAMES = ("vgg16", "vgg16_bigconv", "googlenet", "resnet18")
+
+
+class UnknownModelError(ValueError):
+    """Raised for a model name that is not in the registry."""
+
+
+def _regularizer(weight_decay):
+    return keras.regularizers.L2(weight_decay) if weight_decay else None
+
+
+class _Parts:
+    """The post's recurring pieces (Conv/Dense -> BN -> ReLU) with its settings bound once."""
+
+    def __init__(self, weight_decay, bn_momentum):
+        self.reg = _regularizer(weight_decay)
+        self.bn_momentum = bn_momentum
+
+    def conv_bn(self, x, filters, size, name, strides=1, relu=True):
+        x = layers.Conv2D(
+            filters, size, strides=strides, padding="same",
+            kernel_regularizer=self.reg, name=f"{name}_conv",
+        )(x)
+        x = layers.BatchNormalization(momentum=self.bn_momentum, name=f"{name}_bn")(x)
+        return layers.Activation("relu", name=f"{name}_relu")(x) if relu else x
+
+    def head(self, x, num_classes):
+        """Dense-512 -> BN -> ReLU -> Dropout(0.5) -> Dense -> softmax, as in all four."""
+        x = layers.Dense(512, kernel_regularizer=self.reg, name="fc1")(x)
+        x = layers.BatchNormalization(momentum=self.bn_momentum, name="fc1_bn")(x)
+        x = layers.Activation("relu", name="fc1_relu")(x)
+        x = layers.Dropout(0.5, name="fc1_dropout")(x)
+        x = layers.Dense(num_classes, name="logits")(x)
+        return layers.Activation("softmax", dtype="float32", name="softmax")(x)
+
+
+# (filters, dropout rate after the ReLU, or "pool" for a 2x2 max-pool instead)
+_VGG16_PLAN = [
+    (64, 0.3), (64, "pool"),
+    (128, 0.4), (128, "pool"),
+    (256, 0.4), (256, 0.4), (256, "pool"),
+    (512, 0.4), (512, 0.4), (512, "pool"),
+    (512, 0.4), (512, 0.4), (512, "pool"),
+]
+
+
+def vgg16(num_classes=10, input_shape=(32, 32, 3), weight_decay=0.0, bn_momentum=0.99):
+    """The post's VGG16 for CIFAR-10: 13 3x3 convolutions with BN and heavy dropout.
+
+    The post's code follows the well-known "cifar10vgg" Keras model: each convolution is
+    followed by BatchNormalization, ReLU and either Dropout or a 2x2 max-pool; the classifier is
+    one Dense-512 layer instead of VGG's two Dense-4096 layers. Chapter 3.
+    """
+    parts = _Parts(weight_decay, bn_momentum)
+    inputs = keras.Input(input_shape, name="image")
+    x = inputs
+    for i, (filters, after) in enumerate(_VGG16_PLAN, start=1):
+        x = parts.conv_bn(x, filters, 3, name=f"conv{i}")
+        if after == "pool":
+            x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
+        else:
+            x = layers.Dropout(after, name=f"dropout{i}")(x)
+    x = layers.Dropout(0.5, name="features_dropout")(x)
+    x = layers.Flatten(name="flatten")(x)
+    return keras.Model(inputs, parts.head(x, num_classes), name="vgg16")
+
+
+# (filters, kernel size, dropout rate); every convolution is followed by a 2x2 max-pool
+_VGG16_BIGCONV_PLAN = [(64, 5, 0.3), (128, 5, 0.4), (256, 7, 0.4), (512, 7, 0.4), (512, 7, 0.4)]
+
+
+def vgg16_bigconv(
+    num_classes=10, input_shape=(32, 32, 3), weight_decay=0.0, bn_momentum=0.99
+):
+    """The post's VGG16 with big convolutions: five 5x5/7x7 convolutions replace the stacks.
+
+    Each stack of two or three 3x3 convolutions becomes one 5x5 (first two stages) or 7x7
+    convolution (last three), so the network is 5 convolutions deep instead of 13 and has
+    more parameters (21.4 M against 15.0 M). Chapter 4.
+    """
+    parts = _Parts(weight_decay, bn_momentum)
+    inputs = keras.Input(input_shape, name="image")
+    x = inputs
+    for i, (filters, size, rate) in enumerate(_VGG16_BIGCONV_PLAN, start=1):
+        x = parts.conv_bn(x, filters, size, name=f"conv{i}")
+        x = layers.Dropout(rate, name=f"dropout{i}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
+    x = layers.Dropout(0.5, name="features_dropout")(x)
+    x = layers.Flatten(name="flatten")(x)
+    return keras.Model(inputs, parts.head(x, num_classes), name="vgg16_bigconv")
+
+
+# GoogLeNet's Inception v1 widths (1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool projection);
+# the post halves every one of them (integer division), as below.
+_INCEPTION_WIDTHS = {
+    "3a": (64, 96, 128, 16, 32, 32),
+    "3b": (128, 128, 192, 32, 96, 64),
+    "4a": (192, 96, 208, 16, 48, 64),
+    "4b": (160, 112, 224, 24, 64, 64),
+    "4c": (128, 128, 256, 24, 64, 64),
+    "4d": (112, 144, 288, 32, 64, 64),
+    "4e": (256, 160, 320, 32, 128, 128),
+    "5a": (256, 160, 320, 32, 128, 128),  # the post repeats 4e's widths here
+    "5b": (384, 192, 384, 48, 128, 128),
+}
+
+
+def _inception(parts, x, widths, name, use_pool_branch):
+    w1, w3r, w3, w5r, w5, wp = (w // 2 for w in widths)
+    b1 = parts.conv_bn(x, w1, 1, name=f"{name}_1x1")
+    b3 = parts.conv_bn(parts.conv_bn(x, w3r, 1, name=f"{name}_3x3r"), w3, 3, name=f"{name}_3x3")
+    b5 = parts.conv_bn(parts.conv_bn(x, w5r, 1, name=f"{name}_5x5r"), w5, 5, name=f"{name}_5x5")
+    # The post computes the 2x2 max-pool, then feeds the module's input (not the pooled
+    # tensor) to the projection: the pool is lost and branch 4 is one more 1x1 convolution.
+    pooled = layers.MaxPooling2D(2, strides=1, padding="same", name=f"{name}_pool")(x)
+    bp = parts.conv_bn(pooled if use_pool_branch else x, wp, 1, name=f"{name}_poolproj")
+    return layers.Concatenate(name=f"{name}_concat")([b1, b3, b5, bp])
+
+
+def googlenet(
+    num_classes=10,
+    input_shape=(32, 32, 3),
+    weight_decay=0.0,
+    bn_momentum=0.99,
+    use_pool_branch=False,
+):
+    """The post's "GoogLeNet_V3": GoogLeNet's nine Inception v1 modules, with BN, half width.
+
+    A small stem (3x3 conv, pool, 5x5 conv, pool) for 32x32 inputs, Inception 3a-3b, pool,
+    4a-4e, pool, 5a-5b, global *max* pooling and the Dense-512 head. Chapter 5.
+
+    use_pool_branch: the post's module computes its max-pool branch and then overwrites it
+        (the projection convolution reads the module's input instead). ``False`` (default)
+        keeps that, as the post trained it; ``True`` feeds the pooled tensor to the
+        projection, as GoogLeNet does. The parameter count is the same either way.
+    """
+    parts = _Parts(weight_decay, bn_momentum)
+    inputs = keras.Input(input_shape, name="image")
+    x = parts.conv_bn(inputs, 64, 3, name="stem1")
+    x = layers.MaxPooling2D(3, strides=2, padding="same", name="stem1_pool")(x)
+    x = parts.conv_bn(x, 96, 5, name="stem2")
+    x = layers.MaxPooling2D(3, strides=2, padding="same", name="stem2_pool")(x)
+    for module, widths in _INCEPTION_WIDTHS.items():
+        if module in ("4a", "5a"):  # GoogLeNet halves the resolution before stages 4 and 5
+            x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool{module[0]}")(x)
+        x = _inception(parts, x, widths, f"inception{module}", use_pool_branch)
+    x = layers.GlobalMaxPooling2D(name="global_max_pool")(x)
+    return keras.Model(inputs, parts.head(x, num_classes), name="googlenet")
+
+
+def _basic_block(parts, x, filters, stride, name, projection):
+    y = parts.conv_bn(x, filters, 3, strides=stride, name=f"{name}_a")
+    y = parts.conv_bn(y, filters, 3, name=f"{name}_b", relu=False)
+    if projection:
+        x = parts.conv_bn(x, filters, 1, strides=stride, name=f"{name}_proj", relu=False)
+    y = layers.Add(name=f"{name}_add")([y, x])
+    return layers.Activation("relu", name=f"{name}_out")(y)
+
+
+def resnet18(
+    num_classes=10,
+    input_shape=(32, 32, 3),
+    weight_decay=0.0,
+    bn_momentum=0.99,
+    projection_shortcut="always",
+):
+    """The post's ResNet18: a 3x3 stem, max-pool, four stages of two basic blocks. Chapter 6.
+
+    Stages of 64, 128, 256 and 512 filters (strides 1, 2, 2, 2), global *max* pooling and
+    the Dense-512 head.
+
+    projection_shortcut: the post decides the first block's shortcut with ``if Stride:``,
+        which is true for stride 1 as well, so every stage (the first, 64 -> 64 at stride 1,
+        included) gets a 1x1 projection convolution + BN. ``"always"`` (default) keeps that;
+        ``"when_needed"`` uses the identity where shape allows (stage 1), as ResNet does,
+        which removes one 1x1 convolution and one BN layer (4,416 parameters).
+    """
+    if projection_shortcut not in ("always", "when_needed"):
+        raise ValueError(
+            f"projection_shortcut={projection_shortcut!r}: use 'always' (the post) or "
+            "'when_needed' (ResNet's rule)"
+        )
+    parts = _Parts(weight_decay, bn_momentum)
+    inputs = keras.Input(input_shape, name="image")
+    x = parts.conv_bn(inputs, 64, 3, name="stem")
+    x = layers.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)
+    for stage, (filters, stride) in enumerate([(64, 1), (128, 2), (256, 2), (512, 2)], start=1):
+        needs_projection = stride != 1 or x.shape[-1] != filters
+        projection = projection_shortcut == "always" or needs_projection
+        x = _basic_block(parts, x, filters, stride, f"stage{stage}_block1", projection)
+        x = _basic_block(parts, x, filters, 1, f"stage{stage}_block2", projection=False)
+    x = layers.GlobalMaxPooling2D(name="global_max_pool")(x)
+    return keras.Model(inputs, parts.head(x, num_classes), name="resnet18")
+
+
+_REGISTRY = {
+    "vgg16": vgg16,
+    "vgg16_bigconv": vgg16_bigconv,
+    "googlenet": googlenet,
+    "resnet18": resnet18,
+}
+
+
+def build(name, *, num_classes=10, input_shape=(32, 32, 3), weight_decay=0.0, **options):
+    """Return the uncompiled network ``name`` (one of ``NAMES``).
+
+    ``options`` go to the network's builder: ``bn_momentum`` for all four,
+    ``use_pool_branch`` (googlenet) and ``projection_shortcut`` (resnet18) fix the post's
+    quirks one at a time; see each builder's docstring.
+    """
+    if name not in _REGISTRY:
+        raise UnknownModelError(
+            f"Unknown model name {name!r}. Valid names: {', '.join(NAMES)}."
+        )
+    builder = _REGISTRY[name]
+    try:
+        return builder(
+            num_classes=num_classes,
+            input_shape=tuple(input_shape),
+            weight_decay=weight_decay,
+            **options,
+        )
+    except TypeError as err:
+        if "unexpected keyword" not in str(err):
+            raise
+        raise TypeError(
+            f"{name} does not take option(s) {sorted(options)}; see help(helpers.models.{name})"
+        ) from None
+
+
+def layer_counts(model, kinds=("Conv2D", "BatchNormalization", "Dense", "Dropout", "MaxPooling2D")):
+    """How many layers of each kind ``model`` has (nested models not expanded)."""
+    names = [type(layer).__name__ for layer in model.layers]
+    return {kind: names.count(kind) for kind in kinds}

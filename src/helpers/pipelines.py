@@ -1,0 +1,62 @@
+"""Feeding training data to ``fit``: in-memory arrays, tf.data, PyDataset (chapters 3, 9)."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+
+from helpers import data
+
+
+def tf_dataset(x, y, batch_size, augment=True, shuffle=True, seed=0):
+    """A ``tf.data`` pipeline: shuffle, batch, augment in parallel, prefetch (TensorFlow only).
+
+    Augmenting whole batches in the pipeline keeps it off the model and overlaps it with the
+    training step; on a CPU the two share the cores, so it is not free (chapter 9 measures it).
+    """
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    if augment:
+        layer = data.augmentation(seed=seed)
+        ds = ds.map(
+            lambda xb, yb: (layer(xb, training=True), yb),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+class AugmentedArrays(keras.utils.PyDataset):
+    """Shuffled, augmented batches of in-memory arrays on any backend (a PyDataset)."""
+
+    def __init__(self, x, y, batch_size, augment=True, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.x, self.y, self.batch_size = x, y, batch_size
+        self.layer = data.augmentation(seed=seed) if augment else None
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(len(x))
+
+    def __len__(self):
+        return math.ceil(len(self.x) / self.batch_size)
+
+    def __getitem__(self, index):
+        idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        xb, yb = self.x[idx], self.y[idx]
+        if self.layer is not None:
+            xb = keras.ops.convert_to_numpy(self.layer(xb, training=True))
+        return xb, yb
+
+    def on_epoch_end(self):
+        self.order = self.rng.permutation(len(self.x))
+
+
+def training_data(x, y, batch_size, augment=True, seed=0):
+    """The fastest shuffled, augmented input for the current backend."""
+    if keras.config.backend() == "tensorflow":
+        return tf_dataset(x, y, batch_size, augment=augment, seed=seed)
+    return AugmentedArrays(x, y, batch_size, augment=augment, seed=seed)

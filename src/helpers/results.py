@@ -1,0 +1,104 @@
+"""One JSON record per training run: ``results/<profile>/<run>.json`` (chapter 7).
+
+The comparison chapter draws only from these records. A record is written atomically (a
+temporary file, then a rename), so an interrupted write leaves the previous record whole, and
+its path is derived from its own profile, so a run never overwrites another profile's record.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from helpers.paths import project_root
+
+SCHEMA = 1
+PROFILES = ("smoke", "cpu", "full")
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds")
+REQUIRED = (
+    "schema", "run", "model", "options", "profile", "seed", "data", "hyper", "history",
+    "epochs", "train_accuracy", "final_val_accuracy", "best_val_accuracy", "test_accuracy",
+    "params", "total_seconds", "environment",
+)
+
+
+class RecordError(ValueError):
+    """A results record that is malformed, or a save that would clobber another profile."""
+
+
+def results_dir():
+    return project_root() / "results"
+
+
+def validate(record):
+    """Raise RecordError unless ``record`` has every field and a consistent history."""
+    missing = [k for k in REQUIRED if k not in record]
+    if missing:
+        raise RecordError(f"record {record.get('run', '?')!r} lacks {', '.join(missing)}")
+    if record["profile"] not in PROFILES:
+        raise RecordError(f"record {record['run']!r}: unknown profile {record['profile']!r}")
+    history, epochs = record["history"], record["epochs"]
+    for key in HISTORY_KEYS:
+        if len(history.get(key, [])) != epochs:
+            raise RecordError(
+                f"record {record['run']!r}: history[{key!r}] has "
+                f"{len(history.get(key, []))} values for {epochs} epochs"
+            )
+    for key in ("train_accuracy", "final_val_accuracy", "best_val_accuracy", "test_accuracy"):
+        if not 0.0 <= record[key] <= 1.0:
+            raise RecordError(f"record {record['run']!r}: {key}={record[key]} is not in [0, 1]")
+    for key in ("source", "train_size", "test_size"):
+        if key not in record["data"]:
+            raise RecordError(f"record {record['run']!r}: data lacks {key!r}")
+    return record
+
+
+def path_for(profile, run, root=None):
+    return Path(root or results_dir()) / profile / f"{run}.json"
+
+
+def save(record, root=None):
+    """Validate and write ``record`` atomically to ``<root>/<profile>/<run>.json``."""
+    validate(record)
+    path = path_for(record["profile"], record["run"], root)
+    if path.exists():
+        try:
+            previous = json.loads(path.read_text())
+        except (OSError, ValueError):
+            previous = {}
+        if previous.get("profile", record["profile"]) != record["profile"]:
+            raise RecordError(
+                f"{path} holds a {previous['profile']!r} record; refusing to replace it "
+                f"with a {record['profile']!r} one."
+            )
+        print(f"Replacing {path} (the run of {previous.get('environment', {}).get('date')}).")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(record, f, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def load(profile, run, root=None):
+    """The record of ``run`` in ``profile``, validated; FileNotFoundError if there is none."""
+    path = path_for(profile, run, root)
+    try:
+        record = json.loads(path.read_text())
+    except ValueError as err:
+        raise RecordError(f"{path} is not valid JSON ({err})") from err
+    return validate(record)
+
+
+def load_all(profile, root=None):
+    """Every record of ``profile``, by run name (an empty dict if there are none)."""
+    folder = Path(root or results_dir()) / profile
+    return {p.stem: load(profile, p.stem, root) for p in sorted(folder.glob("*.json"))}

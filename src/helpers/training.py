@@ -1,0 +1,146 @@
+"""Compiling with the post's optimizer, and a ``fit`` that records what a run did (chapter 3).
+
+The post compiles ``SGD(lr=0.1, decay=1e-6, momentum=0.9, nesterov=True)``. In Keras 3
+``lr=`` is an error and ``decay=`` is silently ignored, so the legacy per-iteration decay
+``lr_t = lr / (1 + decay * t)`` is reproduced here with a learning-rate schedule.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import keras
+from keras import ops
+
+from helpers import devices, losses
+
+
+@keras.saving.register_keras_serializable(package="helpers")
+class LegacyDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Keras 2's ``SGD(decay=...)``, optionally halved every ``halve_every`` epochs.
+
+    ``lr_t = lr * 0.5 ** (epoch // halve_every) / (1 + decay * t)`` at iteration ``t`` (from 0),
+    as Keras 2 computed when a ``LearningRateScheduler`` halving the rate was combined with
+    ``decay`` (the code the post builds on halves every 20 epochs). Without halving it equals
+    ``keras.optimizers.schedules.InverseTimeDecay(lr, decay_steps=1, decay_rate=decay)``.
+    """
+
+    def __init__(self, initial_learning_rate, decay, steps_per_epoch=None, halve_every=None):
+        if halve_every and not steps_per_epoch:
+            raise ValueError("halve_every needs steps_per_epoch to know where epochs end.")
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.decay = float(decay)
+        self.steps_per_epoch = steps_per_epoch
+        self.halve_every = halve_every
+
+    def __call__(self, step):
+        t = ops.cast(step, "float32")
+        lr = self.initial_learning_rate / (1.0 + self.decay * t)
+        if self.halve_every:
+            epoch = ops.floor(t / self.steps_per_epoch)
+            lr = lr * ops.power(0.5, ops.floor(epoch / self.halve_every))
+        return lr
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay": self.decay,
+            "steps_per_epoch": self.steps_per_epoch,
+            "halve_every": self.halve_every,
+        }
+
+
+def post_optimizer(learning_rate=0.1, decay=1e-6, steps_per_epoch=None, halve_every=None):
+    """The post's SGD: momentum 0.9, Nesterov, legacy decay (and optional halving)."""
+    schedule = LegacyDecay(learning_rate, decay, steps_per_epoch, halve_every)
+    return keras.optimizers.SGD(learning_rate=schedule, momentum=0.9, nesterov=True)
+
+
+def make_optimizer(name, learning_rate, decay=0.0, steps_per_epoch=None, halve_every=None):
+    """``"sgd_post"`` (the post's SGD) or ``"adam"``."""
+    if name == "sgd_post":
+        return post_optimizer(learning_rate, decay, steps_per_epoch, halve_every)
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate=learning_rate)
+    raise ValueError(f"Unknown optimizer {name!r}: use 'sgd_post' or 'adam'.")
+
+
+def compile_model(model, optimizer, loss="categorical", jit_compile=None):
+    """Compile with ``loss`` ("categorical", "sparse", or labels to choose from) and accuracy.
+
+    Pass the training labels as ``loss`` to pick the loss that fits them (chapter 8).
+    ``jit_compile`` None means XLA on a GPU and not on a CPU, where it measured slower
+    (chapter 1).
+    """
+    if jit_compile is None:
+        jit_compile = "auto" if devices.gpu_available() else False
+    if isinstance(loss, str):
+        loss_fn = losses.loss_for(loss)
+        metric = "accuracy"  # Keras picks categorical or sparse accuracy from the shapes
+    else:
+        loss_fn, metric = losses.loss_and_metric(loss, model.output_shape[-1])
+    model.compile(optimizer=optimizer, loss=loss_fn, metrics=[metric], jit_compile=jit_compile)
+    return model
+
+
+def current_learning_rate(optimizer):
+    """The rate the optimizer uses at its current iteration, schedules evaluated."""
+    lr = optimizer.learning_rate
+    return float(ops.convert_to_numpy(lr))
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Adds ``learning_rate`` (at the epoch's end) and ``seconds`` (wall time) to the logs."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = current_learning_rate(self.model.optimizer)
+            logs["seconds"] = time.perf_counter() - self._start
+
+
+def _read_log(path, before_epoch):
+    """The history saved by CSVLogger, up to (not including) ``before_epoch``, deduplicated."""
+    rows = {}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            rows[int(row["epoch"])] = {k: float(v) for k, v in row.items() if k != "epoch" and v}
+    keys = sorted({k for row in rows.values() for k in row})
+    kept = [rows[e] for e in sorted(rows) if e < before_epoch]
+    return {k: [row.get(k) for row in kept] for k in keys}
+
+
+def fit(model, x, y=None, *, epochs, validation_data=None, backup_dir=None, verbose=1, **kwargs):
+    """``model.fit`` that returns the whole history with learning rate and seconds per epoch.
+
+    With ``backup_dir`` the run backs up after every epoch (Keras' ``BackupAndRestore``) and a
+    run started again with the same directory continues where the last one stopped; the
+    history returned then covers all epochs, those before the interruption included.
+    """
+    callbacks = [EpochLog()] + list(kwargs.pop("callbacks", []))
+    if not hasattr(x, "shape"):  # a tf.data.Dataset, PyDataset or generator shuffles itself
+        kwargs.setdefault("shuffle", False)
+    if backup_dir is None:
+        history = model.fit(
+            x, y, epochs=epochs, validation_data=validation_data,
+            callbacks=callbacks, verbose=verbose, **kwargs,
+        )
+        return {k: [float(v) for v in vs] for k, vs in history.history.items()}
+    backup_dir = Path(backup_dir)
+    backup_dir.mkdir(parents=True, exist_ok=True)
+    log_path = backup_dir / "history.csv"
+    # The log is written before the backup, so it always holds every backed-up epoch;
+    # rows of an epoch that is run again after a restart are replaced when it ends.
+    callbacks += [
+        keras.callbacks.CSVLogger(str(log_path), append=True),
+        keras.callbacks.BackupAndRestore(str(backup_dir / "backup")),
+    ]
+    model.fit(
+        x, y, epochs=epochs, validation_data=validation_data,
+        callbacks=callbacks, verbose=verbose, **kwargs,
+    )
+    return _read_log(log_path, before_epoch=epochs)
