@@ -151,3 +151,45 @@ def environment():
 
         env["tensorflow"] = tf.__version__
     return env
+
+
+def time_train_step(model_name="vgg16", batch_size=128, steps=3, device=None, jit_compile=False):
+    """Median seconds of one training step of ``model_name`` on random data (after a warm-up).
+
+    ``device`` ("/CPU:0", "/GPU:0") pins the work with ``tf.device`` on TensorFlow.
+    """
+    import contextlib
+    import time
+
+    import numpy as np
+
+    from helpers import models
+
+    context = contextlib.nullcontext()
+    if device and backend() == "tensorflow":
+        import tensorflow as tf
+
+        context = tf.device(device)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(batch_size, 32, 32, 3)).astype("float32")
+    y = keras.utils.to_categorical(rng.integers(0, 10, batch_size), 10)
+    with context:
+        model = models.build(model_name)
+        model.compile(
+            optimizer=keras.optimizers.SGD(0.01), loss="categorical_crossentropy",
+            jit_compile=jit_compile,
+        )
+        model.train_on_batch(x, y)  # traces and compiles: not timed
+        times = []
+        for _ in range(steps):
+            start = time.perf_counter()
+            model.train_on_batch(x, y)
+            times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+if __name__ == "__main__":  # python -m helpers.devices MODEL [BATCH]: a step's time, in a subprocess
+    import json
+
+    batch = int(sys.argv[2]) if len(sys.argv) > 2 else 128
+    print(json.dumps({"seconds_per_step": time_train_step(sys.argv[1], batch_size=batch)}))

@@ -1,0 +1,118 @@
+"""Benchmarks: training speed of the four networks, and of six ways to train (chapter 9).
+
+Prints the figures and writes them to results/bench/networks.json and
+results/bench/training_apis.json. Run it on an otherwise idle machine: `make bench`.
+Images per second are the median over the timed epochs, after one untimed warm-up epoch
+(which includes tracing and compiling).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+
+import helpers  # noqa: F401  (sets TensorFlow's CPU options before Keras loads it)
+import keras
+import numpy as np
+
+from helpers import data, devices, models, results, training, training_apis
+
+
+def real_or_synthetic(n):
+    """``n`` stratified CIFAR-10 training images (real where CIFAR10_PATH is set)."""
+    source = "auto" if os.environ.get("CIFAR10_PATH") else "synthetic"
+    (x, y), _ = data.load_cifar10(source)
+    keep = data.stratified_indices(y, min(n // 10, np.bincount(y.ravel()).min()))
+    return data.resolve_source(source), x[keep], y[keep]
+
+
+def compiled(name):
+    keras.utils.set_random_seed(0)
+    model = models.build(name)
+    return training.compile_model(model, keras.optimizers.SGD(0.01, momentum=0.9))
+
+
+def median_rate(seconds, n_images):
+    timed = seconds[1:]  # the first epoch traces and compiles
+    return n_images / statistics.median(timed)
+
+
+def bench_networks(x, y, batch_size, epochs):
+    rows = {}
+    for name in models.NAMES:
+        seconds, loss = training_apis.fit_arrays(compiled(name), x, y, batch_size, epochs)
+        rows[name] = {"images_per_second": round(median_rate(seconds, len(x)), 1),
+                      "epoch_seconds": [round(s, 2) for s in seconds], "final_loss": loss}
+        print(f"{name:14} {rows[name]['images_per_second']:8.1f} images/s  "
+              f"(epochs: {rows[name]['epoch_seconds']})", flush=True)
+    return rows
+
+
+def bench_apis(name, images, labels, batch_size, epochs):
+    x = data.standardize(images, *data.channel_stats(images))
+    y = keras.utils.to_categorical(labels, 10)
+    mean, std = data.channel_stats(images)
+    folder = tempfile.mkdtemp(prefix="bench-images-")
+    files, ids = training_apis.write_image_files(images, labels, folder)
+    ways = {
+        "fit on arrays": lambda m: training_apis.fit_arrays(m, x, y, batch_size, epochs),
+        "fit on tf.data with augmentation": lambda m: training_apis.fit_tf_data(
+            m, x, y, batch_size, epochs),
+        "fit on a PyDataset streaming files": lambda m: training_apis.fit_pydataset(
+            m, training_apis.ImageFiles(files, ids, batch_size, mean, std, workers=2), epochs),
+        "fit on a Python generator": lambda m: training_apis.fit_generator_replacement(
+            m, x, y, batch_size, epochs),
+        "train_on_batch loop": lambda m: training_apis.train_on_batch_loop(
+            m, x, y, batch_size, epochs),
+        "GradientTape loop": lambda m: training_apis.gradient_tape_loop(
+            m, x, y, batch_size, epochs),
+    }
+    rows = {}
+    for way, train in ways.items():
+        seconds, loss = train(compiled(name))
+        rows[way] = {"images_per_second": round(median_rate(seconds, len(x)), 1),
+                     "epoch_seconds": [round(s, 2) for s in seconds], "final_loss": round(loss, 4)}
+    base = rows["fit on arrays"]["images_per_second"]
+    for way, row in rows.items():
+        row["ratio_to_fit_on_arrays"] = round(row["images_per_second"] / base, 3)
+        print(f"{way:36} {row['images_per_second']:8.1f} images/s  "
+              f"x{row['ratio_to_fit_on_arrays']:.2f}  loss {row['final_loss']:.3f}", flush=True)
+    return rows
+
+
+def write(name, payload):
+    path = results.results_dir() / "bench" / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=1))
+    print("wrote", path.relative_to(results.project_root()))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--images", type=int, default=1280, help="training images per epoch")
+    parser.add_argument("--epochs", type=int, default=4, help="epochs, the first untimed")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--network", default="googlenet", help="network for the API benchmark")
+    parser.add_argument("--only", choices=("networks", "apis"), default=None)
+    args = parser.parse_args(argv)
+    source, images, labels = real_or_synthetic(args.images)
+    common = {"images": len(images), "batch_size": args.batch_size, "epochs": args.epochs,
+              "data": "synthetic" if source == "synthetic" else os.path.basename(source),
+              "environment": devices.environment()}
+    if args.only in (None, "networks"):
+        print(f"Training speed, batch {args.batch_size}, {len(images)} images per epoch:")
+        x = data.standardize(images, *data.channel_stats(images))
+        rows = bench_networks(x, keras.utils.to_categorical(labels, 10), args.batch_size, args.epochs)
+        write("networks", {**common, "networks": rows})
+    if args.only in (None, "apis"):
+        print(f"\nSix ways to train {args.network}:")
+        rows = bench_apis(args.network, images, labels, args.batch_size, args.epochs)
+        write("training_apis", {**common, "network": args.network, "ways": rows})
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""Six ways to train one network on the same data, timed alike (chapter 9, ``make bench``).
+
+The post asks: ``fit``, ``fit_generator`` or ``train_on_batch``? In Keras 3, ``fit_generator``
+is gone and ``fit`` takes every kind of input. Each function here trains ``model`` for
+``epochs`` epochs with batches of ``batch_size`` and returns the seconds of every epoch and the
+last epoch's mean loss, so that the ways can be compared on the same footing.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from helpers import data, pipelines
+
+
+class _EpochTimes(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+
+
+def _fit(model, x, y=None, epochs=1, **kwargs):
+    timer = _EpochTimes()
+    history = model.fit(x, y, epochs=epochs, verbose=0, callbacks=[timer], **kwargs)
+    return timer.seconds, float(history.history["loss"][-1])
+
+
+def fit_arrays(model, x, y, batch_size, epochs):
+    """``fit`` on in-memory NumPy arrays: Keras batches and shuffles them itself."""
+    return _fit(model, x, y, epochs, batch_size=batch_size, shuffle=True)
+
+
+def fit_tf_data(model, x, y, batch_size, epochs):
+    """``fit`` on a ``tf.data`` pipeline that augments batches in parallel (TensorFlow)."""
+    return _fit(model, pipelines.tf_dataset(x, y, batch_size, augment=True), epochs=epochs)
+
+
+class ImageFiles(keras.utils.PyDataset):
+    """Batches decoded from image files on disk, for data that does not fit in memory.
+
+    ``files`` are paths of 32x32 images and ``labels`` their class ids; each batch is read,
+    decoded, standardised and one-hot encoded when asked for, by ``workers`` threads (or
+    processes with ``use_multiprocessing=True``) ahead of the training step. This is the job
+    ``fit_generator`` with ``workers=`` did in Keras 2.
+    """
+
+    def __init__(self, files, labels, batch_size, mean, std, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.files, self.labels = np.asarray(files), np.asarray(labels).reshape(-1)
+        self.batch_size, self.mean, self.std = batch_size, mean, std
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(len(self.files))
+
+    def __len__(self):
+        return math.ceil(len(self.files) / self.batch_size)
+
+    def __getitem__(self, index):
+        from PIL import Image
+
+        idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        images = np.stack([np.asarray(Image.open(f).convert("RGB")) for f in self.files[idx]])
+        x = data.standardize(images, self.mean, self.std)
+        return x, keras.utils.to_categorical(self.labels[idx], len(data.CLASSES))
+
+    def on_epoch_end(self):
+        self.order = self.rng.permutation(len(self.files))
+
+
+def write_image_files(images, labels, folder):
+    """Write uint8 images as ``folder/<class>/<n>.png`` (lossless); return paths and labels."""
+    from PIL import Image
+
+    folder = Path(folder)
+    files = []
+    for n, (image, label) in enumerate(zip(images, np.asarray(labels).reshape(-1))):
+        path = folder / data.CLASSES[label] / f"{n:05d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(path)
+        files.append(str(path))
+    return files, np.asarray(labels).reshape(-1)
+
+
+def fit_pydataset(model, dataset, epochs):
+    """``fit`` on a ``PyDataset`` (such as ``ImageFiles``): workers prepare batches ahead."""
+    return _fit(model, dataset, epochs=epochs)
+
+
+def batches(x, y, batch_size, seed=0):
+    """An endless Python generator of shuffled batches: what ``fit_generator`` used to take."""
+    rng = np.random.default_rng(seed)
+    while True:
+        order = rng.permutation(len(x))
+        for start in range(0, len(x), batch_size):
+            idx = order[start : start + batch_size]
+            yield x[idx], y[idx]
+
+
+def fit_generator_replacement(model, x, y, batch_size, epochs):
+    """``fit`` on a Python generator; endless, so ``steps_per_epoch`` says where epochs end."""
+    steps = math.ceil(len(x) / batch_size)
+    return _fit(model, batches(x, y, batch_size), epochs=epochs, steps_per_epoch=steps)
+
+
+def train_on_batch_loop(model, x, y, batch_size, epochs, seed=0):
+    """A hand-written loop of ``train_on_batch``: shuffling and epoch means are ours to do.
+
+    ``train_on_batch`` resets the metrics on every call, so the epoch's mean loss is averaged
+    here; a learning-rate schedule still works (the optimizer counts its iterations), but
+    callbacks (checkpoints, per-epoch schedules, early stopping) are not called.
+    """
+    rng = np.random.default_rng(seed)
+    seconds, mean_loss = [], float("nan")
+    for _ in range(epochs):
+        start, losses, sizes = time.perf_counter(), [], []
+        order = rng.permutation(len(x))
+        for first in range(0, len(x), batch_size):
+            idx = order[first : first + batch_size]
+            logs = model.train_on_batch(x[idx], y[idx], return_dict=True)
+            losses.append(logs["loss"]), sizes.append(len(idx))
+        seconds.append(time.perf_counter() - start)
+        mean_loss = float(np.average(losses, weights=sizes))
+    return seconds, mean_loss
+
+
+def gradient_tape_loop(model, x, y, batch_size, epochs, seed=0):
+    """A custom training step with ``tf.GradientTape`` (TensorFlow): everything is explicit.
+
+    The loss must include ``model.losses`` (the L2 penalties of ``kernel_regularizer``) by
+    hand; ``fit`` adds them itself.
+    """
+    import tensorflow as tf
+
+    loss_fn, optimizer = model.loss, model.optimizer
+
+    @tf.function
+    def step(xb, yb):
+        with tf.GradientTape() as tape:
+            predictions = model(xb, training=True)
+            loss = loss_fn(yb, predictions)
+            if model.losses:
+                loss += tf.add_n(model.losses)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply(grads, model.trainable_variables)
+        return loss
+
+    rng = np.random.default_rng(seed)
+    seconds, mean_loss = [], float("nan")
+    for _ in range(epochs):
+        start, losses, sizes = time.perf_counter(), [], []
+        order = rng.permutation(len(x))
+        for first in range(0, len(x), batch_size):
+            idx = order[first : first + batch_size]
+            losses.append(float(step(x[idx], y[idx]))), sizes.append(len(idx))
+        seconds.append(time.perf_counter() - start)
+        mean_loss = float(np.average(losses, weights=sizes))
+    return seconds, mean_loss

@@ -1,0 +1,530 @@
+"""Loading CIFAR-10 from folders, archives, Keras and the synthetic stand-in (helpers.data)."""
+
+import io
+import os
+import re
+import tarfile
+import tempfile
+import time
+import urllib.error
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import TinyDataset, image_bytes, random_pixels
+from helpers import data
+
+
+def _tar_member(name, kind=tarfile.REGTYPE, linkname=""):
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.linkname = linkname
+    return info
+
+
+def _check_arrays(loaded, dataset, exact):
+    (x_train, y_train), (x_test, y_test) = loaded
+    for (x, y), split, n in ((x_train, y_train), "train", 20), ((x_test, y_test), "test", 10):
+        assert x.shape == (n, 32, 32, 3) and x.dtype == np.uint8
+        assert y.shape == (n, 1) and y.dtype == np.uint8
+        want_x, want_y = dataset.expected(split)
+        np.testing.assert_array_equal(y, want_y)
+        if exact:
+            np.testing.assert_array_equal(x, want_x)
+        else:  # JPEG is lossy: close on average, and each image matches its own source
+            err = np.abs(x.astype(int) - want_x.astype(int)).mean(axis=(1, 2, 3))
+            assert err.max() < 12
+            assert np.abs(x[0].astype(int) - want_x[1].astype(int)).mean() > err[0]
+
+
+# ----------------------------------------------------------------------------- good inputs
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpeg"])
+@pytest.mark.parametrize("container", ["folder", "tiny.tar.gz", "tiny.tgz", "tiny.tar"])
+def test_loads_image_folder_layout(tiny, fmt, container):
+    dataset = tiny(fmt=fmt)
+    path = dataset.write_folder() if container == "folder" else dataset.write_tar(container)
+    loaded = data.load_cifar10(str(path))
+    _check_arrays(loaded, dataset, exact=fmt == "png")
+    # labels are the class index of the images' folder, in CIFAR-10's order
+    (_, y_train), (_, y_test) = loaded
+    assert np.bincount(y_train.ravel()).tolist() == [2] * 10
+    assert np.bincount(y_test.ravel()).tolist() == [1] * 10
+
+
+def test_loads_without_top_folder_and_ignores_other_files(tiny):
+    dataset = tiny(top=".")
+    dataset.entries["README.md"] = b"not data"
+    dataset.entries["./train/.DS_Store"] = b"\0\1"
+    loaded = data.load_cifar10(dataset.write_tar("flat.tar.gz"))
+    _check_arrays(loaded, dataset, exact=True)
+
+
+def test_accepts_pathlike_and_read_image_folder_matches(tiny):
+    dataset = tiny()
+    path = dataset.write_tar()
+    assert isinstance(path, os.PathLike)
+    loaded = data.load_cifar10(path)
+    direct = data.read_image_folder(path)
+    for (a, b), (c, d) in zip(loaded, direct):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+
+
+def test_auto_reads_cifar10_path(tiny, monkeypatch):
+    dataset = tiny()
+    monkeypatch.setenv("CIFAR10_PATH", str(dataset.write_tar()))
+    assert data.resolve_source("auto") == str(dataset.root.resolve() / "tiny.tar.gz")
+    _check_arrays(data.load_cifar10(), dataset, exact=True)
+
+
+def test_auto_without_env_means_keras(monkeypatch):
+    monkeypatch.delenv("CIFAR10_PATH", raising=False)
+    assert data.resolve_source("auto") == "keras"
+
+
+# ----------------------------------------------------------------------------- the cache
+
+
+@pytest.mark.parametrize("container", ["folder", "tiny.tar.gz"])
+def test_second_load_hits_the_cache(tiny, monkeypatch, cifar10_cache, container):
+    dataset = tiny()
+    path = dataset.write_folder() if container == "folder" else dataset.write_tar(container)
+    first = data.load_cifar10(str(path))
+    cached = [p.name for p in cifar10_cache.iterdir()]
+    assert len(cached) == 1 and cached[0].endswith(".npz")  # no temporary files left
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("decoded again instead of reading the cache")
+
+    monkeypatch.setattr(data, "read_image_folder", no_decoding)
+    start = time.perf_counter()
+    second = data.load_cifar10(str(path))
+    assert time.perf_counter() - start < 2.0
+    for (a, b), (c, d) in zip(first, second):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+        assert c.dtype == np.uint8 and d.dtype == np.uint8
+
+
+def test_damaged_cache_file_is_rebuilt(tiny, cifar10_cache):
+    dataset = tiny()
+    path = dataset.write_tar()
+    data.load_cifar10(path)
+    (cache_file,) = cifar10_cache.iterdir()
+    cache_file.write_bytes(b"garbage")
+    _check_arrays(data.load_cifar10(path), dataset, exact=True)
+
+
+def test_changed_archive_invalidates_the_cache(tiny, cifar10_cache):
+    dataset = tiny()
+    path = dataset.write_tar()
+    (x1, y1), _ = data.load_cifar10(path)
+
+    # replace one image: same names, new pixels
+    name = f"{dataset.top}/train/cat/0000.png"
+    dataset.pixels[name] = random_pixels(np.random.default_rng(99))
+    dataset.entries[name] = image_bytes(dataset.pixels[name])
+    dataset.write_tar()
+    (x2, y2), _ = data.load_cifar10(path)
+    np.testing.assert_array_equal(y2, y1)
+    np.testing.assert_array_equal(x2, dataset.expected("train")[0])
+    assert not np.array_equal(x2, x1)
+
+    # add one image
+    extra = f"{dataset.top}/train/ship/0002.png"
+    dataset.pixels[extra] = random_pixels(np.random.default_rng(7))
+    dataset.entries[extra] = image_bytes(dataset.pixels[extra])
+    dataset.write_tar()
+    (x3, y3), _ = data.load_cifar10(path)
+    assert x3.shape == (21, 32, 32, 3)
+    assert np.bincount(y3.ravel())[data.CLASSES.index("ship")] == 3
+    np.testing.assert_array_equal(x3, dataset.expected("train")[0])
+    assert len(list(cifar10_cache.iterdir())) == 3  # one entry per distinct content
+
+
+def test_changed_folder_invalidates_the_cache(tiny):
+    dataset = tiny()
+    folder = dataset.write_folder()
+    (x1, _), _ = data.load_cifar10(folder)
+    name = f"{dataset.top}/train/dog/0001.png"
+    dataset.pixels[name] = random_pixels(np.random.default_rng(5))
+    (folder / name).write_bytes(image_bytes(dataset.pixels[name]))
+    (x2, _), _ = data.load_cifar10(folder)
+    assert not np.array_equal(x1, x2)
+    np.testing.assert_array_equal(x2, dataset.expected("train")[0])
+
+
+# ----------------------------------------------------------------------------- bad inputs
+
+
+def test_missing_path(tmp_path):
+    missing = tmp_path / "nowhere" / "cifar.tar.gz"
+    with pytest.raises(data.DatasetError, match=re.escape(str(missing))):
+        data.load_cifar10(str(missing))
+
+
+def test_missing_path_via_env(tmp_path, monkeypatch):
+    missing = tmp_path / "gone.tar.gz"
+    monkeypatch.setenv("CIFAR10_PATH", str(missing))
+    with pytest.raises(data.DatasetError) as info:
+        data.load_cifar10(source="auto")
+    assert "CIFAR10_PATH" in str(info.value)
+    assert str(missing) in str(info.value)
+
+
+def test_file_that_is_not_an_archive(tmp_path):
+    path = tmp_path / "cifar.tar.gz"
+    path.write_text("this is not an archive\n" * 10)
+    with pytest.raises(data.DatasetError, match=re.escape(str(path))):
+        data.load_cifar10(path)
+
+
+def test_truncated_archive(tiny):
+    path = tiny().write_tar()
+    blob = path.read_bytes()
+    path.write_bytes(blob[: len(blob) // 2])
+    with pytest.raises(data.DatasetError, match="truncated|corrupt") as info:
+        data.load_cifar10(path)
+    assert str(path) in str(info.value)
+
+
+def test_fewer_than_ten_classes(tiny):
+    dataset = tiny()
+    for name in list(dataset.entries):
+        if name.split("/")[-2] in ("cat", "dog"):
+            del dataset.entries[name]
+    with pytest.raises(data.DatasetError) as info:
+        data.load_cifar10(dataset.write_tar())
+    missing = re.search(r"missing: ([a-z, ]+)", str(info.value))
+    assert missing, str(info.value)
+    assert missing.group(1).split(", ") == ["cat", "dog"]
+    assert "8 of the 10" in str(info.value)
+
+
+def test_one_split_missing(tiny):
+    dataset = tiny()
+    dataset.entries = {k: v for k, v in dataset.entries.items() if "/test/" not in k}
+    with pytest.raises(data.DatasetError, match="'test' split"):
+        data.load_cifar10(dataset.write_folder())
+
+
+@pytest.mark.parametrize("container", ["folder", "tiny.tar.gz"])
+def test_unknown_class_folder(tiny, container):
+    dataset = tiny()
+    dataset.entries[f"{dataset.top}/train/cats/0000.png"] = dataset.entries[
+        f"{dataset.top}/train/cat/0000.png"
+    ]
+    path = dataset.write_folder() if container == "folder" else dataset.write_tar(container)
+    with pytest.raises(data.DatasetError) as info:
+        data.load_cifar10(path)
+    assert "'cats'" in str(info.value)
+    assert "train/cats/0000.png" in str(info.value)
+
+
+@pytest.mark.parametrize("container", ["folder", "tiny.tar.gz"])
+@pytest.mark.parametrize("size", [(31, 32), (64, 64)])
+def test_image_not_32x32(tiny, container, size):
+    dataset = tiny()
+    entry = f"{dataset.top}/test/frog/0000.png"
+    dataset.entries[entry] = image_bytes(random_pixels(np.random.default_rng(1), size))
+    path = dataset.write_folder() if container == "folder" else dataset.write_tar(container)
+    with pytest.raises(data.DatasetError, match="expected 32x32") as info:
+        data.load_cifar10(path)
+    assert "test/frog/0000.png" in str(info.value)
+
+
+def test_image_that_cannot_be_decoded(tiny):
+    dataset = tiny()
+    entry = f"{dataset.top}/train/bird/0001.png"
+    dataset.entries[entry] = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
+    with pytest.raises(data.DatasetError, match="cannot be decoded") as info:
+        data.load_cifar10(dataset.write_tar())
+    assert "train/bird/0001.png" in str(info.value)
+
+
+@pytest.mark.parametrize("kind", ["dotdot", "absolute"])
+def test_entry_outside_the_folder_is_refused(tiny, tmp_path, cifar10_cache, snapshot, kind):
+    dataset = tiny()
+    target_dir = tmp_path / "escape"
+    if kind == "dotdot":
+        bad = "../../escape/train/cat/evil.png"
+    else:
+        bad = f"{target_dir}/train/cat/evil.png"
+    path = dataset.write_tar(extra=[(_tar_member(bad), image_bytes(random_pixels(
+        np.random.default_rng(3))))])
+    before_tmp, before_cache = snapshot(tmp_path), snapshot(cifar10_cache)
+    before_cwd = snapshot(Path.cwd())
+    with pytest.raises(data.DatasetError, match="outside") as info:
+        data.load_cifar10(path)
+    assert bad in str(info.value)
+    assert snapshot(tmp_path) == before_tmp
+    assert snapshot(cifar10_cache) == before_cache == {}
+    assert snapshot(Path.cwd()) == before_cwd
+    assert not target_dir.exists()
+    assert not (dataset.root.parent.parent / "escape").exists()
+
+
+@pytest.mark.parametrize("kind", [tarfile.SYMTYPE, tarfile.LNKTYPE])
+def test_link_member_in_tar_is_refused(tiny, cifar10_cache, kind):
+    dataset = tiny()
+    bad = f"{dataset.top}/train/cat/link.png"
+    path = dataset.write_tar(
+        extra=[(_tar_member(bad, kind, linkname=f"{dataset.top}/train/cat/0000.png"), None)]
+    )
+    with pytest.raises(data.DatasetError, match="link") as info:
+        data.load_cifar10(path)
+    assert bad in str(info.value)
+    assert list(cifar10_cache.iterdir()) == []
+
+
+def test_symlink_in_folder_is_refused(tiny, tmp_path, cifar10_cache):
+    dataset = tiny()
+    folder = dataset.write_folder()
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(image_bytes(random_pixels(np.random.default_rng(4))))
+    link = folder / dataset.top / "train" / "cat" / "link.png"
+    link.symlink_to(outside)
+    with pytest.raises(data.DatasetError, match="symbolic link") as info:
+        data.load_cifar10(folder)
+    assert "link.png" in str(info.value)
+    assert list(cifar10_cache.iterdir()) == []
+
+
+def test_dangling_symlink_in_folder_is_refused(tiny, tmp_path):
+    dataset = tiny()
+    folder = dataset.write_folder()
+    (folder / dataset.top / "train" / "cat" / "gone.png").symlink_to(tmp_path / "no-such-file")
+    with pytest.raises(data.DatasetError, match="symbolic link"):
+        data.load_cifar10(folder)
+
+
+def test_symlinked_directory_in_folder_is_refused(tiny, tmp_path):
+    dataset = tiny()
+    folder = dataset.write_folder()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (folder / dataset.top / "train" / "cat" / "more").symlink_to(elsewhere)
+    with pytest.raises(data.DatasetError, match="symbolic link"):
+        data.load_cifar10(folder)
+
+
+@pytest.mark.parametrize("container", ["folder", "tiny.tar.gz"])
+def test_member_larger_than_max_image_bytes(tiny, container):
+    dataset = tiny()
+    entry = f"{dataset.top}/train/horse/huge.png"
+    dataset.entries[entry] = b"\x89PNG" + b"\0" * data.MAX_IMAGE_BYTES
+    path = dataset.write_folder() if container == "folder" else dataset.write_tar(container)
+    with pytest.raises(data.DatasetError, match="larger") as info:
+        data.load_cifar10(path)
+    assert "huge.png" in str(info.value)
+
+
+def test_special_file_member_is_refused(tiny):
+    dataset = tiny()
+    bad = f"{dataset.top}/train/cat/fifo.png"
+    path = dataset.write_tar(extra=[(_tar_member(bad, tarfile.FIFOTYPE), None)])
+    with pytest.raises(data.DatasetError, match="not a regular file"):
+        data.load_cifar10(path)
+
+
+@pytest.mark.parametrize("word", ["cifar", "CIFAR10", "", "Keras"])
+def test_unknown_source_word(word):
+    with pytest.raises(data.DatasetError, match="Unknown source"):
+        data.load_cifar10(word)
+
+
+def test_unknown_source_type():
+    with pytest.raises(data.DatasetError):
+        data.load_cifar10(42)
+
+
+@pytest.mark.parametrize(
+    "error", [urllib.error.URLError("no network"), Exception("no network"), OSError("proxy")]
+)
+def test_keras_download_offline_says_what_to_do(monkeypatch, error):
+    def offline():
+        raise error
+
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", offline)
+    with pytest.raises(data.DatasetError) as info:
+        data.load_cifar10("keras")
+    message = str(info.value)
+    assert "CIFAR10_PATH" in message and "synthetic" in message
+    assert type(error).__name__ in message
+    assert info.value.__cause__ is error
+
+
+def test_auto_never_falls_back_to_synthetic(monkeypatch, capsys):
+    monkeypatch.delenv("CIFAR10_PATH", raising=False)
+
+    def offline():
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", offline)
+    with pytest.raises(data.DatasetError, match="CIFAR10_PATH"):
+        data.load_cifar10("auto")
+    assert "SYNTHETIC" not in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- synthetic
+
+
+def test_synthetic_shapes_and_label(capsys):
+    (x, y), (xt, yt) = data.load_cifar10("synthetic")
+    assert "SYNTHETIC" in capsys.readouterr().out
+    assert x.shape == (1000, 32, 32, 3) and x.dtype == np.uint8
+    assert y.shape == (1000, 1) and y.dtype == np.uint8
+    assert xt.shape == (200, 32, 32, 3) and xt.dtype == np.uint8
+    assert yt.shape == (200, 1) and yt.dtype == np.uint8
+    assert np.bincount(y.ravel()).tolist() == [100] * 10
+    assert np.bincount(yt.ravel()).tolist() == [20] * 10
+    # learnable: class means differ clearly
+    means = np.stack([x[y.ravel() == c].mean(axis=0) for c in range(10)])
+    assert np.abs(means[0] - means[1]).mean() > 10
+
+
+def test_synthetic_is_deterministic_and_sized(capsys):
+    a = data.synthetic_cifar10(train_per_class=3, test_per_class=2, seed=1)
+    b = data.synthetic_cifar10(train_per_class=3, test_per_class=2, seed=1)
+    assert a[0][0].shape == (30, 32, 32, 3) and a[1][0].shape == (20, 32, 32, 3)
+    np.testing.assert_array_equal(a[0][0], b[0][0])
+    np.testing.assert_array_equal(a[1][1], b[1][1])
+    assert capsys.readouterr().out.count("SYNTHETIC") == 2
+
+
+# ----------------------------------------------------------------------------- preparing
+
+
+def test_stratified_indices():
+    y = np.repeat(np.arange(10), np.arange(5, 15))[:, None]  # 5..14 examples per class
+    idx = data.stratified_indices(y, per_class=4, seed=3)
+    assert np.bincount(y[idx].ravel()).tolist() == [4] * 10
+    assert np.all(np.diff(idx) > 0)  # sorted, no repeats
+    np.testing.assert_array_equal(idx, data.stratified_indices(y, per_class=4, seed=3))
+    assert not np.array_equal(idx, data.stratified_indices(y, per_class=4, seed=4))
+    assert len(data.stratified_indices(y, per_class=5)) == 50
+
+
+def test_stratified_indices_too_many():
+    y = np.repeat(np.arange(10), 5)
+    with pytest.raises(ValueError, match="6"):
+        data.stratified_indices(y, per_class=6)
+
+
+def test_channel_stats_and_standardize():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(64, 32, 32, 3)).astype(np.uint8)
+    x[..., 2] //= 4  # channels with different statistics
+    mean, std = data.channel_stats(x)
+    assert mean.shape == (3,) and std.shape == (3,)
+    np.testing.assert_allclose(mean, x.reshape(-1, 3).mean(axis=0) / 255, rtol=1e-5)
+    z = data.standardize(x, mean, std)
+    assert z.dtype == np.float32 and z.shape == x.shape
+    np.testing.assert_allclose(z.mean(axis=(0, 1, 2)), 0.0, atol=1e-4)
+    np.testing.assert_allclose(z.std(axis=(0, 1, 2)), 1.0, rtol=1e-4)
+
+
+def test_augmentation_changes_images_in_training_only():
+    aug = data.augmentation(seed=1)
+    x = np.random.default_rng(0).uniform(size=(4, 32, 32, 3)).astype("float32")
+    out = keras.ops.convert_to_numpy(aug(x, training=True))
+    assert out.shape == x.shape
+    assert not np.allclose(out, x)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(aug(x, training=False)), x)
+
+
+# ----------------------------------------------------------------------------- fuzzing
+
+
+def _small_archive(mode):
+    with tempfile.TemporaryDirectory() as folder:
+        dataset = TinyDataset(folder, train_per_class=1, test_per_class=1, simple=True)
+        return dataset.write_tar("fuzz.tar" + (".gz" if mode == "gz" else "")).read_bytes()
+
+
+_ARCHIVES = {"gz": _small_archive("gz"), "plain": _small_archive("plain")}
+
+
+def _corruptions(size):
+    truncate = st.tuples(st.just("truncate"), st.integers(0, size - 1))
+    flips = st.tuples(
+        st.just("flip"),
+        st.lists(st.tuples(st.integers(0, size - 1), st.integers(1, 255)), min_size=1, max_size=8),
+    )
+    return st.one_of(truncate, flips)
+
+
+def _corrupt(blob, corruption):
+    kind, arg = corruption
+    if kind == "truncate":
+        return blob[:arg]
+    blob = bytearray(blob)
+    for index, mask in arg:
+        blob[index] ^= mask
+    return bytes(blob)
+
+
+@pytest.mark.parametrize("mode", ["gz", "plain"])
+def test_fuzz_archive_valid_to_begin_with(mode, tmp_path):
+    path = tmp_path / ("a.tar.gz" if mode == "gz" else "a.tar")
+    path.write_bytes(_ARCHIVES[mode])
+    (x, y), (xt, yt) = data.read_image_folder(path)
+    assert x.shape == (10, 32, 32, 3) and xt.shape == (10, 32, 32, 3)
+
+
+@pytest.mark.parametrize("mode", ["gz", "plain"])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data_=st.data())
+def test_fuzz_corrupted_archive_fails_only_with_dataset_error(mode, data_):
+    blob = _ARCHIVES[mode]
+    corrupted = _corrupt(blob, data_.draw(_corruptions(len(blob))))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / ("c.tar.gz" if mode == "gz" else "c.tar")
+        path.write_bytes(corrupted)
+        try:
+            (x, y), (xt, yt) = data.read_image_folder(path)
+        except data.DatasetError:
+            return
+        assert x.dtype == np.uint8 and x.shape[1:] == (32, 32, 3) and len(x) == len(y)
+        assert set(np.unique(y)) == set(range(10))
+
+
+# ----------------------------------------------------------------------------- real data
+
+REAL = os.environ.get("CIFAR10_PATH")
+
+
+@pytest.mark.skipif(
+    not (REAL and Path(REAL).exists()), reason="CIFAR10_PATH does not name the real archive"
+)
+def test_real_cifar10_archive():
+    (x, y), (xt, yt) = data.load_cifar10("auto")
+    assert x.shape == (50000, 32, 32, 3) and x.dtype == np.uint8
+    assert xt.shape == (10000, 32, 32, 3) and xt.dtype == np.uint8
+    assert y.shape == (50000, 1) and y.dtype == np.uint8
+    assert yt.shape == (10000, 1) and yt.dtype == np.uint8
+    assert np.bincount(y.ravel(), minlength=10).tolist() == [5000] * 10
+    assert np.bincount(yt.ravel(), minlength=10).tolist() == [1000] * 10
+    # sorted by label, CLASSES order: the first 5000 are airplanes, the last are trucks
+    assert y[0, 0] == 0 and y[-1, 0] == 9 and np.all(np.diff(y.ravel()) >= 0)
+    # label c is the folder CLASSES[c]: the first image of each class block (sorted by
+    # name) is the folder's first file, decoded
+    firsts = {}
+    with tarfile.open(REAL) as tar:
+        for member in tar:
+            parts = member.name.split("/")
+            if member.isfile() and len(parts) >= 3 and parts[-3] == "train":
+                if parts[-2] not in firsts or member.name < firsts[parts[-2]][0]:
+                    firsts[parts[-2]] = (member.name, tar.extractfile(member).read())
+    assert sorted(firsts) == sorted(data.CLASSES)
+    for label, class_name in enumerate(data.CLASSES):
+        name, blob = firsts[class_name]
+        np.testing.assert_array_equal(x[label * 5000], data._decode(name, blob, REAL))
+    mean = x.reshape(-1, 3).mean(axis=0, dtype=np.float64) / 255
+    np.testing.assert_allclose(mean, (0.4913, 0.4821, 0.4465), atol=0.002)
