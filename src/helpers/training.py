@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 from keras import ops
 
 from helpers import devices, losses
@@ -85,6 +86,20 @@ def compile_model(model, optimizer, loss="categorical", jit_compile=None):
     return model
 
 
+def make_deterministic(seed=0):
+    """Seed Python, NumPy and the backend, and (TensorFlow) make its ops deterministic.
+
+    Two runs with the same seed then give identical histories on the same machine and
+    software, at some cost in speed. Without it, runs differ slightly (parallel reductions
+    add floating-point numbers in varying order), though each is seeded.
+    """
+    keras.utils.set_random_seed(seed)
+    if keras.config.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
 def current_learning_rate(optimizer):
     """The rate the optimizer uses at its current iteration, schedules evaluated."""
     lr = optimizer.learning_rate
@@ -108,10 +123,45 @@ def _read_log(path, before_epoch):
     rows = {}
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
-            rows[int(row["epoch"])] = {k: float(v) for k, v in row.items() if k != "epoch" and v}
+            rows[int(row["epoch"])] = {
+                k: float(v) for k, v in row.items() if k != "epoch" and v not in ("", "NA")
+            }
     keys = sorted({k for row in rows.values() for k in row})
     kept = [rows[e] for e in sorted(rows) if e < before_epoch]
     return {k: [row.get(k) for row in kept] for k in keys}
+
+
+class InputShapeError(ValueError):
+    """Images whose shape is not the one the network was built for."""
+
+
+def check_data(model, x, y=None):
+    """Fail before training if ``x`` or ``y`` do not fit ``model`` and its compiled loss.
+
+    Says what was expected and what came, e.g. 28x28x1 MNIST images for a 32x32x3 network, or
+    integer labels for the categorical loss.
+    """
+    expected, got = tuple(model.input_shape[1:]), tuple(np.shape(x)[1:])
+    if got != expected:
+        raise InputShapeError(
+            f"{model.name} expects images of shape {expected}, got {got}. Resize or convert "
+            f"them, or build the network with input_shape={got}."
+        )
+    if y is None:
+        return
+    classes = model.output_shape[-1]
+    kind = losses.label_format(y, classes)
+    wanted = {
+        keras.losses.CategoricalCrossentropy: "categorical",
+        keras.losses.SparseCategoricalCrossentropy: "sparse",
+    }.get(type(model.loss))
+    if wanted and kind != wanted:
+        fix = "keras.utils.to_categorical(y, %d)" % classes if wanted == "categorical" else (
+            "y.argmax(axis=1)")
+        raise losses.LabelFormatError(
+            f"The model is compiled with the {wanted} cross-entropy but the labels are {kind} "
+            f"(shape {np.shape(y)}). Convert them with {fix}, or compile with loss={kind!r}."
+        )
 
 
 def fit(model, x, y=None, *, epochs, validation_data=None, backup_dir=None, verbose=1, **kwargs):
@@ -121,6 +171,8 @@ def fit(model, x, y=None, *, epochs, validation_data=None, backup_dir=None, verb
     run started again with the same directory continues where the last one stopped; the
     history returned then covers all epochs, those before the interruption included.
     """
+    if hasattr(x, "shape"):
+        check_data(model, x, y)
     callbacks = [EpochLog()] + list(kwargs.pop("callbacks", []))
     if not hasattr(x, "shape"):  # a tf.data.Dataset, PyDataset or generator shuffles itself
         kwargs.setdefault("shuffle", False)

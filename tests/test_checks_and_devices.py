@@ -1,0 +1,91 @@
+"""Bad shapes and labels are caught before training; the device helpers; multi-device fit."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+from helpers import data, devices, losses, models, training
+
+
+@pytest.fixture(scope="module")
+def googlenet():
+    model = models.build("googlenet")
+    training.compile_model(model, keras.optimizers.SGD(0.01), loss="categorical")
+    return model
+
+
+def test_mnist_shaped_images_get_a_clear_error_before_training(googlenet):
+    x = np.zeros((4, 28, 28, 1), "float32")
+    y = keras.utils.to_categorical([0, 1, 2, 3], 10)
+    with pytest.raises(training.InputShapeError, match=r"expects images of shape \(32, 32, 3\), got \(28, 28, 1\)"):
+        training.fit(googlenet, x, y, epochs=1, verbose=0)
+
+
+def test_integer_labels_for_the_categorical_loss_get_a_clear_error(googlenet):
+    x = np.zeros((4, 32, 32, 3), "float32")
+    with pytest.raises(losses.LabelFormatError, match="categorical cross-entropy but the labels are sparse"):
+        training.fit(googlenet, x, np.array([0, 1, 2, 3]), epochs=1, verbose=0)
+
+
+def test_labels_beyond_the_number_of_classes_get_a_clear_error(googlenet):
+    x = np.zeros((2, 32, 32, 3), "float32")
+    with pytest.raises(losses.LabelFormatError, match="rows"):
+        training.fit(googlenet, x, keras.utils.to_categorical([0, 11], 12), epochs=1, verbose=0)
+    with pytest.raises(losses.LabelFormatError, match=r"0\.\.9"):
+        training.check_data(googlenet, x[:1], None)  # images alone are fine
+        losses.label_format(np.array([3, 10]), 10)
+
+
+def test_device_report_and_gpu_requirement_on_a_cpu():
+    info = devices.report()
+    for key in ("python", "keras", "backend", "dtype_policy", "gpus", "device"):
+        assert key in info
+    if not info["gpus"]:
+        with pytest.raises(RuntimeError, match="Change runtime type"):
+            devices.require_gpu()
+        assert devices.enable_memory_growth() == 0
+
+
+def test_mixed_precision_keeps_the_softmax_in_float32():
+    try:
+        assert devices.set_mixed_precision(True) == "mixed_float16"
+        model = models.build("resnet18")
+        assert model.get_layer("stem_conv").compute_dtype == "float16"
+        assert model.get_layer("softmax").compute_dtype == "float32"
+        assert model.get_layer("stem_conv").variable_dtype == "float32"
+    finally:
+        assert devices.set_mixed_precision(False) == "float32"
+
+
+MIRRORED = textwrap.dedent(
+    """
+    import helpers, keras, numpy as np, tensorflow as tf
+    from helpers import data, devices, training
+    names = devices.split_cpu(2)
+    strategy = tf.distribute.MirroredStrategy(names)
+    assert strategy.num_replicas_in_sync == 2
+    keras.utils.set_random_seed(0)
+    with strategy.scope():
+        model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(8, 3, activation="relu"),
+                                  keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10, activation="softmax")])
+        training.compile_model(model, keras.optimizers.Adam(1e-2), loss="sparse")
+    (x, y), _ = data.synthetic_cifar10(train_per_class=20, test_per_class=1)
+    x = data.standardize(x, *data.channel_stats(x))
+    h = model.fit(x, y, batch_size=32, epochs=6, verbose=0).history["loss"]
+    print("replicas", strategy.num_replicas_in_sync, "first", h[0], "last", h[-1])
+    assert h[-1] < 0.8 * h[0], h
+    """
+)
+
+
+def test_training_under_mirrored_strategy_on_two_logical_cpus():
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True,
+                          env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "replicas 2" in proc.stdout
