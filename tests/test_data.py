@@ -538,7 +538,8 @@ def test_real_cifar10_archive(monkeypatch):
 
 def test_channel_stats_exact_on_a_full_size_training_set():
     """20,000 images: 20 M values a channel, past float32's exact sums (2**24)."""
-    x = np.broadcast_to(np.array([255, 0, 51], np.uint8), (20000, 32, 32, 3))
+    x = np.empty((20000, 32, 32, 3), np.uint8)
+    x[...] = (255, 0, 51)
     mean, std = data.channel_stats(x)
     np.testing.assert_allclose(mean, [1.0, 0.0, 0.2], atol=1e-5)
     np.testing.assert_allclose(std, [0.0, 0.0, 0.0], atol=1e-4)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 from helpers.paths import project_root
@@ -37,6 +37,12 @@ def validate(record):
     missing = [k for k in REQUIRED if k not in record]
     if missing:
         raise RecordError(f"record {record.get('run', '?')!r} lacks {', '.join(missing)}")
+    run = record["run"]
+    if not isinstance(run, str) or not run or run.startswith(".") or any(
+        c in run for c in ("/", "\\", "\0")
+    ):
+        # the run name becomes the file name: it must not reach outside <profile>/
+        raise RecordError(f"record run name {run!r} is not a plain file name")
     if record["profile"] not in PROFILES:
         raise RecordError(f"record {record['run']!r}: unknown profile {record['profile']!r}")
     history, epochs = record["history"], record["epochs"]
@@ -47,7 +53,8 @@ def validate(record):
                 f"{len(history.get(key, []))} values for {epochs} epochs"
             )
     for key in ("train_accuracy", "final_val_accuracy", "best_val_accuracy", "test_accuracy"):
-        if not 0.0 <= record[key] <= 1.0:
+        value = record[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             raise RecordError(f"record {record['run']!r}: {key}={record[key]} is not in [0, 1]")
     for key in ("source", "train_size", "test_size"):
         if key not in record["data"]:
@@ -68,6 +75,8 @@ def save(record, root=None):
             previous = json.loads(path.read_text())
         except (OSError, ValueError):
             previous = {}
+        if not isinstance(previous, dict):
+            previous = {}
         if previous.get("profile", record["profile"]) != record["profile"]:
             raise RecordError(
                 f"{path} holds a {previous['profile']!r} record; refusing to replace it "
@@ -75,7 +84,7 @@ def save(record, root=None):
             )
         print(f"Replacing {path} (the run of {previous.get('environment', {}).get('date')}).")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    fd, tmp = _create_temp(path)
     try:
         with os.fdopen(fd, "w") as f:
             json.dump(record, f, indent=1)
@@ -86,6 +95,20 @@ def save(record, root=None):
         if os.path.exists(tmp):
             os.remove(tmp)
     return path
+
+
+def _create_temp(path):
+    """A new hidden file beside ``path``, opened for writing, with the umask's usual mode.
+
+    (``tempfile.mkstemp`` makes files readable by their owner only, and os.replace keeps
+    that mode: the committed records came out -rw-------.)
+    """
+    while True:
+        tmp = path.parent / f".{path.stem}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), str(tmp)
+        except FileExistsError:
+            continue
 
 
 def load(profile, run, root=None):

@@ -112,13 +112,8 @@ def fit_generator_replacement(model, x, y, batch_size, epochs):
     return _fit(model, batches(x, y, batch_size), epochs=epochs, steps_per_epoch=steps)
 
 
-def train_on_batch_loop(model, x, y, batch_size, epochs, seed=0):
-    """A hand-written loop of ``train_on_batch``: shuffling and epoch means are ours to do.
-
-    ``train_on_batch`` resets the metrics on every call, so the epoch's mean loss is averaged
-    here; a learning-rate schedule still works (the optimizer counts its iterations), but
-    callbacks (checkpoints, per-epoch schedules, early stopping) are not called.
-    """
+def _manual_epochs(step, x, y, batch_size, epochs, seed=0):
+    """Shuffle, batch and run ``step(xb, yb) -> loss`` by hand; per-epoch seconds, mean loss."""
     rng = np.random.default_rng(seed)
     seconds, mean_loss = [], float("nan")
     for _ in range(epochs):
@@ -126,11 +121,24 @@ def train_on_batch_loop(model, x, y, batch_size, epochs, seed=0):
         order = rng.permutation(len(x))
         for first in range(0, len(x), batch_size):
             idx = order[first : first + batch_size]
-            logs = model.train_on_batch(x[idx], y[idx], return_dict=True)
-            losses.append(logs["loss"]), sizes.append(len(idx))
+            losses.append(float(step(x[idx], y[idx]))), sizes.append(len(idx))
         seconds.append(time.perf_counter() - start)
         mean_loss = float(np.average(losses, weights=sizes))
     return seconds, mean_loss
+
+
+def train_on_batch_loop(model, x, y, batch_size, epochs, seed=0):
+    """A hand-written loop of ``train_on_batch``: shuffling and epoch means are ours to do.
+
+    ``train_on_batch`` resets the metrics on every call, so the epoch's mean loss is averaged
+    here; a learning-rate schedule still works (the optimizer counts its iterations), but
+    callbacks (checkpoints, per-epoch schedules, early stopping) are not called.
+    """
+
+    def step(xb, yb):
+        return model.train_on_batch(xb, yb, return_dict=True)["loss"]
+
+    return _manual_epochs(step, x, y, batch_size, epochs, seed)
 
 
 def gradient_tape_loop(model, x, y, batch_size, epochs, seed=0):
@@ -154,14 +162,4 @@ def gradient_tape_loop(model, x, y, batch_size, epochs, seed=0):
         optimizer.apply(grads, model.trainable_variables)
         return loss
 
-    rng = np.random.default_rng(seed)
-    seconds, mean_loss = [], float("nan")
-    for _ in range(epochs):
-        start, losses, sizes = time.perf_counter(), [], []
-        order = rng.permutation(len(x))
-        for first in range(0, len(x), batch_size):
-            idx = order[first : first + batch_size]
-            losses.append(float(step(x[idx], y[idx]))), sizes.append(len(idx))
-        seconds.append(time.perf_counter() - start)
-        mean_loss = float(np.average(losses, weights=sizes))
-    return seconds, mean_loss
+    return _manual_epochs(step, x, y, batch_size, epochs, seed)
