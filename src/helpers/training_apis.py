@@ -31,6 +31,7 @@ class _EpochTimes(keras.callbacks.Callback):
 
 
 def _fit(model, x, y=None, epochs=1, **kwargs):
+    kwargs.setdefault("shuffle", False)  # pipelines and generators shuffle themselves
     timer = _EpochTimes()
     history = model.fit(x, y, epochs=epochs, verbose=0, callbacks=[timer], **kwargs)
     return timer.seconds, float(history.history["loss"][-1])
