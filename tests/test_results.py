@@ -3,6 +3,7 @@
 import json
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -236,21 +237,33 @@ def test_failed_rename_leaves_previous_record(tmp_path, monkeypatch):
 
 _WRITER = textwrap.dedent(
     """
-    import sys
+    import contextlib, io, sys
     from helpers import results
     sys.path.insert(0, sys.argv[2])
     from test_results import make_record
 
     root = sys.argv[1]
-    record = make_record(epochs=20_000)  # about 2 MB of JSON: a save takes a while
-    for i in range(10_000):
+    record = make_record(epochs=20_000)  # about 1.4 MB of JSON: a save takes a while
+    for i in range(100_000):
         record["seed"] = i
         record["history"]["loss"][-1] = float(i)
-        results.save(record, root=root)
+        with contextlib.redirect_stdout(io.StringIO()):  # "Replacing ..." messages
+            results.save(record, root=root)
         if i == 0:
             print("saved", flush=True)
     """
 )
+
+
+def _wait_for_line(proc, expected, timeout):
+    """Wait for ``expected`` on the child's stdout; fail (never hang) if it does not come."""
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    if not ready:
+        raise AssertionError(f"no {expected!r} from the writer in {timeout} s")
+    line = proc.stdout.readline()
+    if line.strip() != expected:
+        proc.kill()
+        raise AssertionError(f"writer said {line!r}; stderr: {proc.stderr.read()}")
 
 
 def test_record_survives_sigkill_at_any_moment(tmp_path):
@@ -267,14 +280,16 @@ def test_record_survives_sigkill_at_any_moment(tmp_path):
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         )
         try:
-            if attempt == 0:  # once before the first save has finished
-                time.sleep(rng.uniform(0.0, 0.2))
+            if attempt == 0:  # once at a moment that may fall before the first save ends
+                time.sleep(rng.uniform(0.0, 0.3))
             else:
-                assert proc.stdout.readline().strip() == "saved", proc.stderr.read()
+                _wait_for_line(proc, "saved", timeout=60)
                 time.sleep(rng.uniform(0.0, 0.6))
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
+            proc.stdout.close()
+            proc.stderr.close()
         assert proc.returncode == -signal.SIGKILL
         path = root / "cpu" / "resnet18.json"
         if path.exists():

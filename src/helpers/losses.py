@@ -21,6 +21,11 @@ def label_format(y, num_classes):
     (or label-smoothed) rows have shape (n, num_classes) and sum to 1.
     """
     y = np.asarray(y)
+    if not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
+        raise LabelFormatError(
+            f"Labels of dtype {y.dtype} are not numbers; pass class ids (0..{num_classes - 1}) "
+            "or one-hot rows, e.g. CLASSES.index(name) rather than the class name."
+        )
     if y.ndim == 2 and y.shape[1] == num_classes and num_classes > 1:
         sums = y.sum(axis=1)
         if np.all(y >= 0) and np.allclose(sums, 1.0, atol=1e-3):

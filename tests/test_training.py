@@ -1,0 +1,196 @@
+"""The post's optimizer in Keras 3, compiling and fitting (helpers.training; chapters 3, 9)."""
+
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+from helpers import data, training
+
+
+def rates(schedule, steps):
+    return keras.ops.convert_to_numpy(schedule(np.asarray(steps))).astype(np.float64)
+
+
+STEPS = np.arange(1001)
+
+
+# ----------------------------------------------------------------------------- the schedule
+
+
+@pytest.mark.parametrize("decay", [1e-6, 1e-2, 0.5])
+def test_legacy_decay_is_keras2_decay(decay):
+    schedule = training.LegacyDecay(0.1, decay)
+    got = rates(schedule, STEPS)
+    np.testing.assert_allclose(got, 0.1 / (1 + decay * STEPS), rtol=1e-6)
+    inverse_time = keras.optimizers.schedules.InverseTimeDecay(
+        0.1, decay_steps=1, decay_rate=decay
+    )
+    np.testing.assert_allclose(got, rates(inverse_time, STEPS), rtol=1e-6)
+    # one step at a time gives the same numbers as the vector
+    for t in (0, 1, 17, 1000):
+        np.testing.assert_allclose(rates(schedule, t), 0.1 / (1 + decay * t), rtol=1e-6)
+
+
+def test_legacy_decay_large_decay_really_decays():
+    got = rates(training.LegacyDecay(0.1, 1e-2), [0, 100, 1000])
+    np.testing.assert_allclose(got, [0.1, 0.05, 0.1 / 11], rtol=1e-6)
+
+
+def test_halving_every_two_epochs():
+    decay = 1e-3
+    schedule = training.LegacyDecay(0.1, decay, steps_per_epoch=10, halve_every=2)
+    np.testing.assert_allclose(rates(schedule, 25), 0.1 * 0.5 / (1 + decay * 25), rtol=1e-6)
+    np.testing.assert_allclose(rates(schedule, 45), 0.1 * 0.25 / (1 + decay * 45), rtol=1e-6)
+    # within the first two epochs (steps 0..19) no halving; at step 20 the first one
+    np.testing.assert_allclose(rates(schedule, 19), 0.1 / (1 + decay * 19), rtol=1e-6)
+    np.testing.assert_allclose(rates(schedule, 20), 0.05 / (1 + decay * 20), rtol=1e-6)
+    t = np.arange(100)
+    expected = 0.1 * 0.5 ** (t // 10 // 2) / (1 + decay * t)
+    np.testing.assert_allclose(rates(schedule, t), expected, rtol=1e-6)
+
+
+def test_halve_every_needs_steps_per_epoch():
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        training.LegacyDecay(0.1, 1e-6, halve_every=20)
+
+
+def test_legacy_decay_config_round_trip():
+    schedule = training.LegacyDecay(0.1, 1e-4, steps_per_epoch=10, halve_every=2)
+    again = keras.optimizers.schedules.deserialize(
+        keras.optimizers.schedules.serialize(schedule)
+    )
+    assert isinstance(again, training.LegacyDecay)
+    np.testing.assert_allclose(rates(again, STEPS[:60]), rates(schedule, STEPS[:60]))
+
+
+# ----------------------------------------------------------------------------- optimizers
+
+
+@pytest.mark.parametrize("k", [1, 5, 40])
+def test_post_optimizer_uses_the_schedule(k):
+    """Keras 3 evaluates the schedule at the optimizer's iteration count."""
+    opt = training.post_optimizer(learning_rate=0.1, decay=0.05)
+    assert isinstance(opt, keras.optimizers.SGD)
+    assert opt.nesterov and float(keras.ops.convert_to_numpy(opt.momentum)) == 0.9
+    var = keras.Variable(np.ones(3, "float32"))
+    opt.build([var])
+    for _ in range(k):
+        opt.apply([keras.ops.ones((3,))], [var])
+    assert int(keras.ops.convert_to_numpy(opt.iterations)) == k
+    expected = 0.1 / (1 + 0.05 * k)
+    np.testing.assert_allclose(training.current_learning_rate(opt), expected, rtol=1e-6)
+    np.testing.assert_allclose(
+        float(keras.ops.convert_to_numpy(opt.learning_rate)), expected, rtol=1e-6
+    )
+    assert training.current_learning_rate(opt) < 0.1
+
+
+def test_keras3_ignores_sgd_decay():
+    """Why the schedule is needed: ``decay=`` is dropped with a warning, the rate stays."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        opt = keras.optimizers.SGD(learning_rate=0.1, decay=0.05)
+    assert any("decay" in str(w.message) for w in caught)
+    var = keras.Variable(np.ones(3, "float32"))
+    opt.build([var])
+    for _ in range(5):
+        opt.apply([keras.ops.ones((3,))], [var])
+    np.testing.assert_allclose(training.current_learning_rate(opt), 0.1, rtol=1e-6)
+
+
+def test_make_optimizer():
+    assert isinstance(training.make_optimizer("adam", 1e-3), keras.optimizers.Adam)
+    sgd = training.make_optimizer("sgd_post", 0.1, 1e-6, steps_per_epoch=10, halve_every=2)
+    assert isinstance(sgd, keras.optimizers.SGD)
+    assert isinstance(sgd._learning_rate, training.LegacyDecay)
+    with pytest.raises(ValueError, match="rmsprop"):
+        training.make_optimizer("rmsprop", 1e-3)
+
+
+# ----------------------------------------------------------------------------- training
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    (x, y), (xt, yt) = data.synthetic_cifar10(train_per_class=32, test_per_class=8)
+    mean, std = data.channel_stats(x)
+    return data.standardize(x, mean, std), y, data.standardize(xt, mean, std), yt
+
+
+def tiny_model(seed=0):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            keras.layers.Conv2D(8, 3, activation="relu"),
+            keras.layers.MaxPooling2D(4),  # keeps where colours are: the classes differ there
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+
+
+def test_tiny_model_learns(synthetic):
+    x, y, _, _ = synthetic
+    model = training.compile_model(tiny_model(), keras.optimizers.Adam(1e-2), loss="sparse")
+    assert isinstance(model.loss, keras.losses.SparseCategoricalCrossentropy)
+    first = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        batch = rng.choice(len(x), size=64, replace=False)
+        model.train_on_batch(x[batch], y[batch])
+    last = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert last["loss"] < 0.7 * first
+    assert last["accuracy"] > 0.5  # chance is 0.1
+
+
+def test_fit_returns_history_per_epoch(synthetic):
+    x, y, xt, yt = synthetic
+    model = training.compile_model(tiny_model(1), keras.optimizers.Adam(1e-2), loss="sparse")
+    history = training.fit(
+        model, x, y, epochs=2, batch_size=64, validation_data=(xt, yt), verbose=0
+    )
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"):
+        assert key in history
+        assert len(history[key]) == 2
+        assert all(isinstance(v, float) for v in history[key])
+    np.testing.assert_allclose(history["learning_rate"], [1e-2, 1e-2], rtol=1e-6)
+    assert all(s > 0 for s in history["seconds"])
+    assert history["loss"][1] < history["loss"][0]
+
+
+def test_fit_records_the_decayed_rate(synthetic):
+    x, y, _, _ = synthetic
+    steps = int(np.ceil(len(x) / 64))  # 320 images: 5 steps an epoch
+    opt = training.post_optimizer(0.01, decay=0.1)
+    model = training.compile_model(tiny_model(2), opt, loss="sparse")
+    history = training.fit(model, x, y, epochs=2, batch_size=64, verbose=0)
+    # at the end of epoch e the optimizer has made (e + 1) * steps steps
+    expected = [0.01 / (1 + 0.1 * steps * e) for e in (1, 2)]
+    np.testing.assert_allclose(history["learning_rate"], expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "make_labels, loss_type",
+    [
+        (lambda y: y, keras.losses.SparseCategoricalCrossentropy),
+        (lambda y: y.ravel(), keras.losses.SparseCategoricalCrossentropy),
+        (lambda y: keras.utils.to_categorical(y, 10), keras.losses.CategoricalCrossentropy),
+    ],
+    ids=["ids (n,1)", "ids (n,)", "one-hot"],
+)
+def test_compile_model_picks_the_loss_from_labels(synthetic, make_labels, loss_type):
+    x, y, _, _ = synthetic
+    labels = make_labels(y)
+    model = training.compile_model(tiny_model(), keras.optimizers.Adam(1e-2), loss=labels)
+    assert isinstance(model.loss, loss_type)
+    logs = model.train_on_batch(x[:32], labels[:32], return_dict=True)
+    assert 0.0 <= logs["accuracy"] <= 1.0 and np.isfinite(logs["loss"])
+
+
+def test_compile_model_rejects_labels_that_fit_no_loss(synthetic):
+    x, y, _, _ = synthetic
+    with pytest.raises(training.losses.LabelFormatError):
+        training.compile_model(tiny_model(), "adam", loss=np.eye(3)[y.ravel() % 3])
