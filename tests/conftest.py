@@ -133,3 +133,11 @@ def tree(folder):
 @pytest.fixture
 def snapshot():
     return tree
+
+
+def pytest_configure(config):
+    # Keras' TensorFlow backend converts tensors with np.array(x, copy=False): harmless noise
+    config.addinivalue_line(
+        "filterwarnings",
+        "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning",
+    )

@@ -209,11 +209,6 @@ def test_unknown_option_names_it(name, option):
         models.build(name, **{option: True})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="models.build blames every option passed (here bn_momentum, which vgg16 takes), "
-    "not only the unknown one",
-)
 def test_unknown_option_error_does_not_blame_valid_options():
     with pytest.raises(TypeError) as info:
         models.build("vgg16", bn_momentum=0.9, typo=1)

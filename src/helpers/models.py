@@ -17,6 +17,8 @@ chapter 7. The last softmax is kept in float32 so that mixed precision (chapter 
 
 from __future__ import annotations
 
+import inspect
+
 import keras
 from keras import layers
 
@@ -235,19 +237,17 @@ def build(name, *, num_classes=10, input_shape=(32, 32, 3), weight_decay=0.0, **
             f"Unknown model name {name!r}. Valid names: {', '.join(NAMES)}."
         )
     builder = _REGISTRY[name]
-    try:
-        return builder(
-            num_classes=num_classes,
-            input_shape=tuple(input_shape),
-            weight_decay=weight_decay,
-            **options,
-        )
-    except TypeError as err:
-        if "unexpected keyword" not in str(err):
-            raise
+    unknown = sorted(set(options) - set(inspect.signature(builder).parameters))
+    if unknown:
         raise TypeError(
-            f"{name} does not take option(s) {sorted(options)}; see help(helpers.models.{name})"
-        ) from None
+            f"{name} does not take option(s) {unknown}; see help(helpers.models.{name})"
+        )
+    return builder(
+        num_classes=num_classes,
+        input_shape=tuple(input_shape),
+        weight_decay=weight_decay,
+        **options,
+    )
 
 
 def layer_counts(model, kinds=("Conv2D", "BatchNormalization", "Dense", "Dropout", "MaxPooling2D")):
