@@ -4,6 +4,10 @@ Prints the figures and writes them to results/bench/networks.json and
 results/bench/training_apis.json. Run it on an otherwise idle machine: `make bench`.
 Images per second are the median over the timed epochs, after one untimed warm-up epoch
 (which includes tracing and compiling).
+
+The network benchmark times each network twice, as `helpers.models` builds it and as the
+post's Keras 2 code builds it (`post_style.py`), alternating so that a drift in the
+machine's speed affects both alike.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pathlib
 import statistics
 import sys
 import tempfile
@@ -21,6 +26,9 @@ import numpy as np
 
 from helpers import data, devices, models, results, training, training_apis
 
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+import post_style  # noqa: E402  (beside this script, not part of helpers)
+
 
 def real_or_synthetic(n):
     """``n`` stratified CIFAR-10 training images (real where CIFAR10_PATH is set)."""
@@ -30,9 +38,9 @@ def real_or_synthetic(n):
     return data.resolve_source(source), x[keep], y[keep]
 
 
-def compiled(name):
+def compiled(name, build=models.build):
     keras.utils.set_random_seed(0)
-    model = models.build(name)
+    model = build(name)
     return training.compile_model(model, keras.optimizers.SGD(0.01, momentum=0.9))
 
 
@@ -41,14 +49,22 @@ def median_rate(seconds, n_images):
     return n_images / statistics.median(timed)
 
 
-def bench_networks(x, y, batch_size, epochs):
+def bench_networks(names, x, y, batch_size, epochs):
     rows = {}
-    for name in models.NAMES:
-        seconds, loss = training_apis.fit_arrays(compiled(name), x, y, batch_size, epochs)
-        rows[name] = {"images_per_second": round(median_rate(seconds, len(x)), 1),
-                      "epoch_seconds": [round(s, 2) for s in seconds], "final_loss": loss}
-        print(f"{name:14} {rows[name]['images_per_second']:8.1f} images/s  "
-              f"(epochs: {rows[name]['epoch_seconds']})", flush=True)
+    for name in names:
+        row = {}
+        for way, build in (("book", models.build), ("post_style", post_style.build)):
+            seconds, loss = training_apis.fit_arrays(compiled(name, build), x, y, batch_size, epochs)
+            row[way] = {"images_per_second": round(median_rate(seconds, len(x)), 1),
+                        "epoch_seconds": [round(s, 2) for s in seconds], "final_loss": round(loss, 4)}
+        row["images_per_second"] = row["book"]["images_per_second"]
+        row["ratio_to_post_style"] = round(
+            row["book"]["images_per_second"] / row["post_style"]["images_per_second"], 3)
+        rows[name] = row
+        print(f"{name:14} {row['images_per_second']:8.1f} images/s "
+              f"(post's way {row['post_style']['images_per_second']:.1f}, "
+              f"x{row['ratio_to_post_style']:.2f}; epochs {row['book']['epoch_seconds']} s)",
+              flush=True)
     return rows
 
 
@@ -84,11 +100,11 @@ def bench_apis(name, images, labels, batch_size, epochs):
     return rows
 
 
-def write(name, payload):
-    path = results.results_dir() / "bench" / f"{name}.json"
+def write(out, name, payload):
+    path = pathlib.Path(out) / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=1))
-    print("wrote", path.relative_to(results.project_root()))
+    print("wrote", path)
 
 
 def main(argv=None):
@@ -98,6 +114,10 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--network", default="googlenet", help="network for the API benchmark")
     parser.add_argument("--only", choices=("networks", "apis"), default=None)
+    parser.add_argument("--networks", nargs="+", choices=models.NAMES, default=list(models.NAMES),
+                        help="networks for the network benchmark")
+    parser.add_argument("--out", default=str(results.results_dir() / "bench"),
+                        help="folder for the JSON records")
     args = parser.parse_args(argv)
     source, images, labels = real_or_synthetic(args.images)
     common = {"images": len(images), "batch_size": args.batch_size, "epochs": args.epochs,
@@ -106,12 +126,12 @@ def main(argv=None):
     if args.only in (None, "networks"):
         print(f"Training speed, batch {args.batch_size}, {len(images)} images per epoch:")
         x = data.standardize(images, *data.channel_stats(images))
-        rows = bench_networks(x, keras.utils.to_categorical(labels, 10), args.batch_size, args.epochs)
-        write("networks", {**common, "networks": rows})
+        rows = bench_networks(args.networks, x, keras.utils.to_categorical(labels, 10), args.batch_size, args.epochs)
+        write(args.out, "networks", {**common, "networks": rows})
     if args.only in (None, "apis"):
         print(f"\nSix ways to train {args.network}:")
         rows = bench_apis(args.network, images, labels, args.batch_size, args.epochs)
-        write("training_apis", {**common, "network": args.network, "ways": rows})
+        write(args.out, "training_apis", {**common, "network": args.network, "ways": rows})
 
 
 if __name__ == "__main__":

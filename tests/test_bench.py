@@ -1,0 +1,37 @@
+"""The benchmark's "post's way" networks are the book's networks, and the script runs."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import models
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCH))
+import bench  # noqa: E402
+import post_style  # noqa: E402
+
+
+@pytest.mark.parametrize("name", models.NAMES)
+def test_post_style_builds_the_same_network(name):
+    book, post = models.build(name), post_style.build(name)
+    assert post.count_params() == book.count_params()
+    assert models.layer_counts(post) == models.layer_counts(book)
+    # what differs is how it is built: a (zero) L2 penalty on every kernel, as the post had
+    regularised = [layer for layer in post.layers if getattr(layer, "kernel_regularizer", None)]
+    assert len(regularised) == sum(models.layer_counts(book)[k] for k in ("Conv2D", "Dense")) - 1
+
+
+def test_bench_writes_a_record_comparing_both_ways(tmp_path, monkeypatch):
+    monkeypatch.delenv("CIFAR10_PATH", raising=False)  # synthetic data: a smoke run
+    bench.main(["--images", "40", "--epochs", "2", "--batch-size", "20", "--only", "networks",
+                "--networks", "resnet18", "--out", str(tmp_path)])
+    record = json.loads((tmp_path / "networks.json").read_text())
+    assert record["data"] == "synthetic" and record["images"] == 40
+    row = record["networks"]["resnet18"]
+    for way in ("book", "post_style"):
+        assert len(row[way]["epoch_seconds"]) == 2 and row[way]["images_per_second"] > 0
+    assert row["ratio_to_post_style"] == pytest.approx(
+        row["book"]["images_per_second"] / row["post_style"]["images_per_second"], abs=1e-3)
