@@ -19,12 +19,15 @@ import pathlib
 import statistics
 import sys
 import tempfile
+import time
 
-import helpers  # noqa: F401  (sets TensorFlow's CPU options before Keras loads it)
+import helpers  # sets TensorFlow's CPU options before Keras loads it
+
+helpers.start_quietly()
 import keras
 import numpy as np
 
-from helpers import data, devices, models, results, training, training_apis
+from helpers import data, devices, models, pipelines, results, training, training_apis
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import post_style  # noqa: E402  (beside this script, not part of helpers)
@@ -50,22 +53,45 @@ def median_rate(seconds, n_images):
 
 
 def bench_networks(names, x, y, batch_size, epochs):
+    """Images per second of each network built both ways, timed epoch by epoch in turn.
+
+    After one warm-up epoch each, the two ways alternate (book, post, post, book, ...), so
+    that a change in the machine's speed during the run affects both alike.
+    """
     rows = {}
     for name in names:
-        row = {}
-        for way, build in (("book", models.build), ("post_style", post_style.build)):
-            seconds, loss = training_apis.fit_arrays(compiled(name, build), x, y, batch_size, epochs)
-            row[way] = {"images_per_second": round(median_rate(seconds, len(x)), 1),
-                        "epoch_seconds": [round(s, 2) for s in seconds], "final_loss": round(loss, 4)}
+        built = {"book": compiled(name, models.build),
+                 "post_style": compiled(name, post_style.build)}
+        seconds, losses = {way: [] for way in built}, {}
+        for epoch in range(epochs):
+            for way in (list(built) if epoch % 2 == 0 else list(built)[::-1]):
+                times, losses[way] = training_apis.fit_arrays(built[way], x, y, batch_size, 1)
+                seconds[way] += times
+        row = {way: {"images_per_second": round(median_rate(seconds[way], len(x)), 1),
+                     "epoch_seconds": [round(s, 2) for s in seconds[way]],
+                     "final_loss": round(losses[way], 4)} for way in built}
         row["images_per_second"] = row["book"]["images_per_second"]
         row["ratio_to_post_style"] = round(
             row["book"]["images_per_second"] / row["post_style"]["images_per_second"], 3)
         rows[name] = row
         print(f"{name:14} {row['images_per_second']:8.1f} images/s "
               f"(post's way {row['post_style']['images_per_second']:.1f}, "
-              f"x{row['ratio_to_post_style']:.2f}; epochs {row['book']['epoch_seconds']} s)",
-              flush=True)
+              f"x{row['ratio_to_post_style']:.2f}; epochs {row['book']['epoch_seconds']} / "
+              f"{row['post_style']['epoch_seconds']} s)", flush=True)
     return rows
+
+
+def input_alone(epoch, n_images, repeats=3):
+    """Images per second an input pipeline delivers with no training step (median of repeats).
+
+    ``epoch()`` goes once through the pipeline, which is built once, outside the timing.
+    """
+    seconds = []
+    for _ in range(repeats + 1):  # the first pass warms up (tracing, threads, file cache)
+        start = time.perf_counter()
+        epoch()
+        seconds.append(time.perf_counter() - start)
+    return round(n_images / statistics.median(seconds[1:]), 1)
 
 
 def bench_apis(name, images, labels, batch_size, epochs):
@@ -74,12 +100,21 @@ def bench_apis(name, images, labels, batch_size, epochs):
     mean, std = data.channel_stats(images)
     folder = tempfile.mkdtemp(prefix="bench-images-")
     files, ids = training_apis.write_image_files(images, labels, folder)
+
+    def streamed():
+        return training_apis.ImageFiles(files, ids, batch_size, mean, std, workers=2)
+
+    augmented, files_dataset = pipelines.tf_dataset(x, y, batch_size, augment=True), streamed()
+
     ways = {
         "fit on arrays": lambda m: training_apis.fit_arrays(m, x, y, batch_size, epochs),
         "fit on tf.data with augmentation": lambda m: training_apis.fit_tf_data(
             m, x, y, batch_size, epochs),
+        # a reference, not a seventh way: the same pipeline without the augmentation
+        "(fit on tf.data without augmentation)": lambda m: training_apis.fit_tf_data(
+            m, x, y, batch_size, epochs, augment=False),
         "fit on a PyDataset streaming files": lambda m: training_apis.fit_pydataset(
-            m, training_apis.ImageFiles(files, ids, batch_size, mean, std, workers=2), epochs),
+            m, streamed(), epochs),
         "fit on a Python generator": lambda m: training_apis.fit_generator_replacement(
             m, x, y, batch_size, epochs),
         "train_on_batch loop": lambda m: training_apis.train_on_batch_loop(
@@ -87,16 +122,27 @@ def bench_apis(name, images, labels, batch_size, epochs):
         "GradientTape loop": lambda m: training_apis.gradient_tape_loop(
             m, x, y, batch_size, epochs),
     }
+    # What the input side alone can deliver: if it is far faster than training, it is not
+    # what limits the speed of the ways that use it.
+    alone = {
+        "fit on tf.data with augmentation": input_alone(
+            lambda: [batch for batch in augmented], len(x)),
+        "fit on a PyDataset streaming files": input_alone(
+            lambda: [files_dataset[i] for i in range(len(files_dataset))], len(x)),
+    }
     rows = {}
     for way, train in ways.items():
         seconds, loss = train(compiled(name))
         rows[way] = {"images_per_second": round(median_rate(seconds, len(x)), 1),
                      "epoch_seconds": [round(s, 2) for s in seconds], "final_loss": round(loss, 4)}
+        if way in alone:
+            rows[way]["input_alone_images_per_second"] = alone[way]
     base = rows["fit on arrays"]["images_per_second"]
     for way, row in rows.items():
         row["ratio_to_fit_on_arrays"] = round(row["images_per_second"] / base, 3)
-        print(f"{way:36} {row['images_per_second']:8.1f} images/s  "
-              f"x{row['ratio_to_fit_on_arrays']:.2f}  loss {row['final_loss']:.3f}", flush=True)
+        print(f"{way:39} {row['images_per_second']:8.1f} images/s  "
+              f"x{row['ratio_to_fit_on_arrays']:.2f}  loss {row['final_loss']:.3f}"
+              + (f"  (input alone {alone[way]:.0f} images/s)" if way in alone else ""), flush=True)
     return rows
 
 
@@ -110,7 +156,10 @@ def write(out, name, payload):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--images", type=int, default=1280, help="training images per epoch")
-    parser.add_argument("--epochs", type=int, default=4, help="epochs, the first untimed")
+    parser.add_argument("--epochs", type=int, default=4,
+                        help="epochs per network and way of building it, the first untimed")
+    parser.add_argument("--api-epochs", type=int, default=9,
+                        help="epochs per training API, the first untimed (they are short)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--network", default="googlenet", help="network for the API benchmark")
     parser.add_argument("--only", choices=("networks", "apis"), default=None)
@@ -130,8 +179,9 @@ def main(argv=None):
         write(args.out, "networks", {**common, "networks": rows})
     if args.only in (None, "apis"):
         print(f"\nSix ways to train {args.network}:")
-        rows = bench_apis(args.network, images, labels, args.batch_size, args.epochs)
-        write(args.out, "training_apis", {**common, "network": args.network, "ways": rows})
+        rows = bench_apis(args.network, images, labels, args.batch_size, args.api_epochs)
+        write(args.out, "training_apis",
+              {**common, "epochs": args.api_epochs, "network": args.network, "ways": rows})
 
 
 if __name__ == "__main__":

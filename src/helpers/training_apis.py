@@ -42,9 +42,9 @@ def fit_arrays(model, x, y, batch_size, epochs):
     return _fit(model, x, y, epochs, batch_size=batch_size, shuffle=True)
 
 
-def fit_tf_data(model, x, y, batch_size, epochs):
+def fit_tf_data(model, x, y, batch_size, epochs, augment=True):
     """``fit`` on a ``tf.data`` pipeline that augments batches in parallel (TensorFlow)."""
-    return _fit(model, pipelines.tf_dataset(x, y, batch_size, augment=True), epochs=epochs)
+    return _fit(model, pipelines.tf_dataset(x, y, batch_size, augment=augment), epochs=epochs)
 
 
 class ImageFiles(keras.utils.PyDataset):
