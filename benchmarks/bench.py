@@ -22,8 +22,6 @@ import tempfile
 import time
 
 import helpers  # sets TensorFlow's CPU options before Keras loads it
-
-helpers.start_quietly()
 import keras
 import numpy as np
 
@@ -70,11 +68,10 @@ def bench_networks(names, x, y, batch_size, epochs):
         row = {way: {"images_per_second": round(median_rate(seconds[way], len(x)), 1),
                      "epoch_seconds": [round(s, 2) for s in seconds[way]],
                      "final_loss": round(losses[way], 4)} for way in built}
-        row["images_per_second"] = row["book"]["images_per_second"]
         row["ratio_to_post_style"] = round(
             row["book"]["images_per_second"] / row["post_style"]["images_per_second"], 3)
         rows[name] = row
-        print(f"{name:14} {row['images_per_second']:8.1f} images/s "
+        print(f"{name:14} {row['book']['images_per_second']:8.1f} images/s "
               f"(post's way {row['post_style']['images_per_second']:.1f}, "
               f"x{row['ratio_to_post_style']:.2f}; epochs {row['book']['epoch_seconds']} / "
               f"{row['post_style']['epoch_seconds']} s)", flush=True)
@@ -95,9 +92,8 @@ def input_alone(epoch, n_images, repeats=3):
 
 
 def bench_apis(name, images, labels, batch_size, epochs):
-    x = data.standardize(images, *data.channel_stats(images))
-    y = keras.utils.to_categorical(labels, 10)
     mean, std = data.channel_stats(images)
+    x, y = data.standardize(images, mean, std), keras.utils.to_categorical(labels, 10)
     folder = tempfile.mkdtemp(prefix="bench-images-")
     files, ids = training_apis.write_image_files(images, labels, folder)
 
@@ -123,7 +119,8 @@ def bench_apis(name, images, labels, batch_size, epochs):
             m, x, y, batch_size, epochs),
     }
     # What the input side alone can deliver: if it is far faster than training, it is not
-    # what limits the speed of the ways that use it.
+    # what limits the speed of the ways that use it. (The PyDataset is read here in one
+    # thread; in training its 2 workers read ahead, so this is a lower bound.)
     alone = {
         "fit on tf.data with augmentation": input_alone(
             lambda: [batch for batch in augmented], len(x)),
@@ -168,6 +165,7 @@ def main(argv=None):
     parser.add_argument("--out", default=str(results.results_dir() / "bench"),
                         help="folder for the JSON records")
     args = parser.parse_args(argv)
+    helpers.start_quietly()
     source, images, labels = real_or_synthetic(args.images)
     common = {"images": len(images), "batch_size": args.batch_size, "epochs": args.epochs,
               "data": "synthetic" if source == "synthetic" else os.path.basename(source),

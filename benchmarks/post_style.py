@@ -98,8 +98,8 @@ def googlenet(num_classes=10, input_shape=(32, 32, 3)):
     model = keras.Model(inputs=inputs, outputs=x)
     for module, widths in _INCEPTION_WIDTHS.items():
         if module in ("4a", "5a"):
-            pooled = layers.MaxPooling2D(pool_size=(3, 3), strides=2, padding="same")(model.output)
-            model = keras.Model(inputs=inputs, outputs=pooled)
+            model = _grow(model, layers.MaxPooling2D(
+                pool_size=(3, 3), strides=2, padding="same")(model.output))
         model = _inception_module(model, widths)
     x = layers.GlobalMaxPooling2D()(model.output)
     return keras.Model(inputs=inputs, outputs=_head(x, num_classes))

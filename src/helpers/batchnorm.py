@@ -35,7 +35,8 @@ def recalibrated(model, images, *, dropout=False, batch_size=250):
     """A copy of ``model`` whose BatchNormalization statistics are re-estimated on ``images``.
 
     Each BN layer's moving mean and variance become the average of the per-batch means and
-    variances over ``images`` (in batches of ``batch_size``), computed with dropout on
+    variances over ``images`` (in whole batches of ``batch_size``; a last partial batch is
+    left out, since a smaller batch's variance is a noisier estimate), computed with dropout on
     (``dropout=True``, as during training) or off (as at test time). Weights are unchanged,
     and ``model`` itself is not modified.
     """
