@@ -133,6 +133,7 @@ def test_save_refuses_an_invalid_record(tmp_path):
 
 def test_cpu_record_lands_in_cpu_and_never_touches_full(tmp_path):
     full = make_record(profile="full", test_accuracy=0.93)
+    full["environment"]["gpu"] = True
     full_path = results.save(full, root=tmp_path)
     before = (full_path.read_bytes(), full_path.stat().st_mtime_ns)
 
@@ -158,6 +159,17 @@ def test_refuses_to_replace_another_profiles_record(tmp_path):
         results.save(make_record(profile="cpu"), root=tmp_path)
     assert path.read_bytes() == before
     assert files_under(tmp_path) == ["cpu", "cpu/resnet18.json"]
+
+
+@pytest.mark.parametrize("profile", ["fast", "full"])
+def test_refuses_gpu_profile_records_from_a_cpu(tmp_path, profile):
+    with pytest.raises(results.RecordError, match="GPU"):
+        results.save(make_record(profile=profile), root=tmp_path)  # environment says no GPU
+    assert files_under(tmp_path) == []
+    with pytest.raises(results.RecordError, match="save=False"):
+        results.check_saveable(profile, gpu=False)
+    results.check_saveable(profile, gpu=True)
+    results.check_saveable("cpu", gpu=False)
 
 
 def test_replaces_a_record_of_the_same_profile(tmp_path, capsys):

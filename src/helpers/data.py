@@ -239,6 +239,25 @@ def _source_key(path):
     return digest.hexdigest()
 
 
+def fingerprint(source):
+    """Where the data came from, for a results record: the archive's SHA-256, or a note.
+
+    A ``.tar.gz`` (or any file) gets the SHA-256 of its bytes, which a reader can compare with
+    the one its README gives; a folder gets a hash of its names, sizes and times (not its
+    bytes); the Keras download is checked by Keras against its published SHA-256.
+    """
+    if source in ("keras", "synthetic"):
+        return {"kind": source}
+    path = Path(source)
+    if path.is_dir():
+        return {"kind": "folder", "listing_sha256": _source_key(path)}
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return {"kind": "file", "sha256": digest.hexdigest()}
+
+
 def cache_dir():
     return Path(os.environ.get("CIFAR10_CACHE_DIR", "~/.cache/cnn-cifar10-book")).expanduser()
 

@@ -5,7 +5,10 @@ Backend-neutral where it can be; TensorFlow is imported inside the functions tha
 
 from __future__ import annotations
 
+import contextlib
+import os
 import platform
+import subprocess
 import sys
 
 import keras
@@ -71,6 +74,10 @@ def device_name():
             tf.config.list_physical_devices("GPU")[0]
         )
         return details.get("device_name", gpus[0])
+    if gpus and backend() == "jax":
+        import jax
+
+        return [d for d in jax.devices() if d.platform == "gpu"][0].device_kind  # "NVIDIA H200"
     return gpus[0] if gpus else f"CPU: {cpu_name()}"
 
 
@@ -121,6 +128,69 @@ def set_mixed_precision(enabled):
     return keras.config.dtype_policy().name
 
 
+def gpu_compute_capability():
+    """The first GPU's CUDA compute capability as (major, minor), or None (no GPU, or unknown)."""
+    if not gpu_available():
+        return None
+    try:
+        name = backend()
+        if name == "tensorflow":
+            import tensorflow as tf
+
+            gpu = tf.config.list_physical_devices("GPU")[0]
+            return tuple(tf.config.experimental.get_device_details(gpu)["compute_capability"])
+        if name == "jax":
+            import jax
+
+            gpu = [d for d in jax.devices() if d.platform == "gpu"][0]
+            return tuple(int(v) for v in str(gpu.compute_capability).split("."))
+        if name == "torch":
+            import torch
+
+            return tuple(torch.cuda.get_device_capability(0))
+    except Exception:  # a device without the field (e.g. a ROCm GPU): no claim
+        return None
+    return None
+
+
+def policy_for(precision):
+    """The Keras dtype policy for a profile's ``precision``: "float32", "mixed" or "auto".
+
+    "mixed" means bfloat16 compute where the GPU has it natively (compute capability 8.0 and
+    up: A100, H100, H200, L4), else float16 with loss scaling (T4, V100: Colab's free GPU is a
+    T4); on a CPU, bfloat16. "auto" is "mixed" on a GPU and "float32" on a CPU. Weights, the
+    final softmax and the loss stay float32 either way.
+    """
+    if precision == "auto":
+        precision = "mixed" if gpu_available() else "float32"
+    if precision in ("float32", "mixed_bfloat16", "mixed_float16"):
+        return precision
+    if precision == "mixed":
+        capability = gpu_compute_capability()
+        if capability is not None and capability < (8, 0):
+            return "mixed_float16"
+        return "mixed_bfloat16"
+    raise ValueError(
+        f"Unknown precision {precision!r}: use 'float32', 'mixed', 'mixed_bfloat16', "
+        "'mixed_float16' or 'auto'."
+    )
+
+
+@contextlib.contextmanager
+def dtype_policy(name):
+    """Build and train under the Keras dtype policy ``name``; the previous one comes back after.
+
+    Keras wraps the optimizer in a LossScaleOptimizer itself when a model compiled under
+    "mixed_float16" (bfloat16 needs none: it has float32's range).
+    """
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield name
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
 def split_cpu(n=2):
     """Make TensorFlow show ``n`` logical CPU devices, to exercise multi-device code on a CPU.
 
@@ -135,15 +205,51 @@ def split_cpu(n=2):
     return [d.name for d in tf.config.list_logical_devices("CPU")]
 
 
+def git_commit():
+    """The project's git commit (with "-dirty" if files differ from it), or None.
+
+    ``$BOOK_GIT_COMMIT`` wins: a copy of the working tree without its .git folder (the lent GPU
+    machine gets one) is told its commit that way.
+    """
+    if os.environ.get("BOOK_GIT_COMMIT"):
+        return os.environ["BOOK_GIT_COMMIT"]
+    from helpers.paths import project_root
+
+    try:
+        root = project_root()
+        run = lambda *args: subprocess.run(  # noqa: E731
+            ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        commit = run("rev-parse", "HEAD")
+        dirty = run("status", "--porcelain", "--untracked-files=no")
+        return commit + ("-dirty" if dirty else "")
+    except Exception:
+        return None
+
+
+def backend_version():
+    """The version of the package behind Keras' backend (tensorflow, jax or torch)."""
+    name = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend())
+    try:
+        return __import__(name).__version__ if name else None
+    except ImportError:
+        return None
+
+
 def environment():
-    """The environment part of a results record."""
+    """The environment part of a results record: software, device and where the code came from."""
     import datetime
 
     env = {
         "python": sys.version.split()[0],
         "keras": keras.__version__,
         "backend": backend(),
+        "backend_version": backend_version(),
         "device": device_name(),
+        "gpu": gpu_available(),
+        "cpu_cores": os.cpu_count(),
+        "precision": keras.config.dtype_policy().name,
+        "git_commit": git_commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
     if backend() == "tensorflow":

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
-from helpers import data, devices, models, pipelines, results, training
+from helpers import augment, data, devices, models, pipelines, results, training
 from helpers.profiles import Profile
 
 
@@ -98,25 +98,47 @@ def train_network(
     """Build, compile, train and test ``model_name``; return a ``Run``.
 
     The record (``helpers.results``) is saved to ``results/<profile>/<run>.json`` unless
-    ``save`` is False. ``options`` go to ``models.build`` (the quirk fixes).
+    ``save`` is False. ``options`` go to ``models.build`` (the quirk fixes). The profile says
+    how to augment and where (in a tf.data/PyDataset pipeline, or inside the compiled step),
+    and in which precision to compute; the record says what was used.
     """
+    if save:
+        results.check_saveable(profile.name)  # before training, not after
     keras.utils.set_random_seed(seed)
-    model = models.build(model_name, bn_momentum=profile.bn_momentum, **options)
-    steps = int(np.ceil(len(prepared.x_train) / profile.batch_size))
-    optimizer = training.make_optimizer(
-        profile.optimizer, profile.learning_rate, profile.decay, steps, profile.halve_every
-    )
-    training.compile_model(model, optimizer, loss="categorical")
-    train_ds = pipelines.training_data(
-        prepared.x_train, prepared.y_train, profile.batch_size, profile.augment, seed
-    )
+    policy = devices.policy_for(profile.precision)
+    place = augment.best_place() if profile.augment_in == "auto" else profile.augment_in
     epochs = profile.epochs[model_name]
-    start = time.perf_counter()
-    history = training.fit(
-        model, train_ds, epochs=epochs, validation_data=(prepared.x_val, prepared.y_val),
-        backup_dir=backup_dir, verbose=verbose,
-    )
-    total = time.perf_counter() - start
+    steps = int(np.ceil(len(prepared.x_train) / profile.batch_size))
+    with devices.dtype_policy(policy):
+        network = models.build(
+            model_name, bn_momentum=profile.bn_momentum, weight_decay=profile.weight_decay,
+            **options,
+        )
+        in_model = profile.augment and place == "model"
+        model = augment.with_augmentation(network, profile.augmentation, seed) if in_model else (
+            network)
+        optimizer = training.make_optimizer(
+            profile.optimizer, profile.learning_rate, profile.decay, steps, profile.halve_every,
+            epochs, profile.warmup_epochs,
+        )
+        training.compile_model(
+            model, optimizer, loss="categorical", label_smoothing=profile.label_smoothing
+        )
+        if in_model or not profile.augment:  # in-memory arrays, shuffled by fit
+            train = dict(x=prepared.x_train, y=prepared.y_train, batch_size=profile.batch_size)
+        else:
+            train = dict(x=pipelines.training_data(
+                prepared.x_train, prepared.y_train, profile.batch_size, True, seed,
+                kind=profile.augmentation,
+            ))
+        start = time.perf_counter()
+        history = training.fit(
+            model, **train, epochs=epochs, validation_data=(prepared.x_val, prepared.y_val),
+            backup_dir=backup_dir, verbose=verbose,
+        )
+        total = time.perf_counter() - start
+        environment = devices.environment()  # inside: it records the precision policy
+    model = network
     probs = model.predict(prepared.x_test, batch_size=256, verbose=0)
     predicted = probs.argmax(axis=1)
     truth = prepared.y_test.argmax(axis=1)
@@ -133,11 +155,16 @@ def train_network(
         "seed": seed,
         "data": {
             "source": source_label(prepared.source),
+            "fingerprint": data.fingerprint(prepared.source),
             "train_size": len(prepared.x_train),
             "val_size": len(prepared.x_val),
             "test_size": len(prepared.x_test),
         },
-        "hyper": {k: v for k, v in dataclasses.asdict(profile).items() if k != "epochs"},
+        "hyper": {
+            **{k: v for k, v in dataclasses.asdict(profile).items() if k != "epochs"},
+            "augmented_in": place if profile.augment else None,
+            "dtype_policy": policy,
+        },
         "history": history,
         "epochs": len(history["loss"]),
         "train_accuracy": history["accuracy"][-1],
@@ -148,7 +175,7 @@ def train_network(
         "confusion": confusion.tolist(),
         "params": model.count_params(),
         "total_seconds": sum(history["seconds"]) if backup_dir else total,
-        "environment": devices.environment(),
+        "environment": environment,
     }
     if save:
         results.save(record)

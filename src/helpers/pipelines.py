@@ -7,10 +7,10 @@ import math
 import keras
 import numpy as np
 
-from helpers import data
+from helpers.augment import layers as augment_layers
 
 
-def tf_dataset(x, y, batch_size, augment=True, shuffle=True, seed=0):
+def tf_dataset(x, y, batch_size, augment=True, shuffle=True, seed=0, kind="post"):
     """A ``tf.data`` pipeline: shuffle, batch, augment in parallel, prefetch (TensorFlow only).
 
     Augmenting whole batches in the pipeline keeps it off the model and overlaps it with the
@@ -23,7 +23,7 @@ def tf_dataset(x, y, batch_size, augment=True, shuffle=True, seed=0):
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
     if augment:
-        layer = data.augmentation(seed=seed)
+        layer = augment_layers(kind, seed=seed)
         ds = ds.map(
             lambda xb, yb: (layer(xb, training=True), yb),
             num_parallel_calls=tf.data.AUTOTUNE,
@@ -34,10 +34,10 @@ def tf_dataset(x, y, batch_size, augment=True, shuffle=True, seed=0):
 class AugmentedArrays(keras.utils.PyDataset):
     """Shuffled, augmented batches of in-memory arrays on any backend (a PyDataset)."""
 
-    def __init__(self, x, y, batch_size, augment=True, seed=0, **kwargs):
+    def __init__(self, x, y, batch_size, augment=True, seed=0, kind="post", **kwargs):
         super().__init__(**kwargs)
         self.x, self.y, self.batch_size = x, y, batch_size
-        self.layer = data.augmentation(seed=seed) if augment else None
+        self.layer = augment_layers(kind, seed=seed) if augment else None
         self.rng = np.random.default_rng(seed)
         self.order = self.rng.permutation(len(x))
 
@@ -55,8 +55,12 @@ class AugmentedArrays(keras.utils.PyDataset):
         self.order = self.rng.permutation(len(self.x))
 
 
-def training_data(x, y, batch_size, augment=True, seed=0):
-    """The fastest shuffled, augmented input for the current backend."""
+def training_data(x, y, batch_size, augment=True, seed=0, kind="post"):
+    """Shuffled batches augmented outside the model: tf.data on TensorFlow, else a PyDataset.
+
+    On a GPU, or on JAX and PyTorch, augmenting inside the model is faster
+    (``helpers.augment``); ``experiment.train_network`` chooses.
+    """
     if keras.config.backend() == "tensorflow":
-        return tf_dataset(x, y, batch_size, augment=augment, seed=seed)
-    return AugmentedArrays(x, y, batch_size, augment=augment, seed=seed)
+        return tf_dataset(x, y, batch_size, augment=augment, seed=seed, kind=kind)
+    return AugmentedArrays(x, y, batch_size, augment=augment, seed=seed, kind=kind)

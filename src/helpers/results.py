@@ -15,7 +15,8 @@ from pathlib import Path
 from helpers.paths import project_root
 
 SCHEMA = 1
-PROFILES = ("smoke", "cpu", "full")
+PROFILES = ("smoke", "cpu", "fast", "full")
+GPU_PROFILES = ("fast", "full")  # their records must come from a GPU
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds")
 REQUIRED = (
     "schema", "run", "model", "options", "profile", "seed", "data", "hyper", "history",
@@ -62,6 +63,23 @@ def validate(record):
     return record
 
 
+def check_saveable(profile, gpu=None):
+    """Refuse, before a run starts, to store a CPU run where GPU results are expected.
+
+    ``fast`` and ``full`` records are what the book shows as GPU evidence; a run on a CPU under
+    those profiles may train (pass ``save=False``), but not replace them.
+    """
+    from helpers import devices
+
+    gpu = devices.gpu_available() if gpu is None else gpu
+    if profile in GPU_PROFILES and not gpu:
+        raise RecordError(
+            f"The {profile!r} profile's records come from a GPU, and no GPU is visible here. "
+            "Choose a GPU runtime (Colab: Runtime -> Change runtime type), or use the 'cpu' "
+            "profile, or train with save=False to keep the run out of results/."
+        )
+
+
 def path_for(profile, run, root=None):
     return Path(root or results_dir()) / profile / f"{run}.json"
 
@@ -69,6 +87,7 @@ def path_for(profile, run, root=None):
 def save(record, root=None):
     """Validate and write ``record`` atomically to ``<root>/<profile>/<run>.json``."""
     validate(record)
+    check_saveable(record["profile"], gpu=bool(record["environment"].get("gpu")))
     path = path_for(record["profile"], record["run"], root)
     if path.exists():
         try:

@@ -1,0 +1,190 @@
+"""In-model augmentation, mixed precision, the `fast` profile and record provenance (ch. 1-3, 7)."""
+
+import dataclasses
+import hashlib
+
+import keras
+import numpy as np
+import pytest
+
+from helpers import augment, data, devices, experiment, models, profiles, training
+
+
+def images(n=6, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, 32, 32, 3)).astype("float32")
+
+
+# ----------------------------------------------------------------------------- pad and crop
+
+
+def shifts_found(original, cropped, pad=4):
+    """For each image, the (dy, dx) at which the padded original equals the crop, or None."""
+    found = []
+    for x, y in zip(original, cropped):
+        padded = np.pad(x, [(pad, pad), (pad, pad), (0, 0)])
+        hits = [(dy, dx) for dy in range(2 * pad + 1) for dx in range(2 * pad + 1)
+                if np.array_equal(padded[dy:dy + 32, dx:dx + 32], y)]
+        found.append(hits[0] if hits else None)
+    return found
+
+
+def test_pad_crop_is_an_exact_random_shift_per_image():
+    x = images(16)
+    out = keras.ops.convert_to_numpy(augment.RandomPadCrop(4, seed=3)(x, training=True))
+    shifts = shifts_found(x, out)
+    assert None not in shifts, "every output must be the padded input cropped at some offset"
+    assert len(set(shifts)) > 1, "offsets are drawn per image, not once per batch"
+
+
+def test_pad_crop_is_inert_outside_training():
+    x = images()
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(augment.RandomPadCrop(4)(x)), x)
+
+
+def test_unknown_augmentation_says_which_exist():
+    with pytest.raises(ValueError, match="post, crop"):
+        augment.layers("mixup")
+
+
+@pytest.mark.parametrize("kind", augment.KINDS)
+def test_in_model_augmentation_acts_in_training_only_and_adds_no_parameters(kind):
+    network = models.build("googlenet")
+    model = augment.with_augmentation(network, kind, seed=0)
+    assert model.count_params() == network.count_params() == 1_903_906
+    x = images(4)
+    same = keras.ops.convert_to_numpy(model.predict(x, verbose=0))
+    np.testing.assert_allclose(same, keras.ops.convert_to_numpy(network.predict(x, verbose=0)))
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    np.testing.assert_allclose(
+        model.evaluate(x, np.eye(10)[:4], verbose=0),
+        network.compile(optimizer="sgd", loss="categorical_crossentropy")
+        or network.evaluate(x, np.eye(10)[:4], verbose=0), rtol=1e-5,
+    )
+    a = keras.ops.convert_to_numpy(model(x, training=True))
+    b = keras.ops.convert_to_numpy(network(x, training=True))
+    assert not np.allclose(a, b), "in training the network sees augmented images"
+
+
+def test_best_place():
+    assert augment.best_place("tensorflow", gpu=False) == "pipeline"
+    assert augment.best_place("tensorflow", gpu=True) == "model"
+    assert augment.best_place("jax", gpu=False) == "model"
+
+
+# ----------------------------------------------------------------------------- precision
+
+
+def test_policy_for(monkeypatch):
+    monkeypatch.setattr(devices, "gpu_available", lambda: False)
+    assert devices.policy_for("auto") == "float32"
+    assert devices.policy_for("mixed") == "mixed_bfloat16"
+    monkeypatch.setattr(devices, "gpu_available", lambda: True)
+    monkeypatch.setattr(devices, "gpu_compute_capability", lambda: (7, 5))  # a T4
+    assert devices.policy_for("auto") == "mixed_float16"
+    monkeypatch.setattr(devices, "gpu_compute_capability", lambda: (9, 0))  # an H100/H200
+    assert devices.policy_for("auto") == "mixed_bfloat16"
+    with pytest.raises(ValueError, match="Unknown precision 'half'"):
+        devices.policy_for("half")
+
+
+def test_dtype_policy_is_restored_and_softmax_stays_float32():
+    before = keras.config.dtype_policy().name
+    with devices.dtype_policy("mixed_bfloat16"):
+        model = models.build("resnet18")
+        assert model.layers[1].compute_dtype == "bfloat16"
+        out = model(images(2))
+    assert keras.config.dtype_policy().name == before
+    assert keras.backend.standardize_dtype(out.dtype) == "float32"
+    assert all(w.dtype == "float32" for w in model.weights)
+
+
+# ----------------------------------------------------------------------------- fast profile
+
+
+def test_auto_picks_fast_on_a_gpu_and_cpu_elsewhere(monkeypatch):
+    monkeypatch.delenv("BOOK_PROFILE", raising=False)
+    monkeypatch.setattr(devices, "gpu_available", lambda: True)
+    assert profiles.resolve("auto") == "fast"
+    monkeypatch.setattr(devices, "gpu_available", lambda: False)
+    assert profiles.resolve("auto") == "cpu"
+    assert profiles.resolve("full") == "full"  # chosen by name only
+
+
+def test_fast_is_at_most_a_third_of_the_posts_epochs_and_full_skips_ablations():
+    fast, full = profiles.PROFILES["fast"], profiles.PROFILES["full"]
+    for name in models.NAMES:
+        assert fast.epochs[name] * 3 <= full.epochs[name]
+    assert not full.ablations and fast.ablations and profiles.PROFILES["cpu"].ablations
+
+
+def test_cosine_schedule_warms_up_then_decays_to_zero():
+    schedule = training.cosine_schedule(0.4, steps_per_epoch=10, epochs=5, warmup_epochs=1)
+    rate = lambda step: float(keras.ops.convert_to_numpy(schedule(step)))  # noqa: E731
+    assert rate(0) == 0.0 and abs(rate(5) - 0.2) < 1e-6 and abs(rate(10) - 0.4) < 1e-6
+    assert rate(30) < rate(20) < 0.4 and rate(50) < 1e-6
+    opt = training.make_optimizer("sgd_cosine", 0.4, steps_per_epoch=10, epochs=5)
+    assert opt.nesterov and opt.momentum == 0.9
+    with pytest.raises(ValueError, match="steps_per_epoch and epochs"):
+        training.make_optimizer("sgd_cosine", 0.4)
+
+
+def test_label_smoothing_needs_the_categorical_loss():
+    model = models.build("googlenet")
+    training.compile_model(model, "sgd", label_smoothing=0.1)
+    assert model.loss.get_config()["label_smoothing"] == 0.1
+    with pytest.raises(ValueError, match="to_categorical"):
+        training.compile_model(model, "sgd", loss="sparse", label_smoothing=0.1)
+
+
+def test_xla_by_default_on_jax_and_gpus_only(monkeypatch):
+    monkeypatch.setattr(devices, "gpu_available", lambda: False)
+    monkeypatch.setattr(devices, "backend", lambda: "tensorflow")
+    assert training.default_jit_compile() is False
+    monkeypatch.setattr(devices, "backend", lambda: "jax")
+    assert training.default_jit_compile() is True
+    monkeypatch.setattr(devices, "backend", lambda: "tensorflow")
+    monkeypatch.setattr(devices, "gpu_available", lambda: True)
+    assert training.default_jit_compile() is True
+
+
+@pytest.fixture(scope="module")
+def tiny_prepared():
+    (x, y), (xt, yt) = data.synthetic_cifar10(train_per_class=12, test_per_class=4)
+    onehot = lambda v: keras.utils.to_categorical(v, 10)  # noqa: E731
+    mean, std = data.channel_stats(x)
+    z, zt = data.standardize(x, mean, std), data.standardize(xt, mean, std)
+    return experiment.Prepared("synthetic", z, onehot(y), zt, onehot(yt), zt, onehot(yt), xt)
+
+
+def test_fast_profile_smoke_sized_trains_in_model_with_mixed_precision(tiny_prepared):
+    # The fast recipe on a CPU, at smoke size: warm-up + cosine, label smoothing, L2, crops
+    # inside the model, bfloat16 compute. Its record may not land in results/fast (no GPU).
+    profile = dataclasses.replace(
+        profiles.PROFILES["fast"], epochs={n: 2 for n in models.NAMES}, batch_size=40,
+        precision="mixed", warmup_epochs=1,
+    )
+    run = experiment.train_network("googlenet", profile, tiny_prepared, save=False, verbose=0)
+    record = run.record
+    assert record["hyper"]["augmented_in"] == "model"
+    assert record["hyper"]["dtype_policy"] == "mixed_bfloat16"
+    assert record["environment"]["precision"] == "mixed_bfloat16"
+    assert record["params"] == 1_903_906 and run.model.count_params() == 1_903_906
+    assert record["history"]["learning_rate"][-1] < 1e-6  # the cosine ended at 0
+    assert keras.config.dtype_policy().name == "float32"  # restored after the run
+    with pytest.raises(Exception, match="GPU"):
+        experiment.train_network("googlenet", profile, tiny_prepared, verbose=0)
+
+
+def test_records_carry_their_provenance(tiny_prepared, tmp_path):
+    profile = dataclasses.replace(profiles.PROFILES["smoke"], epochs={n: 1 for n in models.NAMES})
+    record = experiment.train_network("googlenet", profile, tiny_prepared, save=False,
+                                      verbose=0).record
+    env = record["environment"]
+    for key in ("git_commit", "backend", "backend_version", "device", "precision", "cpu_cores"):
+        assert key in env, key
+    assert env["backend_version"] and env["cpu_cores"] >= 1
+    assert record["data"]["fingerprint"] == {"kind": "synthetic"}
+    archive = tmp_path / "a.tar.gz"
+    archive.write_bytes(b"not really an archive")
+    assert data.fingerprint(str(archive)) == {
+        "kind": "file", "sha256": hashlib.sha256(b"not really an archive").hexdigest()}
