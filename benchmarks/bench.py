@@ -1,4 +1,5 @@
-"""Benchmarks: training speed of the four networks, and of six ways to train (chapter 9).
+"""Benchmarks: training speed of the four networks, of six ways to train (chapter 9), and of
+augmentation and precision choices (chapter 1; the `fast` profile's choices).
 
 Prints the figures and writes them to results/bench/networks.json and
 results/bench/training_apis.json. Run it on an otherwise idle machine: `make bench`.
@@ -8,6 +9,13 @@ Images per second are the median over the timed epochs, after one untimed warm-u
 The network benchmark times each network twice, as `helpers.models` builds it and as the
 post's Keras 2 code builds it (`post_style.py`), alternating so that a drift in the
 machine's speed affects both alike.
+
+The augmentation benchmark (`--only augmentation`) times, per network, `fit` on unaugmented
+in-memory arrays (the reference), the same with augmentation inside the compiled step
+(helpers.augment), with augmentation in the input pipeline (tf.data or a PyDataset), and with
+mixed precision, the ways taking turns epoch by epoch. Its record is named after the device
+(`augmentation-gpu.json` or `augmentation-cpu.json`), so a CPU run never stands where GPU
+figures are expected.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import helpers  # sets TensorFlow's CPU options before Keras loads it
 import keras
 import numpy as np
 
-from helpers import data, devices, models, pipelines, results, training, training_apis
+from helpers import augment, data, devices, models, pipelines, results, training, training_apis
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import post_style  # noqa: E402  (beside this script, not part of helpers)
@@ -143,6 +151,64 @@ def bench_apis(name, images, labels, batch_size, epochs):
     return rows
 
 
+AUGMENTATION_WAYS = {
+    # name: (where the augmentation runs, its recipe, precision)
+    "arrays": (None, None, "float32"),  # no augmentation: the reference
+    "model:crop": ("model", "crop", "float32"),
+    "model:post": ("model", "post", "float32"),
+    "pipeline:post": ("pipeline", "post", "float32"),
+    "pipeline:crop": ("pipeline", "crop", "float32"),
+    "model:crop mixed": ("model", "crop", "mixed"),
+    "arrays mixed": (None, None, "mixed"),
+}
+
+
+def augmentation_way(name, way, x, y, batch_size):
+    """A compiled model and a function that trains it one epoch, for ``way``."""
+    place, kind, precision = AUGMENTATION_WAYS[way]
+    policy = devices.policy_for(precision)
+    with devices.dtype_policy(policy):
+        keras.utils.set_random_seed(0)
+        network = models.build(name)
+        model = augment.with_augmentation(network, kind, seed=0) if place == "model" else network
+        training.compile_model(model, keras.optimizers.SGD(0.01, momentum=0.9))
+    if place == "pipeline":
+        dataset = pipelines.training_data(x, y, batch_size, augment=True, seed=0, kind=kind)
+        return policy, lambda: training_apis.fit_pydataset(model, dataset, 1)
+    return policy, lambda: training_apis.fit_arrays(model, x, y, batch_size, 1)
+
+
+def bench_augmentation(names, ways, x, y, batch_size, epochs):
+    """Images per second of each way of augmenting (and precision), per network, in turns.
+
+    Every way gets one untimed warm-up epoch (compiling), then the ways take turns epoch by
+    epoch, their order rotating, so that a drift in the machine's speed affects all alike.
+    """
+    rows = {}
+    for name in names:
+        built = {way: augmentation_way(name, way, x, y, batch_size) for way in ways}
+        seconds = {way: [] for way in ways}
+        losses = {}
+        for epoch in range(epochs):
+            order = ways[epoch % len(ways):] + ways[:epoch % len(ways)]
+            for way in order:
+                times, losses[way] = built[way][1]()
+                seconds[way] += times
+        row = {way: {"images_per_second": round(median_rate(seconds[way], len(x)), 1),
+                     "epoch_seconds": [round(s, 3) for s in seconds[way]],
+                     "dtype_policy": built[way][0], "final_loss": round(losses[way], 4)}
+               for way in ways}
+        base = row[ways[0]]["images_per_second"]
+        for way in ways:
+            row[way]["ratio_to_" + ways[0].replace(" ", "_")] = round(
+                row[way]["images_per_second"] / base, 3)
+        rows[name] = row
+        print(f"{name}: " + "; ".join(
+            f"{way} {row[way]['images_per_second']:.0f} images/s "
+            f"(x{row[way]['images_per_second'] / base:.2f})" for way in ways), flush=True)
+    return rows
+
+
 def write(out, name, payload):
     path = pathlib.Path(out) / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -159,7 +225,11 @@ def main(argv=None):
                         help="epochs per training API, the first untimed (they are short)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--network", default="googlenet", help="network for the API benchmark")
-    parser.add_argument("--only", choices=("networks", "apis"), default=None)
+    parser.add_argument("--only", choices=("networks", "apis", "augmentation"), default=None,
+                        help="one part (default: networks and apis; augmentation only if named)")
+    parser.add_argument("--ways", nargs="+", choices=list(AUGMENTATION_WAYS),
+                        default=["arrays", "model:crop", "model:crop mixed"],
+                        help="ways for the augmentation benchmark (the first is the reference)")
     parser.add_argument("--networks", nargs="+", choices=models.NAMES, default=list(models.NAMES),
                         help="networks for the network benchmark")
     parser.add_argument("--out", default=str(results.results_dir() / "bench"),
@@ -180,6 +250,15 @@ def main(argv=None):
         rows = bench_apis(args.network, images, labels, args.batch_size, args.api_epochs)
         write(args.out, "training_apis",
               {**common, "epochs": args.api_epochs, "network": args.network, "ways": rows})
+    if args.only == "augmentation":
+        device = "gpu" if devices.gpu_available() else "cpu"
+        print(f"Augmentation and precision on the {device}, batch {args.batch_size}, "
+              f"{len(images)} images per epoch:", flush=True)
+        x = data.standardize(images, *data.channel_stats(images))
+        rows = bench_augmentation(args.networks, args.ways, x,
+                                  keras.utils.to_categorical(labels, 10), args.batch_size,
+                                  args.epochs)
+        write(args.out, f"augmentation-{device}", {**common, "ways": args.ways, "networks": rows})
 
 
 if __name__ == "__main__":

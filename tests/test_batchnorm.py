@@ -25,17 +25,17 @@ def test_without_dropout_the_statistics_are_the_batch_averages(images):
     model = tiny_model()
     before = [w.copy() for w in model.get_weights()]
     fixed = batchnorm.recalibrated(model, images, dropout=False, batch_size=100)
-    features = model.get_layer("features")(images).numpy().reshape(4, 100, 8)
+    features = keras.ops.convert_to_numpy(model.get_layer("features")(images)).reshape(4, 100, 8)
     bn = fixed.get_layer("bn")
-    np.testing.assert_allclose(bn.moving_mean.numpy(), features.mean(axis=1).mean(axis=0), rtol=1e-4)
-    np.testing.assert_allclose(bn.moving_variance.numpy(), features.var(axis=1).mean(axis=0), rtol=1e-3)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(bn.moving_mean), features.mean(axis=1).mean(axis=0), rtol=1e-4)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(bn.moving_variance), features.var(axis=1).mean(axis=0), rtol=1e-3)
     # the original is untouched: weights, moving statistics, dropout rate and momentum
     for old, new in zip(before, model.get_weights()):
         np.testing.assert_array_equal(old, new)
     assert model.get_layer("dropout").rate == 0.5 and model.get_layer("bn").momentum == 0.99
     assert fixed.get_layer("bn").momentum == 0.99
-    np.testing.assert_array_equal(fixed.get_layer("features").kernel.numpy(),
-                                  model.get_layer("features").kernel.numpy())
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(fixed.get_layer("features").kernel),
+                                  keras.ops.convert_to_numpy(model.get_layer("features").kernel))
 
 
 def test_dropout_before_bn_inflates_the_variance_it_learns(images):
@@ -43,8 +43,8 @@ def test_dropout_before_bn_inflates_the_variance_it_learns(images):
     on = batchnorm.recalibrated(model, images, dropout=True, batch_size=100)
     off = batchnorm.recalibrated(model, images, dropout=False, batch_size=100)
     # dropout at rate 0.5 scales kept values by 2: the variance seen in training is larger
-    assert (on.get_layer("bn").moving_variance.numpy()
-            > 1.5 * off.get_layer("bn").moving_variance.numpy()).all()
+    assert (keras.ops.convert_to_numpy(on.get_layer("bn").moving_variance)
+            > 1.5 * keras.ops.convert_to_numpy(off.get_layer("bn").moving_variance)).all()
 
 
 def test_bad_input_is_refused_clearly(images):

@@ -35,3 +35,19 @@ def test_bench_writes_a_record_comparing_both_ways(tmp_path, monkeypatch):
         assert len(row[way]["epoch_seconds"]) == 2 and row[way]["images_per_second"] > 0
     assert row["ratio_to_post_style"] == pytest.approx(
         row["book"]["images_per_second"] / row["post_style"]["images_per_second"], abs=1e-3)
+
+
+def test_augmentation_bench_times_each_way_and_names_the_record_after_the_device(tmp_path,
+                                                                                monkeypatch):
+    monkeypatch.delenv("CIFAR10_PATH", raising=False)  # synthetic data: a smoke run
+    ways = ["arrays", "model:crop", "pipeline:post", "model:crop mixed"]
+    bench.main(["--images", "40", "--epochs", "2", "--batch-size", "20", "--only",
+                "augmentation", "--networks", "googlenet", "--ways", *ways, "--out",
+                str(tmp_path)])
+    record = json.loads((tmp_path / "augmentation-cpu.json").read_text())  # no GPU here
+    row = record["networks"]["googlenet"]
+    assert list(row) == ways and record["ways"] == ways
+    assert row["model:crop mixed"]["dtype_policy"] == "mixed_bfloat16"
+    assert row["arrays"]["ratio_to_arrays"] == 1.0
+    for way in ways:
+        assert len(row[way]["epoch_seconds"]) == 2 and row[way]["images_per_second"] > 0
