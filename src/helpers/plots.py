@@ -42,20 +42,78 @@ def class_grid(images, labels, per_class=8, seed=0):
 
 
 def curves(histories, metrics=("loss", "accuracy"), title=None):
-    """Train (solid) and validation (dashed) curves, one panel per metric, one colour per run."""
-    fig, axes = plt.subplots(1, len(metrics), figsize=(6 * len(metrics), 4))
-    axes = np.atleast_1d(axes)
+    """Train (solid) and validation (dashed) curves, one panel per metric, one colour per run.
+
+    The legend sits below the panels, so it never covers a curve: colours name the runs,
+    line styles say train or validation.
+    """
+    fig, axes = plt.subplots(
+        1, len(metrics), figsize=(6 * len(metrics), 4.4), layout="constrained", squeeze=False
+    )
+    axes = axes[0]
+    handles = []
     for (label, history), colour in zip(histories.items(), plt.cm.tab10.colors):
         for ax, metric in zip(axes, metrics):
             epochs = np.arange(1, len(history[metric]) + 1)
-            ax.plot(epochs, history[metric], color=colour, label=f"{label} train")
-            ax.plot(epochs, history[f"val_{metric}"], "--", color=colour, label=f"{label} val")
+            (line,) = ax.plot(epochs, history[metric], color=colour)
+            ax.plot(epochs, history[f"val_{metric}"], "--", color=colour)
+        handles.append((line, label))
     for ax, metric in zip(axes, metrics):
         ax.set_xlabel("epoch"), ax.set_ylabel(metric), ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+    _legend_below(fig, handles)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    return fig
+
+
+def _legend_below(fig, handles):
+    """One legend under the figure: the runs by colour, then train (solid) / validation."""
+    from matplotlib.lines import Line2D
+
+    lines, labels = [h for h, _ in handles], [label for _, label in handles]
+    if len(handles) > 1:
+        lines += [Line2D([], [], color="none")]
+        labels += [""]
+    else:
+        lines, labels = [], []
+    lines += [Line2D([], [], color="0.3"), Line2D([], [], color="0.3", ls="--")]
+    labels += ["train", "validation"]
+    fig.legend(lines, labels, loc="outside lower center", ncol=min(len(lines), 7),
+               frameon=False)
+
+
+def time_to_accuracy(runs, key="val_accuracy", title=None):
+    """Accuracy against training time (left) and against epochs (right), one colour per network.
+
+    ``runs`` maps a label to a list of records (one per seed) of the same network; each seed
+    is one line. The final test accuracy is marked at the end of each run (a diamond), since
+    it is measured once, after the last epoch.
+    """
+    fig, (by_time, by_epoch) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    handles = []
+    for (label, records), colour in zip(runs.items(), plt.cm.tab10.colors):
+        for r in records:
+            values = np.asarray(r["history"][key])
+            minutes = np.cumsum(r["history"]["seconds"]) / 60
+            epochs = np.arange(1, len(values) + 1)
+            (line,) = by_time.plot(minutes, values, "o-", ms=3, color=colour, alpha=0.9)
+            by_epoch.plot(epochs, values, "o-", ms=3, color=colour, alpha=0.9)
+            by_time.plot(minutes[-1], r["test_accuracy"], "D", color=colour, ms=6, mec="black")
+            by_epoch.plot(epochs[-1], r["test_accuracy"], "D", color=colour, ms=6, mec="black")
+        handles.append((line, label))
+    by_time.set_xlabel("training time (minutes, cumulative)")
+    by_epoch.set_xlabel("epoch")
+    name = key.replace("val_", "validation ").replace("_", " ")
+    for ax in (by_time, by_epoch):
+        ax.set_ylabel(name), ax.grid(alpha=0.3), ax.set_ylim(bottom=0)
+    from matplotlib.lines import Line2D
+
+    lines = [h for h, _ in handles] + [
+        Line2D([], [], ls="none", marker="D", color="0.6", mec="black")]
+    labels = [label for _, label in handles] + ["test, after the last epoch"]
+    fig.legend(lines, labels, loc="outside lower center", ncol=len(lines), frameon=False)
+    if title:
+        fig.suptitle(title)
     return fig
 
 
@@ -76,19 +134,23 @@ def confusion(matrix, title=None):
     return fig
 
 
-def predictions(images, true, predicted, n=24, seed=0):
-    """A grid of test images titled 'predicted (true)'; red where the network was wrong."""
+def predictions(images, true, predicted, n=24, seed=0, cols=6):
+    """A grid of test images captioned 'predicted (true)'; red where the network was wrong.
+
+    Sized for the book's page width: six columns, captions at 10 pt.
+    """
     true, predicted = np.asarray(true).reshape(-1), np.asarray(predicted).reshape(-1)
     picks = np.random.default_rng(seed).choice(len(images), n, replace=False)
-    cols = 8
-    fig, axes = plt.subplots(int(np.ceil(n / cols)), cols, figsize=(cols * 1.5, n / cols * 1.8))
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.85), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
     for ax, index in zip(axes.flat, picks):
         ax.imshow(images[index])
         ok = true[index] == predicted[index]
         ax.set_title(
             f"{CLASSES[predicted[index]]}\n({CLASSES[true[index]]})",
-            fontsize=8, color="black" if ok else "red",
+            fontsize=10, color="black" if ok else "red", linespacing=1.1,
         )
-        ax.axis("off")
-    fig.tight_layout()
+    fig.tight_layout(w_pad=0.3)
     return fig

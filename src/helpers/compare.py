@@ -1,0 +1,779 @@
+"""The comparison of chapter 7, computed from the results records.
+
+Everything chapter 7 says about the runs comes from here, so that a re-run under another
+profile (or with more seeds) changes the chapter's tables *and* its sentences by itself:
+
+- ``summarize(records)``: per network, the book's train and test accuracy over its seeds,
+  with a 95 % interval for the test accuracy;
+- ``merged_table(summaries)``: those beside the post's table, as a Markdown table;
+- ``verdict_*``: each of the post's conclusions judged from the numbers (holds, does not
+  hold, cannot be told apart from the noise, or cannot be tested at this budget);
+- ``macs(model)``: multiply-accumulates per image of a built Keras model.
+
+How an interval is made (``interval``): with one seed, only the test set's size is known to
+bound the noise, and the interval is Wilson's score interval for a binomial proportion. With
+two or more seeds, it is Student's t interval of the mean over seeds, widened by the test-set
+term (the seeds all share one test set, so their spread does not contain its sampling
+noise). Two networks are ranked only where their intervals do not overlap, a conservative
+test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+Z95 = 1.959963984540054  # the 97.5 % quantile of the standard normal
+# Student's t, 97.5 % quantile, for 1..30 degrees of freedom (beyond that, the normal's)
+_T975 = (
+    12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624, 2.306004,
+    2.262157, 2.228139, 2.200985, 2.178813, 2.160369, 2.144787, 2.131450, 2.119905,
+    2.109816, 2.100922, 2.093024, 2.085963, 2.079614, 2.073873, 2.068658, 2.063899,
+    2.059539, 2.055529, 2.051831, 2.048407, 2.045230, 2.042272,
+)
+CHANCE = 0.1  # ten classes
+NEAR_CHANCE = 2 * CHANCE  # below this a network has not "left chance" (the verdicts' guard)
+
+NAMES = ("vgg16", "vgg16_bigconv", "googlenet", "resnet18")
+LABELS = {"vgg16": "VGG16", "vgg16_bigconv": "VGG16-big", "googlenet": "GoogLeNet",
+          "resnet18": "ResNet18"}
+
+
+@dataclasses.dataclass(frozen=True)
+class PostRow:
+    train: float  # %, as the post reports it
+    val: float  # %, "validation" in the post (most likely CIFAR-10's test set)
+    epochs: int  # "about" this many
+
+
+# The post's table (section 3.5.1), as reported.
+POST = {
+    "vgg16": PostRow(97.93, 93.04, 100),
+    "vgg16_bigconv": PostRow(98.84, 85.91, 100),
+    "googlenet": PostRow(99.24, 89.46, 150),
+    "resnet18": PostRow(99.90, 92.70, 150),
+}
+
+
+# ----------------------------------------------------------------------------- intervals
+
+
+def t975(df):
+    """Student's t 97.5 % quantile for ``df`` degrees of freedom (two-sided 95 %)."""
+    if df < 1:
+        raise ValueError("a t interval needs at least two values")
+    return _T975[df - 1] if df <= len(_T975) else Z95
+
+
+def wilson(p, n, z=Z95):
+    """Wilson's score interval for a proportion ``p`` observed on ``n`` trials."""
+    if n <= 0:
+        raise ValueError("n must be positive")
+    if not 0 <= p <= 1:
+        raise ValueError(f"p={p} is not a proportion")
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclasses.dataclass(frozen=True)
+class Interval:
+    mean: float
+    low: float
+    high: float
+    sd: float | None  # sample standard deviation over seeds (None for one seed)
+    n: int  # seeds
+    method: str  # "wilson" (one seed, from the test set's size) or "t" (over seeds)
+
+    @property
+    def half(self):
+        """The larger of the two half-widths (Wilson's interval is not symmetric)."""
+        return max(self.mean - self.low, self.high - self.mean)
+
+    def overlaps(self, other):
+        return not (self.low > other.high or other.low > self.high)
+
+
+def interval(values, size):
+    """95 % interval for the mean of accuracies ``values`` (one per seed) on ``size`` images."""
+    values = np.asarray(values, dtype=float).reshape(-1)
+    if values.size == 0:
+        raise ValueError("no values")
+    mean = float(values.mean())
+    if values.size == 1:
+        low, high = wilson(mean, size)
+        return Interval(mean, low, high, None, 1, "wilson")
+    sd = float(values.std(ddof=1))
+    seeds = t975(values.size - 1) * sd / math.sqrt(values.size)
+    test = Z95 * math.sqrt(mean * (1 - mean) / size)
+    half = math.hypot(seeds, test)
+    return Interval(mean, max(0.0, mean - half), min(1.0, mean + half), sd, values.size, "t")
+
+
+def difference(a, b):
+    """``a - b`` of two Intervals, with a 95 % half-width for independent estimates."""
+    d = a.mean - b.mean
+    half = math.hypot(a.half, b.half)
+    return d, d - half, d + half
+
+
+# ----------------------------------------------------------------------------- summaries
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    network: str
+    runs: tuple  # run names
+    seeds: tuple
+    train: Interval  # last epoch's training accuracy, as fit() measured it
+    test: Interval  # the whole test set, after the last epoch
+    gap: tuple  # (train - test, low, high)
+    epochs: int
+    train_size: int
+    test_size: int
+    val_size: int | None
+    minutes: float  # mean total training time per run
+    devices: tuple
+
+    @property
+    def label(self):
+        return LABELS.get(self.network, self.network)
+
+
+def main_runs(records, names=NAMES):
+    """The runs of each network as the post built it (no options), by seed."""
+    runs = {}
+    for record in records.values():
+        if record["model"] in names and not record.get("options"):
+            runs.setdefault(record["model"], []).append(record)
+    return {name: sorted(runs[name], key=lambda r: r["seed"]) for name in names if name in runs}
+
+
+def _gap(records):
+    gaps = [r["train_accuracy"] - r["test_accuracy"] for r in records]
+    mean = float(np.mean(gaps))
+    train, test = records[0]["data"]["train_size"], records[0]["data"]["test_size"]
+    p1 = float(np.mean([r["train_accuracy"] for r in records]))
+    p2 = float(np.mean([r["test_accuracy"] for r in records]))
+    binomial = Z95 * math.sqrt(p1 * (1 - p1) / train + p2 * (1 - p2) / test)
+    if len(gaps) > 1:
+        seeds = t975(len(gaps) - 1) * float(np.std(gaps, ddof=1)) / math.sqrt(len(gaps))
+        half = math.hypot(seeds, binomial)
+    else:
+        half = binomial
+    return mean, mean - half, mean + half
+
+
+def summarize_network(name, records):
+    """One network's Summary over ``records`` (its seeds), which must be like runs."""
+    data = records[0]["data"]
+    for r in records[1:]:
+        if (r["data"]["train_size"], r["data"]["test_size"], r["epochs"]) != (
+            data["train_size"], data["test_size"], records[0]["epochs"]
+        ):
+            raise ValueError(f"{name}: the runs differ in data size or epochs; compare like runs")
+    return Summary(
+        network=name,
+        runs=tuple(r["run"] for r in records),
+        seeds=tuple(r["seed"] for r in records),
+        train=interval([r["train_accuracy"] for r in records], data["train_size"]),
+        test=interval([r["test_accuracy"] for r in records], data["test_size"]),
+        gap=_gap(records),
+        epochs=records[0]["epochs"],
+        train_size=data["train_size"],
+        test_size=data["test_size"],
+        val_size=data.get("val_size"),
+        minutes=float(np.mean([r["total_seconds"] for r in records])) / 60,
+        devices=tuple(sorted({r["environment"].get("device", "?") for r in records})),
+    )
+
+
+def like_runs(records):
+    """The runs among ``records`` (one network's) that match its lowest seed's data and epochs.
+
+    Returns (kept, left out): runs of another size cannot be pooled into one interval.
+    """
+    first = records[0]
+    key = (first["data"]["train_size"], first["data"]["test_size"], first["epochs"])
+    kept = [r for r in records
+            if (r["data"]["train_size"], r["data"]["test_size"], r["epochs"]) == key]
+    return kept, [r for r in records if r not in kept]
+
+
+def summarize(records, names=NAMES):
+    """``{network: Summary}`` over the main runs (all like seeds) in ``records``.
+
+    Runs of a network with another data size or number of epochs than its lowest seed's are
+    left out (``left_out(records)`` names them).
+    """
+    return {name: summarize_network(name, like_runs(rs)[0])
+            for name, rs in main_runs(records, names).items()}
+
+
+def left_out(records, names=NAMES):
+    """Run names that ``summarize`` leaves out because they are not like the others."""
+    return [r["run"] for rs in main_runs(records, names).values() for r in like_runs(rs)[1]]
+
+
+# ----------------------------------------------------------------------------- formatting
+
+
+def pct(x, digits=1):
+    return f"{100 * x:.{digits}f}"
+
+
+def points(x):
+    """A difference in percentage points, signed (a proper minus sign)."""
+    return f"{100 * x:+.1f}".replace("-", "\u2212")
+
+
+def span(low, high):
+    return f"{pct(low)} to {pct(high)} %"
+
+
+def duration(minutes):
+    return f"{minutes:.0f} min" if minutes < 90 else f"{minutes / 60:.1f} h"
+
+
+def markdown_table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def merged_table(summaries, post=POST):
+    """The post's table and the book's runs, one row per network, as Markdown."""
+    header = [
+        "network", "post: train / val %", "book: train / test %", "95 % interval, test",
+        "test − post val (points)", "epochs: post / book", "seeds", "time per run",
+    ]
+    rows = []
+    for name, s in summaries.items():
+        p = post.get(name)
+        test = pct(s.test.mean) + (f" ± {pct(s.test.sd)}" if s.test.sd is not None else "")
+        train = pct(s.train.mean) + (f" ± {pct(s.train.sd)}" if s.train.sd is not None else "")
+        mark = "ᵇ" if s.test.method == "wilson" else "ᵗ"
+        rows.append([
+            s.label,
+            f"{p.train:.2f} / {p.val:.2f}" if p else "–",
+            f"{train} / {test}",
+            f"{pct(s.test.low)} – {pct(s.test.high)} {mark}",
+            points(s.test.mean - p.val / 100) if p else "–",
+            f"about {p.epochs} / {s.epochs}" if p else f"– / {s.epochs}",
+            len(s.seeds),
+            duration(s.minutes),
+        ])
+    return markdown_table(header, rows)
+
+
+def table_notes(summaries):
+    """What the table's marks mean, and what the book's runs were, computed from them."""
+    notes = []
+    methods = {s.test.method for s in summaries.values()}
+    sizes = sorted({s.test_size for s in summaries.values()})
+    if "wilson" in methods:
+        notes.append(
+            "ᵇ One seed: the interval comes from the size of the test set alone "
+            f"({', '.join(f'{n:,}' for n in sizes)} images; Wilson's score interval for a "
+            "binomial proportion). It does not contain the seed-to-seed spread, which one "
+            "run cannot show."
+        )
+    if "t" in methods:
+        notes.append(
+            "ᵗ Several seeds: mean ± standard deviation over the seeds; the interval is "
+            "Student's t interval of the mean, widened by the test set's binomial error."
+        )
+    devices = sorted({d for s in summaries.values() for d in s.devices})
+    first = next(iter(summaries.values()), None)
+    if first is not None:
+        notes.append(
+            f"Book: {first.train_size:,} training images, test on {first.test_size:,}; train % is "
+            "the last epoch's running accuracy as `fit` reports it (augmentation and dropout "
+            "on), as in the post. Time on " + "; ".join(devices) + "."
+        )
+    return notes
+
+
+# ----------------------------------------------------------------------------- verdicts
+
+HOLDS, FAILS, NOISE, UNTESTABLE = (
+    "holds", "does not hold", "cannot be told apart from the noise",
+    "cannot be tested at this budget",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    claim: str
+    status: str
+    text: str  # one or two sentences of Markdown, for the chapter's prose
+
+    def __str__(self):
+        return f"{self.claim}: {self.status}"
+
+
+def _cap(text):
+    return text[:1].upper() + text[1:]
+
+
+def _acc(s):
+    """A network's test accuracy with its interval, as prose."""
+    return f"{pct(s.test.mean)} % [{pct(s.test.low)}, {pct(s.test.high)}]"
+
+
+def _near_chance(*summaries):
+    return [s for s in summaries if s.test.high < NEAR_CHANCE]
+
+
+def _chance_sentence(low):
+    names = " and ".join(s.label for s in low)
+    verb = "has" if len(low) == 1 else "have"
+    return (
+        f"{names} {verb} not left the neighbourhood of chance on the test set (below "
+        f"{pct(NEAR_CHANCE, 0)} %, where chance is {pct(CHANCE, 0)} %)"
+    )
+
+
+def verdict_bigconv(s, post=POST):
+    """The post: replacing VGG16's 3x3 stacks by big convolutions costs about 7 points."""
+    cost = post["vgg16"].val - post["vgg16_bigconv"].val
+    claim = f"Big convolutions cost about {cost:.0f} points"
+    if "vgg16" not in s or "vgg16_bigconv" not in s:
+        return Verdict(claim, UNTESTABLE, "There is no record of both VGGs under this profile.")
+    a, b = s["vgg16"], s["vgg16_bigconv"]
+    post_d = (post["vgg16_bigconv"].val - post["vgg16"].val) / 100
+    d, low, high = difference(b.test, a.test)
+    value = (
+        f"{points(d)} points (95 % interval {points(low)} to {points(high)}; the post: "
+        f"{points(post_d)})"
+    )
+    measured = f"the difference VGG16-big minus VGG16 is {value}"
+    low_nets = _near_chance(a, b)
+    if low_nets:
+        return Verdict(claim, UNTESTABLE, f"{_chance_sentence(low_nets)}, so the difference "
+                       f"VGG16-big minus VGG16, {value}, compares noise with noise.")
+    if low <= 0 <= high:
+        return Verdict(claim, NOISE, f"{_cap(measured)}: the interval contains zero.")
+    if d > 0:
+        return Verdict(claim, FAILS, f"At this budget the big convolutions do better: {measured}.")
+    size = ("about the size the post saw" if low <= post_d <= high
+            else "but of a different size from the post's")
+    return Verdict(claim, HOLDS, f"The big convolutions do worse, {size}: {measured}.")
+
+
+def verdict_googlenet_overfits(s, post=POST):
+    """The post: GoogLeNet overfits markedly (train far above validation accuracy)."""
+    claim = "GoogLeNet overfits"
+    if "googlenet" not in s:
+        return Verdict(claim, UNTESTABLE, "There is no GoogLeNet record under this profile.")
+    g = s["googlenet"]
+    gap, low, high = g.gap
+    p = post["googlenet"]
+    measured = (
+        f"GoogLeNet's last-epoch training accuracy minus its test accuracy is {points(gap)} points "
+        f"(95 % interval {points(low)} to {points(high)}; the post: "
+        f"{points((p.train - p.val) / 100)})"
+    )
+    if _near_chance(g):
+        return Verdict(claim, UNTESTABLE, f"{_chance_sentence([g])}; {measured}.")
+    if low > 0:
+        return Verdict(claim, HOLDS, f"It fits its training images better than new ones: "
+                       f"{measured}.")
+    if high < 0:
+        return Verdict(claim, FAILS, f"Not at this budget: {measured}; the training figure, "
+                       "measured with augmentation and dropout on, is the lower one.")
+    return Verdict(claim, NOISE, f"{_cap(measured)}: the interval contains zero.")
+
+
+def tiers(summaries):
+    """Networks in groups by test accuracy: each group separated from the one above it.
+
+    Sorted by mean; a network starts a new group only if its interval lies wholly below the
+    interval of every network in the current group.
+    """
+    ordered = sorted(summaries.values(), key=lambda s: -s.test.mean)
+    groups = []
+    for s in ordered:
+        if groups and all(s.test.high < t.test.low for t in groups[-1]):
+            groups.append([s])
+        elif groups:
+            groups[-1].append(s)
+        else:
+            groups.append([s])
+    return groups
+
+
+def ranking_text(summaries):
+    """'A ahead of B and C (not separable), ahead of D', claiming only separated ranks."""
+    parts = []
+    for group in tiers(summaries):
+        names = [s.label for s in group]
+        parts.append(names[0] if len(names) == 1
+                     else ", ".join(names[:-1]) + " and " + names[-1] + " (not separable)")
+    return ", ahead of ".join(parts)
+
+
+def verdict_resnet_best(s, post=POST):
+    """The post: ResNet18 ends at (or next to) the top, after long training."""
+    claim = "ResNet18 is the most accurate"
+    if "resnet18" not in s or len(s) < 2:
+        return Verdict(claim, UNTESTABLE, "There are not enough records under this profile.")
+    r = s["resnet18"]
+    others = [o for k, o in s.items() if k != "resnet18"]
+    above = [o for o in others if o.test.low > r.test.high]
+    tied = [o for o in others if o.test.overlaps(r.test)]
+    if _near_chance(r):
+        return Verdict(claim, UNTESTABLE, f"{_chance_sentence([r])}.")
+    if above:
+        names = " and ".join(o.label for o in above)
+        return Verdict(claim, FAILS, f"{names} did better: ResNet18 reached {_acc(r)}, "
+                       f"below {' and '.join(_acc(o) for o in above)}.")
+    if tied:
+        names = " and ".join(o.label for o in tied)
+        return Verdict(claim, NOISE, f"ResNet18 reached {_acc(r)}; it cannot be separated from "
+                       f"{names} ({', '.join(_acc(o) for o in tied)}).")
+    return Verdict(claim, HOLDS, f"ResNet18 reached {_acc(r)}, above every other network's "
+                   "interval.")
+
+
+def verdict_complex_more_accurate(s, post=POST):
+    """The post: GoogLeNet and ResNet18, the more complex networks, reach higher accuracy."""
+    claim = "GoogLeNet and ResNet18 are more accurate than the VGGs"
+    complex_, simple = ("googlenet", "resnet18"), ("vgg16", "vgg16_bigconv")
+    if not all(k in s for k in complex_ + simple):
+        return Verdict(claim, UNTESTABLE, "Not all four networks have records under this profile.")
+    pairs = [(s[c], s[v]) for c in complex_ for v in simple]
+    ahead = [(c, v) for c, v in pairs if c.test.low > v.test.high]
+    behind = [(c, v) for c, v in pairs if c.test.high < v.test.low]
+    if behind:
+        text = "; ".join(f"{v.label} is ahead of {c.label}" for c, v in behind)
+        return Verdict(claim, FAILS, f"Not everywhere: {text}. By test accuracy: {ranking_text(s)}.")
+    if len(ahead) == len(pairs):
+        return Verdict(claim, HOLDS, "GoogLeNet and ResNet18 are each ahead of both VGGs, "
+                       f"their intervals apart. By test accuracy: {ranking_text(s)}.")
+    undecided = [f"{c.label} and {v.label}" for c, v in pairs if (c, v) not in ahead]
+    return Verdict(claim, NOISE, "Their intervals overlap for " + "; ".join(undecided)
+                   + f". By test accuracy: {ranking_text(s)}.")
+
+
+def post_table_contradiction(post=POST):
+    """The post's own table against its sentence that GoogLeNet and ResNet are more accurate."""
+    best = max(post, key=lambda k: post[k].val)
+    return best, post[best].val
+
+
+VERDICTS = (verdict_bigconv, verdict_googlenet_overfits, verdict_resnet_best,
+            verdict_complex_more_accurate)
+
+
+def verdicts(summaries):
+    return [v(summaries) for v in VERDICTS]
+
+
+# ----------------------------------------------------------------------------- time and cost
+
+
+def accuracy_at(record, seconds, key="val_accuracy"):
+    """The best ``key`` a run had reached by ``seconds`` of training (None before epoch 1)."""
+    elapsed = np.cumsum(record["history"]["seconds"])
+    reached = [a for a, t in zip(record["history"][key], elapsed) if t <= seconds + 1e-9]
+    return max(reached) if reached else None
+
+
+def by_device(records):
+    """``{device: {run: record}}``: runs timed on different machines are not compared."""
+    out = {}
+    for run, record in records.items():
+        out.setdefault(record["environment"].get("device", "?"), {})[run] = record
+    return out
+
+
+def macs(model):
+    """Multiply-accumulates per image of the Conv2D and Dense layers of a built Keras model.
+
+    A convolution costs (output height x width x filters) x (kernel height x width x input
+    channels / groups, which is the kernel's third dimension); a Dense layer, inputs x units (per position, if applied to a map).
+    Batch normalisation, activations, pooling and additions are left out: they cost little
+    next to these and are memory-bound rather than arithmetic-bound.
+    """
+    return sum(macs_by_layer(model).values())
+
+
+def macs_by_layer(model):
+    """``{layer name: MACs per image}`` of the Conv2D and Dense layers (see ``macs``)."""
+    out = {}
+    for layer in _layers(model):
+        kind = type(layer).__name__
+        if kind == "Conv2D":
+            out[layer.name] = _conv_macs(layer)
+        elif kind == "Dense":
+            positions = int(np.prod(layer.output.shape[1:-1] or [1]))
+            out[layer.name] = int(np.prod(layer.kernel.shape)) * positions
+    return out
+
+
+def macs_by_resolution(model):
+    """``{height: MACs}`` of the convolutions, by the height of their output map."""
+    out = {}
+    for layer in _layers(model):
+        if type(layer).__name__ == "Conv2D":
+            h = int(layer.output.shape[1])
+            out[h] = out.get(h, 0) + _conv_macs(layer)
+    return dict(sorted(out.items(), reverse=True))
+
+
+def _conv_macs(layer):
+    kh, kw, cin, cout = layer.kernel.shape
+    _, h, w, _ = layer.output.shape
+    return int(h * w * cout * kh * kw * cin)  # the kernel holds in_channels / groups
+
+
+def _layers(model):
+    for layer in model.layers:
+        if hasattr(layer, "layers") and not hasattr(layer, "kernel"):  # a nested model
+            yield from _layers(layer)
+        else:
+            yield layer
+
+
+# ----------------------------------------------------------------------------- structure
+
+
+def structure(model):
+    """What a network is made of, for comparing two of them layer kind by layer kind."""
+    convs = [layer for layer in _layers(model) if type(layer).__name__ == "Conv2D"]
+    relus = [layer for layer in _layers(model) if type(layer).__name__ in ("Activation", "ReLU")
+             and getattr(layer, "activation", None) is not None
+             and getattr(layer.activation, "__name__", "relu") == "relu"]
+    followed, total = dropout_after_convs(model)
+    return {
+        "convolutions": len(convs),
+        "kernel sizes": sorted({tuple(c.kernel_size) for c in convs}),
+        "ReLUs": len(relus),
+        "dropout layers": sum(type(x).__name__ == "Dropout" for x in _layers(model)),
+        "convolutions followed by dropout": followed,
+        "parameters": model.count_params(),
+        "MACs per image": macs(model),
+    }
+
+
+def dropout_after_convs(model):
+    """(convolutions followed by a Dropout before the next conv/pool/dense layer, convolutions).
+
+    Reads the layers in order, so it is meant for chains like the VGGs.
+    """
+    stops = ("Conv2D", "MaxPooling2D", "Dense", "GlobalMaxPooling2D", "Flatten")
+    layers, followed, total = list(_layers(model)), 0, 0
+    for i, layer in enumerate(layers):
+        if type(layer).__name__ != "Conv2D":
+            continue
+        total += 1
+        for after in layers[i + 1:]:
+            kind = type(after).__name__
+            if kind == "Dropout":
+                followed += 1
+                break
+            if kind in stops:
+                break
+    return followed, total
+
+
+# ----------------------------------------------------------------------------- prose
+
+
+def first_epoch_text(main):
+    """Each network's validation accuracy after its first epoch, beside chance's range."""
+    parts, val_size = [], None
+    for name, runs in main.items():
+        first = [r["history"]["val_accuracy"][0] for r in runs]
+        val_size = runs[0]["data"].get("val_size") or runs[0]["data"]["test_size"]
+        values = " and ".join(f"{pct(v)} %" for v in first)
+        parts.append(f"{LABELS.get(name, name)} {values}")
+    if not parts:
+        return "There are no runs to read."
+    low, high = wilson(CHANCE, val_size)
+    return (f"After the first epoch the validation accuracy was: {'; '.join(parts)} (on "
+            f"{val_size:,} images, where a guess at chance lands between {pct(low)} and "
+            f"{pct(high)} % in 95 % of cases).")
+
+
+def equal_time_text(main):
+    """The best validation accuracy each network had reached by the shortest run's length."""
+    runs = [r for rs in main.values() for r in rs]
+    if not runs:
+        return "There are no runs to read."
+    devices = {r["environment"].get("device", "?") for r in runs}
+    budget = min(sum(r["history"]["seconds"]) for r in runs)
+    parts = []
+    for name, rs in main.items():
+        reached = [accuracy_at(r, budget) for r in rs]
+        shown = " and ".join("none yet" if a is None else f"{pct(a)} %" for a in reached)
+        parts.append(f"{LABELS.get(name, name)} {shown}")
+    where = ("on one machine" if len(devices) == 1
+             else "on different machines, so this compares machines as well")
+    return (f"Within {budget / 60:.1f} minutes of training, the length of the shortest run "
+            f"({where}), the best validation accuracy reached was: {'; '.join(parts)}.")
+
+
+def ablations(records, names=NAMES):
+    """Each run with options beside the main run of its network with the same seed.
+
+    Returns rows (run, options, seed, ablation Interval, main Interval, difference, low,
+    high, status); the intervals treat the two runs as independent, which is conservative for
+    runs that share a seed and a test set.
+    """
+    main = {(r["model"], r["seed"]): r for rs in main_runs(records, names).values() for r in rs}
+    rows = []
+    for run, r in records.items():
+        base = main.get((r["model"], r["seed"]))
+        if not r.get("options") or base is None or base["data"] != r["data"] \
+                or base["epochs"] != r["epochs"]:
+            continue
+        a = interval([r["test_accuracy"]], r["data"]["test_size"])
+        b = interval([base["test_accuracy"]], base["data"]["test_size"])
+        d, low, high = difference(a, b)
+        status = "within the noise" if low <= 0 <= high else ("better" if d > 0 else "worse")
+        rows.append((run, r["options"], r["seed"], a, b, d, low, high, status))
+    return rows
+
+
+def ablation_table(rows):
+    header = ["changed", "seed", "test %", "the post's way %", "difference (points)",
+              "95 % interval", "verdict"]
+    body = [[", ".join(f"`{k}={v}`" for k, v in options.items()), seed, pct(a.mean),
+             pct(b.mean), points(d), f"{points(low)} to {points(high)}", status]
+            for run, options, seed, a, b, d, low, high, status in rows]
+    return markdown_table(header, body)
+
+
+def speeds(bench):
+    """``{network: images per second}`` from a ``make bench`` record (the book's build)."""
+    if not bench:
+        return {}
+    return {name: row["book"]["images_per_second"] for name, row in bench["networks"].items()
+            if row.get("book", {}).get("images_per_second")}
+
+
+def cost_table(built, bench=None):
+    """MACs per image, where they happen, parameters, and the measured speed beside them.
+
+    ``built``: ``{name: keras.Model}``; ``bench``: the record ``make bench`` writes
+    (``results/bench/networks.json``), or None. The share of MACs is given by the size of the
+    map a convolution writes: 32x32, 16x16, 8x8, and 4x4 or smaller.
+    """
+    header = ["network", "parameters", "MACs per image (millions)",
+              "share of MACs at 32 / 16 / 8 / ≤4 px maps (%)"]
+    rate = speeds(bench)
+    if rate:
+        header += ["images/s (measured)", "GMAC/s"]
+    rows = []
+    for name, model in built.items():
+        total, by_h = macs(model), macs_by_resolution(model)
+        shares = [by_h.get(32, 0), by_h.get(16, 0), by_h.get(8, 0),
+                  sum(v for h, v in by_h.items() if h <= 4)]
+        row = [LABELS.get(name, name), f"{model.count_params():,}", f"{total / 1e6:.0f}",
+               " / ".join(f"{100 * v / total:.0f}" for v in shares)]
+        if rate:
+            speed = rate.get(name)
+            row += [f"{speed:.1f}", f"{total * speed / 1e9:.1f}"] if speed else ["–", "–"]
+        rows.append(row)
+    return markdown_table(header, rows)
+
+
+SAME_RATE = 1.25  # MAC rates within this factor of each other count as "one rate"
+
+
+def speed_text(cost, bench):
+    """What the measured speeds say beside the MAC counts (``cost``: ``{name: MACs}``)."""
+    rate = speeds(bench)
+    common = [n for n in cost if n in rate]
+    if len(common) < 2:
+        return "There is no benchmark record to set beside the MAC counts."
+    gmacs = {n: cost[n] * rate[n] / 1e9 for n in common}
+    low, high = min(gmacs.values()), max(gmacs.values())
+    device = bench["environment"].get("device", "this machine")
+    text = (f"On {device} the networks ran at {low:.1f} to {high:.1f} billion "
+            "multiply-accumulates per second. ")
+    if high / low <= SAME_RATE:
+        text += ("That is close to one rate for networks of very different shapes, so here the "
+                 "MAC count predicts their relative speed.")
+    else:
+        text += (f"The fastest rate is {high / low:.1f} times the slowest, so on this device "
+                 "the MAC count alone does not predict speed: how well each layer shape uses "
+                 "the hardware matters too.")
+    complex_, simple = ("googlenet", "resnet18"), ("vgg16", "vgg16_bigconv")
+    if all(n in rate for n in complex_ + simple):
+        fastest_simple = max(rate[n] for n in simple)
+        slowest_complex = min(rate[n] for n in complex_)
+        if slowest_complex > fastest_simple:
+            text += (" Per image, the networks the post calls complex, GoogLeNet and ResNet18, "
+                     "are both faster than either VGG.")
+        else:
+            text += (" Per image, the networks the post calls complex are not both faster than "
+                     "the VGGs.")
+    return text
+
+
+def post_style_text(bench, longer=None):
+    """The book's build against the post's (``benchmarks/post_style.py``): is there a gap?"""
+    ratios = [row["ratio_to_post_style"] for row in (bench or {}).get("networks", {}).values()
+              if "ratio_to_post_style" in row]
+    if not ratios:
+        return "There is no benchmark of the post's way of building the networks."
+    vgg = bench["networks"].get("vgg16", {}).get("book", {}).get("epoch_seconds", [])[1:]
+    text = (f"The speed ratio, the book's way over the post's, ranged from {min(ratios):.2f} "
+            f"to {max(ratios):.2f}")
+    if vgg:
+        text += (f"; one network's timed epochs alone vary about as much (VGG16's, built the "
+                 f"book's way, took {min(vgg):.1f} to {max(vgg):.1f} s)")
+    text += "."
+    if longer:
+        text += (f" VGG16 timed again alone, with more epochs per way, came out at "
+                 f"{longer['networks']['vgg16']['ratio_to_post_style']:.2f}.")
+    straddles = min(ratios) <= 1 <= max(ratios)
+    text += (" The ratios fall on both sides of 1: no difference stands out from the noise."
+             if straddles else " All ratios fall on one side of 1.")
+    return text
+
+
+def structure_table(built):
+    """``structure`` of each model in ``built`` (``{name: keras.Model}``), one column each."""
+    facts = {name: structure(model) for name, model in built.items()}
+    rows = []
+    for key in next(iter(facts.values())):
+        cells = []
+        for f in facts.values():
+            value = f[key]
+            if key == "kernel sizes":
+                value = ", ".join(f"{h}x{w}" for h, w in value)
+            elif isinstance(value, int) and value >= 10_000:
+                value = f"{value:,}"
+            cells.append(value)
+        rows.append([key, *cells])
+    return markdown_table(["", *(LABELS.get(n, n) for n in built)], rows)
+
+
+_SIZES = ("name", "train_per_class", "val_per_class", "test_per_class")
+
+
+def recipe_text(record):
+    """The training recipe a record names (its profile's settings), as a phrase."""
+    hyper = record.get("hyper", {})
+    parts = [key.replace("_", " ") + ("" if value is True else f" {value}")
+             for key, value in hyper.items()
+             if key not in _SIZES and value is not False and value not in (None, 0, 0.0)]
+    return ", ".join(parts) or "not recorded"
+
+
+def seeds_text(summaries):
+    """'3 seeds each' or 'GoogLeNet 2 seeds, the others 1', from the summaries."""
+    counts = {s.label: len(s.seeds) for s in summaries.values()}
+    if not counts:
+        return "no runs"
+    if len(set(counts.values())) == 1:
+        n = next(iter(counts.values()))
+        return "one seed per network" if n == 1 else f"{n} seeds per network"
+    return ", ".join(f"{label}: {n} seed{'s' if n > 1 else ''}" for label, n in counts.items())

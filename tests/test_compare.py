@@ -1,0 +1,281 @@
+"""Unit tests of helpers.compare: intervals, summaries, the verdicts of chapter 7, MACs."""
+
+import math
+
+import keras
+import pytest
+
+from helpers import compare, models
+
+
+def record(model, test, train=None, seed=0, options=None, test_size=10_000, epochs=5,
+           seconds=(60.0,) * 5, device="CPU: test", val=None, run=None):
+    """A results record with the fields compare reads."""
+    train = test if train is None else train
+    val = val or [test] * epochs
+    return {
+        "run": run or (model if not seed else f"{model}-seed{seed}"),
+        "model": model, "options": options or {}, "profile": "cpu", "seed": seed,
+        "data": {"source": "test", "train_size": 5_000, "val_size": 1_000,
+                 "test_size": test_size},
+        "epochs": epochs, "train_accuracy": train, "test_accuracy": test,
+        "history": {"val_accuracy": list(val), "seconds": list(seconds)},
+        "total_seconds": float(sum(seconds)), "environment": {"device": device},
+    }
+
+
+def records(*recs):
+    return {r["run"]: r for r in recs}
+
+
+# ----------------------------------------------------------------------------- intervals
+
+
+def test_wilson_matches_the_textbook_values():
+    low, high = compare.wilson(0.5, 100)
+    assert low == pytest.approx(0.40383, abs=1e-5) and high == pytest.approx(0.59617, abs=1e-5)
+    low, high = compare.wilson(0.0, 50)  # never below 0, never empty
+    assert low == pytest.approx(0.0, abs=1e-12) and 0 < high < 0.1
+
+
+def test_wilson_narrows_with_more_images():
+    widths = [h - lo for lo, h in (compare.wilson(0.3, n) for n in (100, 1_000, 10_000))]
+    assert widths[0] > widths[1] > widths[2]
+    assert widths[2] == pytest.approx(2 * 1.96 * math.sqrt(0.3 * 0.7 / 10_000), rel=0.01)
+
+
+def test_t_quantiles_match_scipy():
+    stats = pytest.importorskip("scipy.stats")
+    for df in (1, 2, 3, 5, 10, 30):
+        assert compare.t975(df) == pytest.approx(stats.t.ppf(0.975, df), abs=1e-5)
+    assert compare.t975(1000) == pytest.approx(compare.Z95)
+    with pytest.raises(ValueError):
+        compare.t975(0)
+
+
+def test_interval_one_seed_is_wilson_several_seeds_is_t_widened_by_the_test_set():
+    one = compare.interval([0.8], 10_000)
+    assert one.method == "wilson" and one.sd is None and one.low < 0.8 < one.high
+    several = compare.interval([0.80, 0.82, 0.81], 10_000)
+    assert several.method == "t" and several.n == 3
+    assert several.mean == pytest.approx(0.81) and several.sd == pytest.approx(0.01)
+    seeds_only = compare.t975(2) * 0.01 / math.sqrt(3)
+    assert several.half > seeds_only  # the test set's own noise is added
+    same = compare.interval([0.81, 0.81], 10_000)  # no spread: the test set's error is left
+    assert same.half == pytest.approx(1.96 * math.sqrt(0.81 * 0.19 / 10_000), rel=1e-3)
+
+
+def test_difference_adds_the_halves_in_quadrature():
+    a, b = compare.interval([0.5], 10_000), compare.interval([0.4], 10_000)
+    d, low, high = compare.difference(a, b)
+    assert d == pytest.approx(0.1)
+    assert high - d == pytest.approx(math.hypot(a.half, b.half))
+
+
+# ----------------------------------------------------------------------------- summaries
+
+
+def test_summarize_groups_seeds_and_leaves_ablations_out():
+    recs = records(
+        record("googlenet", 0.36), record("googlenet", 0.35, seed=1),
+        record("googlenet", 0.40, options={"use_pool_branch": True},
+               run="googlenet-use_pool_branch=True"),
+        record("resnet18", 0.38),
+    )
+    s = compare.summarize(recs)
+    assert list(s) == ["googlenet", "resnet18"]  # the book's order, only those present
+    assert s["googlenet"].seeds == (0, 1) and s["googlenet"].test.mean == pytest.approx(0.355)
+    assert s["resnet18"].test.method == "wilson"
+    assert s["googlenet"].minutes == pytest.approx(5.0)
+
+
+def test_summarize_pools_only_like_runs_and_names_the_rest():
+    recs = records(record("resnet18", 0.4), record("resnet18", 0.5, seed=1, epochs=6,
+                                                   seconds=(1,) * 6))
+    s = compare.summarize(recs)
+    assert s["resnet18"].seeds == (0,) and compare.left_out(recs) == ["resnet18-seed1"]
+    with pytest.raises(ValueError, match="differ"):
+        compare.summarize_network("resnet18", list(recs.values()))
+
+
+def test_seeds_and_recipe_as_text():
+    one = compare.summarize(records(record("vgg16", .5), record("resnet18", .5)))
+    assert compare.seeds_text(one) == "one seed per network"
+    mixed = compare.summarize(records(record("vgg16", .5), record("vgg16", .5, seed=1),
+                                      record("resnet18", .5)))
+    assert compare.seeds_text(mixed) == "VGG16: 2 seeds, ResNet18: 1 seed"
+    r = record("vgg16", .5)
+    r["hyper"] = {"name": "cpu", "train_per_class": 500, "optimizer": "adam",
+                  "learning_rate": 0.001, "decay": 0.0, "halve_every": None, "augment": True}
+    assert compare.recipe_text(r) == "optimizer adam, learning rate 0.001, augment"
+
+
+def test_merged_table_has_one_row_per_network_and_says_how_intervals_were_made():
+    s = compare.summarize(records(record("vgg16", 0.9), record("resnet18", 0.9),
+                                  record("resnet18", 0.91, seed=1)))
+    table = compare.merged_table(s)
+    lines = table.splitlines()
+    assert len(lines) == 2 + 2 and lines[2].startswith("| VGG16 |")
+    assert "97.93 / 93.04" in lines[2] and "ᵇ" in lines[2] and "ᵗ" in lines[3]
+    assert "−3.0" in lines[2]  # 90.0 - 93.04, a proper minus sign
+    assert "90.5 ± 0.7" in lines[3] and "about 150 / 5" in lines[3]
+    notes = " ".join(compare.table_notes(s))
+    assert "One seed" in notes and "Several seeds" in notes and "10,000" in notes
+
+
+# ----------------------------------------------------------------------------- verdicts
+
+
+def four(vgg, big, goo, res, goo_train=None, size=10_000):
+    return compare.summarize(records(
+        record("vgg16", vgg, test_size=size), record("vgg16_bigconv", big, test_size=size),
+        record("googlenet", goo, train=goo_train, test_size=size),
+        record("resnet18", res, test_size=size),
+    ))
+
+
+def test_bigconv_verdict_follows_the_numbers():
+    assert compare.verdict_bigconv(four(0.93, 0.86, 0.89, 0.92)).status == compare.HOLDS
+    assert "about the size" in compare.verdict_bigconv(four(0.93, 0.86, 0.89, 0.92)).text
+    assert "different size" in compare.verdict_bigconv(four(0.93, 0.90, 0.89, 0.92)).text
+    assert compare.verdict_bigconv(four(0.80, 0.85, 0.89, 0.92)).status == compare.FAILS
+    assert compare.verdict_bigconv(four(0.600, 0.598, 0.6, 0.6)).status == compare.NOISE
+    untestable = compare.verdict_bigconv(four(0.12, 0.30, 0.36, 0.38))
+    assert untestable.status == compare.UNTESTABLE and "VGG16 has not left" in untestable.text
+    assert compare.verdict_bigconv({}).status == compare.UNTESTABLE
+
+
+def test_overfitting_verdict_reads_the_train_test_gap():
+    assert compare.verdict_googlenet_overfits(four(.9, .9, .89, .9, goo_train=.99)).status \
+        == compare.HOLDS
+    assert compare.verdict_googlenet_overfits(four(.9, .9, .60, .9, goo_train=.50)).status \
+        == compare.FAILS
+    assert compare.verdict_googlenet_overfits(four(.9, .9, .60, .9, goo_train=.601)).status \
+        == compare.NOISE
+
+
+def test_ranking_is_claimed_only_where_intervals_separate():
+    s = four(0.50, 0.30, 0.505, 0.70)
+    assert [[x.network for x in g] for g in compare.tiers(s)] == [
+        ["resnet18"], ["googlenet", "vgg16"], ["vgg16_bigconv"]]
+    assert compare.ranking_text(s) == (
+        "ResNet18, ahead of GoogLeNet and VGG16 (not separable), ahead of VGG16-big")
+    assert compare.verdict_resnet_best(s).status == compare.HOLDS
+    assert compare.verdict_resnet_best(four(.5, .3, .70, .60)).status == compare.FAILS
+    assert compare.verdict_resnet_best(four(.5, .3, .601, .60)).status == compare.NOISE
+
+
+def test_the_same_code_writes_different_text_for_different_runs():
+    short, long = four(0.12, 0.12, 0.36, 0.38), four(0.93, 0.86, 0.89, 0.93, goo_train=.99)
+    assert [v.text for v in compare.verdicts(short)] != [v.text for v in compare.verdicts(long)]
+    assert [v.status for v in compare.verdicts(long)] == [
+        compare.HOLDS, compare.HOLDS, compare.NOISE, compare.FAILS]
+
+
+def test_the_posts_table_has_vgg16_on_top():
+    assert compare.post_table_contradiction() == ("vgg16", 93.04)
+
+
+# ----------------------------------------------------------------------------- time, cost
+
+
+def test_accuracy_at_a_time_budget():
+    r = record("resnet18", 0.5, val=[0.2, 0.4, 0.35, 0.5, 0.6], seconds=(10,) * 5)
+    assert compare.accuracy_at(r, 5) is None
+    assert compare.accuracy_at(r, 30) == 0.4  # the best reached by then
+    assert compare.accuracy_at(r, 1e9) == 0.6
+
+
+def test_runs_are_grouped_by_device():
+    recs = records(record("vgg16", .5, device="A"), record("resnet18", .5, device="B"))
+    assert {d: list(r) for d, r in compare.by_device(recs).items()} == {
+        "A": ["vgg16"], "B": ["resnet18"]}
+
+
+def test_macs_of_a_small_model_by_hand():
+    inputs = keras.Input((8, 8, 2))
+    x = keras.layers.Conv2D(4, 3, padding="same")(inputs)  # 8*8*4 outputs x 3*3*2
+    x = keras.layers.Conv2D(4, 3, strides=2, padding="same", groups=2)(x)  # 4*4*4 x 3*3*2
+    x = keras.layers.Flatten()(x)
+    outputs = keras.layers.Dense(10)(x)  # 64 x 10
+    model = keras.Model(inputs, outputs)
+    assert compare.macs(model) == 8 * 8 * 4 * 18 + 4 * 4 * 4 * 18 + 64 * 10
+    assert compare.macs_by_resolution(model) == {8: 8 * 8 * 4 * 18, 4: 4 * 4 * 4 * 18}
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("vgg16", 313_463_808), ("vgg16_bigconv", 314_512_384),
+    ("googlenet", 63_888_384), ("resnet18", 141_497_344),
+])
+def test_macs_of_the_four_networks(name, expected):
+    assert compare.macs(models.build(name)) == expected
+
+
+def test_first_epoch_and_equal_time_sentences():
+    main = compare.main_runs(records(
+        record("vgg16", .1, val=[.10, .12, .2, .2, .2], seconds=(100,) * 5),
+        record("resnet18", .5, val=[.3, .4, .5, .5, .5], seconds=(20,) * 5)))
+    first = compare.first_epoch_text(main)
+    assert "VGG16 10.0 %" in first and "ResNet18 30.0 %" in first and "1,000 images" in first
+    equal = compare.equal_time_text(main)  # the shortest run lasted 100 s: VGG16's first epoch
+    assert "1.7 minutes" in equal and "VGG16 10.0 %" in equal and "ResNet18 50.0 %" in equal
+    assert compare.first_epoch_text({}) == compare.equal_time_text({}) == "There are no runs to read."
+
+
+def test_ablations_pair_runs_with_the_same_seed():
+    recs = records(
+        record("resnet18", .38), record("resnet18", .30, seed=1),
+        record("resnet18", .45, options={"projection_shortcut": "when_needed"}, run="r-fix"),
+        record("resnet18", .385, options={"projection_shortcut": "when_needed"}, seed=1,
+               run="r-fix1"),
+        record("googlenet", .3, options={"use_pool_branch": True}, run="g-fix"),  # no base
+    )
+    rows = {row[0]: row for row in compare.ablations(recs)}
+    assert set(rows) == {"r-fix", "r-fix1"}
+    assert rows["r-fix"][-1] == "better" and rows["r-fix"][5] == pytest.approx(0.07)
+    assert rows["r-fix1"][-1] == "better"  # against seed 1's 0.30, not seed 0's 0.38
+    table = compare.ablation_table(list(rows.values()))
+    assert "`projection_shortcut=when_needed`" in table and "+7.0" in table
+
+
+def test_structure_counts_what_the_vgg_variant_changes():
+    a, b = (compare.structure(models.build(n)) for n in ("vgg16", "vgg16_bigconv"))
+    assert (a["convolutions"], b["convolutions"]) == (13, 5)
+    assert a["kernel sizes"] == [(3, 3)] and b["kernel sizes"] == [(5, 5), (7, 7)]
+    assert (a["dropout layers"], a["convolutions followed by dropout"]) == (10, 8)
+    assert (b["dropout layers"], b["convolutions followed by dropout"]) == (7, 5)
+    assert (a["ReLUs"], b["ReLUs"]) == (14, 6)
+    assert round(100 * (b["parameters"] / a["parameters"] - 1)) == 42
+    table = compare.structure_table({"vgg16": models.build("vgg16")})
+    assert "| parameters | 15,001,418 |" in table and "| kernel sizes | 3x3 |" in table
+
+
+def bench(rates, ratios=(0.95, 1.06)):
+    return {"environment": {"device": "CPU: test"}, "networks": {
+        name: {"book": {"images_per_second": rate, "epoch_seconds": [50.0, 40.0, 39.0]},
+               "ratio_to_post_style": ratio}
+        for (name, rate), ratio in zip(rates.items(), list(ratios) * 4)}}
+
+
+def test_speed_text_reads_the_mac_rates():
+    cost = {"vgg16": 313_463_808, "vgg16_bigconv": 314_512_384, "googlenet": 63_888_384,
+            "resnet18": 141_497_344}
+    even = compare.speed_text(cost, bench({"vgg16": 32.6, "vgg16_bigconv": 34.1,
+                                           "googlenet": 164.8, "resnet18": 65.5}))
+    assert "9.3 to 10.7 billion" in even and "predicts their relative speed" in even
+    assert "both faster than either VGG" in even
+    uneven = compare.speed_text(cost, bench({"vgg16": 300, "vgg16_bigconv": 300,
+                                             "googlenet": 250, "resnet18": 700}))
+    assert "does not predict speed" in uneven and "not both faster" in uneven
+    assert "no benchmark" in compare.speed_text(cost, None)
+
+
+def test_cost_table_and_post_style_text():
+    built = {"googlenet": models.build("googlenet")}
+    table = compare.cost_table(built, bench({"googlenet": 164.8}))
+    assert "| GoogLeNet | 1,903,906 | 64 | 3 / 62 / 14 / 21 | 164.8 | 10.5 |" in table
+    assert "images/s" not in compare.cost_table(built)
+    text = compare.post_style_text(bench({"vgg16": 1, "resnet18": 1}))
+    assert "0.95 to 1.06" in text and "both sides of 1" in text and "39.0 to 40.0 s" in text
+    one_side = compare.post_style_text(bench({"vgg16": 1, "resnet18": 1}, ratios=(1.1, 1.2)))
+    assert "one side of 1" in one_side
