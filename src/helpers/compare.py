@@ -756,7 +756,7 @@ def structure_table(built):
     return markdown_table(["", *(LABELS.get(n, n) for n in built)], rows)
 
 
-_SIZES = ("name", "train_per_class", "val_per_class", "test_per_class")
+_NOT_RECIPE = ("name", "train_per_class", "val_per_class", "test_per_class", "ablations")
 
 
 def recipe_text(record):
@@ -764,7 +764,7 @@ def recipe_text(record):
     hyper = record.get("hyper", {})
     parts = [key.replace("_", " ") + ("" if value is True else f" {value}")
              for key, value in hyper.items()
-             if key not in _SIZES and value is not False and value not in (None, 0, 0.0)]
+             if key not in _NOT_RECIPE and value is not False and value not in (None, 0, 0.0)]
     return ", ".join(parts) or "not recorded"
 
 
