@@ -1,4 +1,4 @@
-# make book | make test | make reproduce PROFILE=cpu|full | make bench
+# make book | make test | make reproduce PROFILE=cpu|fast|full | make bench | make device-prep
 # Each target creates .venv and installs requirements.txt on first use (again only when
 # requirements.txt or pyproject.toml change).
 
@@ -12,7 +12,7 @@ SHARED_DATA := ../shared/data/cifar10-jpeg.tar.gz
 export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 1
 
-.PHONY: book test reproduce bench clean
+.PHONY: book test reproduce bench device-prep clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ reproduce: $(STAMP)
 bench: $(STAMP)
 	CIFAR10_PATH=$${CIFAR10_PATH:-$$(test -f $(SHARED_DATA) && realpath $(SHARED_DATA))} \
 	  $(BIN)/python benchmarks/bench.py
+
+# What tools/device_run.sh needs on a GPU machine that has JAX but no TensorFlow or Keras:
+# the wheels (.whl/) and the data archive (data/), both git-ignored; name them in `carry`.
+device-prep:
+	test -d .whl || bash ../shared/device/wheels.sh .whl
+	mkdir -p data && cp -n $(SHARED_DATA) data/ 2>/dev/null || test -f data/cifar10-jpeg.tar.gz \
+	  || echo "Put cifar10-jpeg.tar.gz in data/ (or set CIFAR10_PATH on the GPU machine)"
+	@echo "Device command: BOOK_GIT_COMMIT=$$(git rev-parse HEAD) bash tools/device_run.sh"
 
 clean:
 	rm -rf _build

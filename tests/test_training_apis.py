@@ -26,8 +26,13 @@ def arrays():
     return images, labels, mean, std, data.standardize(images, mean, std), keras.utils.to_categorical(labels, 10)
 
 
+TF_ONLY = pytest.mark.skipif(keras.config.backend() != "tensorflow",
+                             reason="tf.GradientTape: TensorFlow backend only")
+
+
 @pytest.mark.parametrize("way", ["fit_arrays", "fit_tf_data", "fit_generator_replacement",
-                                 "train_on_batch_loop", "gradient_tape_loop"])
+                                 "train_on_batch_loop",
+                                 pytest.param("gradient_tape_loop", marks=TF_ONLY)])
 def test_each_way_trains(way, arrays):
     _, _, _, _, x, y = arrays
     model = tiny()
@@ -53,6 +58,7 @@ def test_pydataset_streams_files_from_disk(arrays, tmp_path):
     assert len(seconds) == 2 and np.isfinite(loss)
 
 
+@TF_ONLY
 def test_gradient_tape_loop_adds_the_regularisation_losses(arrays):
     _, _, _, _, x, y = arrays
     model = tiny(weight_decay=10.0)  # a penalty that dominates the loss

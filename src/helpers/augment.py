@@ -6,10 +6,12 @@ network they become part of its compiled step, so on a GPU they run there instea
 Python loop that feeds it (on Keras' JAX backend the ``PyDataset`` that runs them batch by
 batch left an H200 waiting about 93 % of the time).
 
-Two recipes: ``"post"``, the post's shifts of up to 10 %, horizontal flips and rotations of up
-to 15 degrees (``helpers.data.augmentation``); ``"crop"``, the usual CIFAR recipe (pad 4 pixels,
-crop back at a random offset, i.e. shifts of up to 4 pixels, and horizontal flips), which needs
-no interpolation: a per-image selection done as two small matrix products.
+Two recipes: ``"post"``, the augmentation of the code the post builds on (geifman's cifar-vgg:
+shifts of up to 10 %, horizontal flips, rotations of up to 15 degrees; the post names a data-
+augmenting generator but shows no values; ``helpers.data.augmentation``); ``"crop"``, the usual
+CIFAR recipe (pad 4 pixels, crop back at a random offset, i.e. shifts of up to 4 pixels, and
+horizontal flips), which needs no interpolation: a per-image selection done as two small
+matrix products.
 """
 
 from __future__ import annotations

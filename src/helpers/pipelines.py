@@ -23,11 +23,21 @@ def tf_dataset(x, y, batch_size, augment=True, shuffle=True, seed=0, kind="post"
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
     if augment:
-        layer = augment_layers(kind, seed=seed)
-        ds = ds.map(
-            lambda xb, yb: (layer(xb, training=True), yb),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
+        # Layer by layer, not through their Sequential: Keras' preprocessing layers switch to
+        # TensorFlow ops inside tf.data on any backend, a Sequential around them does not.
+        steps = augment_layers(kind, seed=seed).layers
+        if kind != "post" and keras.config.backend() != "tensorflow":
+            raise ValueError(
+                f"The {kind!r} augmentation runs in tf.data only on the TensorFlow backend; on "
+                f"{keras.config.backend()} put it in the model (helpers.augment.with_augmentation)."
+            )
+
+        def augment_batch(xb, yb):
+            for layer in steps:
+                xb = layer(xb, training=True)
+            return xb, yb
+
+        ds = ds.map(augment_batch, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

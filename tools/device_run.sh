@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The GPU evidence in one command, for a machine with JAX and a GPU but no TensorFlow (the lent
+# H200): the augmentation/precision benchmark, then chapters 3-7 under the `fast` profile,
+# executed with papermill on Keras' JAX backend. Everything it makes goes to $OUT.
+#
+# Prepare here, once:  make device-prep      (wheels in .whl/, the data archive in data/)
+# Run there:           BOOK_GIT_COMMIT=<commit> bash tools/device_run.sh [STEP ...]
+#   steps: bench (about 4 min on an H200), chapters (the four fast runs and ch. 7), seeds
+#   (seeds 1 and 2 of each network, no notebook); default: bench chapters
+# Each step has its own time limit (BENCH_S, CHAPTER_S, SEEDS_S seconds) and the whole run a
+# deadline (DEADLINE_S after the start): a step that would start after it is skipped, and says
+# so. Progress lines go straight into $OUT/progress.log (no pipe that could hold them back).
+# DEVICE_SMOKE=1 runs the same chain at smoke size (a CPU check before spending device time).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/device-out}
+mkdir -p "$OUT/notebooks" "$OUT/results"
+START=$(date +%s)
+DEADLINE_S=${DEADLINE_S:-530}
+log() { echo "[$(( $(date +%s) - START ))s] $*" >> "$OUT/progress.log"; }
+left() { echo $(( DEADLINE_S - ($(date +%s) - START) )); }
+
+export KERAS_BACKEND=${KERAS_BACKEND:-jax} XLA_PYTHON_CLIENT_PREALLOCATE=false
+export PYTHONUNBUFFERED=1 TF_CPP_MIN_LOG_LEVEL=2
+PY=${PYTHON:-python3}
+if ! "$PY" -c "import keras, papermill" 2>/dev/null; then
+  [ -d .whl ] || { log "no .whl/ folder: run 'make device-prep' before the device call"; exit 2; }
+  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/site .whl/*.whl >> "$OUT/install.log" 2>&1 || { log "wheel install failed"; exit 2; }
+  export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
+  export PATH=/tmp/site/bin:$PATH
+  "$PY" -m ipykernel install --user --name python3 >> "$OUT/install.log" 2>&1
+fi
+export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH}
+if [ -z "${CIFAR10_PATH:-}" ]; then
+  for f in data/cifar10-jpeg.tar.gz ../shared/data/cifar10-jpeg.tar.gz; do
+    [ -f "$f" ] && export CIFAR10_PATH=$(realpath "$f") && break
+  done
+fi
+[ -n "${CIFAR10_PATH:-}" ] || { log "no data: put cifar10-jpeg.tar.gz in data/"; exit 2; }
+export BOOK_GIT_COMMIT=${BOOK_GIT_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}
+"$PY" -c "import jax, keras; print('device run:', jax.devices(), 'keras', keras.__version__, 'on', keras.config.backend())" >> "$OUT/progress.log" 2>&1
+
+if [ "${DEVICE_SMOKE:-0}" = 1 ]; then
+  PROFILE=smoke; BENCH_ARGS="--images 64 --epochs 2 --batch-size 32 --networks googlenet"
+else
+  PROFILE=fast; BENCH_ARGS="--images 25000 --epochs 4 --batch-size 512"
+fi
+export BOOK_PROFILE=$PROFILE
+
+step_bench() {
+  timeout "${BENCH_S:-300}" "$PY" benchmarks/bench.py --only augmentation $BENCH_ARGS \
+    --out "$OUT/results/bench" > "$OUT/bench.log" 2>&1
+  log "bench: exit $? ($(tail -1 "$OUT/bench.log"))"
+}
+
+step_chapters() {
+  for nb in 03_vgg16 04_vgg16_bigconv 05_googlenet 06_resnet18 07_comparison; do
+    if [ "$(left)" -lt 45 ]; then log "$nb: skipped, $(left) s left before the deadline"; continue; fi
+    limit=$(( $(left) < ${CHAPTER_S:-240} ? $(left) : ${CHAPTER_S:-240} ))
+    timeout "$limit" "$PY" -m papermill --cwd notebooks "notebooks/$nb.ipynb" \
+      "$OUT/notebooks/$nb.ipynb" -p ABLATIONS False --log-output > "$OUT/$nb.log" 2>&1
+    log "$nb: exit $? ($(grep -o 'test accuracy [0-9.]*[^;]*' "$OUT/$nb.log" | tail -1))"
+  done
+  mkdir -p "$OUT/results/$PROFILE" && cp results/$PROFILE/*.json "$OUT/results/$PROFILE/" 2>/dev/null
+}
+
+step_seeds() {
+  timeout "$(( $(left) < ${SEEDS_S:-400} ? $(left) : ${SEEDS_S:-400} ))" "$PY" - <<'PY' >> "$OUT/seeds.log" 2>&1
+import os
+from helpers import experiment, models, profiles
+profile = profiles.get(os.environ["BOOK_PROFILE"])
+prepared = experiment.prepare_data(profile)
+for seed in (1, 2):
+    for name in models.NAMES:
+        run = experiment.train_network(name, profile, prepared, seed=seed, verbose=0)
+        print(run.record["run"], run.record["test_accuracy"], flush=True)
+PY
+  log "seeds: exit $?"
+  mkdir -p "$OUT/results/$PROFILE" && cp results/$PROFILE/*.json "$OUT/results/$PROFILE/" 2>/dev/null
+}
+
+for step in "${@:-bench chapters}"; do
+  for s in $step; do
+    if [ "$(left)" -lt 30 ]; then log "$s: skipped (deadline)"; continue; fi
+    log "$s: start"; "step_$s"
+  done
+done
+log "done"
