@@ -214,3 +214,41 @@ def test_unknown_option_error_does_not_blame_valid_options():
         models.build("vgg16", bn_momentum=0.9, typo=1)
     assert "typo" in str(info.value)
     assert "bn_momentum" not in str(info.value)
+
+
+# ----------------------------------------------------------------------------- chapter 4's controls
+
+
+def conv_bn_params(plan):
+    """Weights, biases and BN parameters (4 per channel) of a chain of (in, out, size) convs."""
+    return sum(k * k * c_in * c_out + c_out + 4 * c_out for c_in, c_out, k in plan)
+
+
+def head_params(flat, classes=10):
+    return flat * 512 + 512 + 4 * 512 + 512 * classes + classes
+
+
+def test_five_layers_with_3x3_kernels():
+    model = models.build("vgg16_bigconv", stage_kernels=(3, 3, 3, 3, 3))
+    widths = [3, 64, 128, 256, 512, 512]
+    plan = [(widths[i], widths[i + 1], 3) for i in range(5)]
+    assert model.count_params() == conv_bn_params(plan) + head_params(512)
+    assert models.layer_counts(model) == models.layer_counts(models.build("vgg16_bigconv"))
+    kernels = [layer.kernel_size for layer in model.layers if type(layer).__name__ == "Conv2D"]
+    assert kernels == [(3, 3)] * 5
+
+
+def test_thirteen_layers_with_the_big_kernels():
+    model = models.build("vgg16", stage_kernels=(5, 5, 7, 7, 7))
+    widths = [3, 64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
+    sizes = [5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7, 7]
+    plan = [(widths[i], widths[i + 1], sizes[i]) for i in range(13)]
+    assert model.count_params() == conv_bn_params(plan) + head_params(512)
+    assert models.layer_counts(model) == models.layer_counts(models.build("vgg16"))
+    # and the default is still the post's: 3x3 everywhere, its parameter count
+    assert models.build("vgg16").count_params() == 15_001_418
+
+
+def test_stage_kernels_needs_five_sizes():
+    with pytest.raises(ValueError, match="five positive sizes"):
+        models.build("vgg16", stage_kernels=(3, 5))

@@ -68,18 +68,28 @@ _VGG16_PLAN = [
 ]
 
 
-def vgg16(num_classes=10, input_shape=(32, 32, 3), weight_decay=0.0, bn_momentum=0.99):
+def vgg16(
+    num_classes=10, input_shape=(32, 32, 3), weight_decay=0.0, bn_momentum=0.99,
+    stage_kernels=None,
+):
     """The post's VGG16 for CIFAR-10: 13 3x3 convolutions with BN and heavy dropout.
 
     The post's code follows the well-known "cifar10vgg" Keras model: each convolution is
     followed by BatchNormalization, ReLU and either Dropout or a 2x2 max-pool; the classifier is
     one Dense-512 layer instead of VGG's two Dense-4096 layers. Chapter 3.
+
+    ``stage_kernels`` (five sizes, one per stage between poolings) is not the post's: with
+    VGG16-big's sizes, ``(5, 5, 7, 7, 7)``, it keeps VGG16's 13 layers and gives them the big
+    kernels, one half of chapter 4's controlled experiment.
     """
     parts = _Parts(weight_decay, bn_momentum)
     inputs = keras.Input(input_shape, name="image")
     x = inputs
+    kernels = _stage_sizes(stage_kernels, [3] * 5)
+    stage = 0
     for i, (filters, after) in enumerate(_VGG16_PLAN, start=1):
-        x = parts.conv_bn(x, filters, 3, name=f"conv{i}")
+        x = parts.conv_bn(x, filters, kernels[stage], name=f"conv{i}")
+        stage += after == "pool"
         if after == "pool":
             x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
         else:
@@ -89,24 +99,38 @@ def vgg16(num_classes=10, input_shape=(32, 32, 3), weight_decay=0.0, bn_momentum
     return keras.Model(inputs, parts.head(x, num_classes), name="vgg16")
 
 
+def _stage_sizes(stage_kernels, default):
+    if stage_kernels is None:
+        return default
+    sizes = [int(k) for k in stage_kernels]
+    if len(sizes) != 5 or min(sizes) < 1:
+        raise ValueError(f"stage_kernels needs five positive sizes, one per stage; got {stage_kernels!r}")
+    return sizes
+
+
 # (filters, kernel size, dropout rate); every convolution is followed by a 2x2 max-pool
 _VGG16_BIGCONV_PLAN = [(64, 5, 0.3), (128, 5, 0.4), (256, 7, 0.4), (512, 7, 0.4), (512, 7, 0.4)]
 
 
 def vgg16_bigconv(
-    num_classes=10, input_shape=(32, 32, 3), weight_decay=0.0, bn_momentum=0.99
+    num_classes=10, input_shape=(32, 32, 3), weight_decay=0.0, bn_momentum=0.99,
+    stage_kernels=None,
 ):
     """The post's VGG16 with big convolutions: five 5x5/7x7 convolutions replace the stacks.
 
     Each stack of two or three 3x3 convolutions becomes one 5x5 (first two stages) or 7x7
     convolution (last three), so the network is 5 convolutions deep instead of 13 and has
     more parameters (21.4 M against 15.0 M). Chapter 4.
+
+    ``stage_kernels`` (five sizes) is not the post's: ``(3, 3, 3, 3, 3)`` keeps these five
+    layers and gives them 3x3 kernels, the other half of chapter 4's controlled experiment.
     """
     parts = _Parts(weight_decay, bn_momentum)
     inputs = keras.Input(input_shape, name="image")
     x = inputs
-    for i, (filters, size, rate) in enumerate(_VGG16_BIGCONV_PLAN, start=1):
-        x = parts.conv_bn(x, filters, size, name=f"conv{i}")
+    kernels = _stage_sizes(stage_kernels, [size for _, size, _ in _VGG16_BIGCONV_PLAN])
+    for i, (filters, _, rate) in enumerate(_VGG16_BIGCONV_PLAN, start=1):
+        x = parts.conv_bn(x, filters, kernels[i - 1], name=f"conv{i}")
         x = layers.Dropout(rate, name=f"dropout{i}")(x)
         x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
     x = layers.Dropout(0.5, name="features_dropout")(x)
@@ -124,7 +148,7 @@ _INCEPTION_WIDTHS = {
     "4c": (128, 128, 256, 24, 64, 64),
     "4d": (112, 144, 288, 32, 64, 64),
     "4e": (256, 160, 320, 32, 128, 128),
-    "5a": (256, 160, 320, 32, 128, 128),  # the post repeats 4e's widths here
+    "5a": (256, 160, 320, 32, 128, 128),  # as in GoogLeNet, whose 5a has 4e's widths
     "5b": (384, 192, 384, 48, 128, 128),
 }
 
@@ -156,7 +180,8 @@ def googlenet(
     use_pool_branch: the post's module computes its max-pool branch and then overwrites it
         (the projection convolution reads the module's input instead). ``False`` (default)
         keeps that, as the post trained it; ``True`` feeds the pooled tensor to the
-        projection, as GoogLeNet does. The parameter count is the same either way.
+        projection, as GoogLeNet does, but keeps the post's 2x2 pool (GoogLeNet pools 3x3).
+        The parameter count is the same either way.
     """
     parts = _Parts(weight_decay, bn_momentum)
     inputs = keras.Input(input_shape, name="image")
