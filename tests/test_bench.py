@@ -51,3 +51,20 @@ def test_augmentation_bench_times_each_way_and_names_the_record_after_the_device
     assert row["arrays"]["ratio_to_arrays"] == 1.0
     for way in ways:
         assert len(row[way]["epoch_seconds"]) == 2 and row[way]["images_per_second"] > 0
+
+
+def test_api_bench_interleaves_rounds_and_keeps_the_same_computation(tmp_path, monkeypatch):
+    monkeypatch.delenv("CIFAR10_PATH", raising=False)  # synthetic data: a smoke run
+    bench.main(["--images", "40", "--batch-size", "20", "--only", "apis", "--api-rounds", "2",
+                "--out", str(tmp_path)])
+    record = json.loads((tmp_path / "training_apis.json").read_text())
+    assert record["rounds"] == 2 and len(record["ways"]) == 7
+    for row in record["ways"].values():
+        low, high = row["range_images_per_second"]
+        assert len(row["epoch_seconds"]) == 2 and low <= row["images_per_second"] <= high
+        assert row["range_covers_median_with"] == 0.5
+    # the two hand-written loops feed the same batches in the same order to the same weights:
+    # the same computation gives the same final loss
+    losses = [record["ways"][way]["final_loss"] for way in
+              ("train_on_batch loop", "GradientTape loop")]
+    assert abs(losses[0] - losses[1]) < 1e-3, losses

@@ -1,0 +1,42 @@
+"""The network chapters run on Keras' JAX backend too (smoke profile).
+
+The lent GPU machine has JAX but no TensorFlow, and a reader may have either: the chapters'
+code must not depend on TensorFlow where Keras offers a backend-neutral way. Each notebook runs
+in its own kernel with KERAS_BACKEND=jax; the ablations are left out to keep the test short
+(on this CPU every new JAX model compiles for a minute or more).
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+papermill = pytest.importorskip("papermill")
+pytest.importorskip("jax")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_on_jax(name, tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    monkeypatch.setenv("BOOK_PROFILE", "smoke")
+    out = tmp_path / f"{name}.ipynb"
+    papermill.execute_notebook(
+        ROOT / "notebooks" / f"{name}.ipynb", out, parameters={"ABLATIONS": False},
+        cwd=str(ROOT / "notebooks"), kernel_name="python3", progress_bar=False,
+    )
+    outputs = json.dumps([c.get("outputs", []) for c in json.loads(out.read_text())["cells"]])
+    assert "on jax" in outputs, "the chapter must say which backend ran it"
+    assert '"output_type": "error"' not in outputs
+
+
+class TestVGGsOnJax:  # a class each, so that xdist's loadscope may give them different workers
+    @pytest.mark.parametrize("name", ["03_vgg16", "04_vgg16_bigconv"])
+    def test_runs(self, name, tmp_path, monkeypatch):
+        run_on_jax(name, tmp_path, monkeypatch)
+
+
+class TestGoogLeNetAndResNetOnJax:
+    @pytest.mark.parametrize("name", ["05_googlenet", "06_resnet18"])
+    def test_runs(self, name, tmp_path, monkeypatch):
+        run_on_jax(name, tmp_path, monkeypatch)
