@@ -6,7 +6,8 @@
 # Prepare here, once:  make device-prep      (wheels in .whl/, the data archive in data/)
 # Run there:           BOOK_GIT_COMMIT=<commit> bash tools/device_run.sh [STEP ...]
 #   steps: bench (about 4 min on an H200), chapters (the four fast runs and ch. 7), seeds
-#   (seeds 1 and 2 of each network, no notebook); default: bench chapters
+#   (seeds 1 and 2 of each network, no notebook), controls (chapter 4's two controlled
+#   networks); default: bench chapters. Re-run 07_comparison after seeds/controls.
 # Each step has its own time limit (BENCH_S, CHAPTER_S, SEEDS_S seconds) and the whole run a
 # deadline (DEADLINE_S after the start): a step that would start after it is skipped, and says
 # so. Progress lines go straight into $OUT/progress.log (no pipe that could hold them back).
@@ -42,7 +43,7 @@ export BOOK_GIT_COMMIT=${BOOK_GIT_COMMIT:-$(git rev-parse HEAD 2>/dev/null || ec
 "$PY" -c "import jax, keras; print('device run:', jax.devices(), 'keras', keras.__version__, 'on', keras.config.backend())" >> "$OUT/progress.log" 2>&1
 
 if [ "${DEVICE_SMOKE:-0}" = 1 ]; then
-  PROFILE=smoke; BENCH_ARGS="--images 64 --epochs 2 --batch-size 32 --networks googlenet"
+  PROFILE=smoke; BENCH_ARGS="--images 64 --epochs 2 --batch-size 32 --networks googlenet --ways arrays model:crop"
 else
   PROFILE=fast; BENCH_ARGS="--images 25000 --epochs 4 --batch-size 512"
 fi
@@ -65,18 +66,18 @@ step_chapters() {
   mkdir -p "$OUT/results/$PROFILE" && cp results/$PROFILE/*.json "$OUT/results/$PROFILE/" 2>/dev/null
 }
 
+# extra seeds of the four networks, then chapter 4's controls (tools/train_runs.py)
 step_seeds() {
-  timeout "$(( $(left) < ${SEEDS_S:-400} ? $(left) : ${SEEDS_S:-400} ))" "$PY" - <<'PY' >> "$OUT/seeds.log" 2>&1
-import os
-from helpers import experiment, models, profiles
-profile = profiles.get(os.environ["BOOK_PROFILE"])
-prepared = experiment.prepare_data(profile)
-for seed in (1, 2):
-    for name in models.NAMES:
-        run = experiment.train_network(name, profile, prepared, seed=seed, verbose=0)
-        print(run.record["run"], run.record["test_accuracy"], flush=True)
-PY
-  log "seeds: exit $?"
+  timeout "$(( $(left) < ${SEEDS_S:-400} ? $(left) : ${SEEDS_S:-400} ))" "$PY" tools/train_runs.py \
+    --profile "$PROFILE" --seeds 1 2 >> "$OUT/seeds.log" 2>&1
+  log "seeds: exit $? ($(tail -1 "$OUT/seeds.log"))"
+  mkdir -p "$OUT/results/$PROFILE" && cp results/$PROFILE/*.json "$OUT/results/$PROFILE/" 2>/dev/null
+}
+
+step_controls() {
+  timeout "$(( $(left) < ${CONTROLS_S:-300} ? $(left) : ${CONTROLS_S:-300} ))" "$PY" tools/train_runs.py \
+    --profile "$PROFILE" --controls >> "$OUT/controls.log" 2>&1
+  log "controls: exit $? ($(tail -1 "$OUT/controls.log"))"
   mkdir -p "$OUT/results/$PROFILE" && cp results/$PROFILE/*.json "$OUT/results/$PROFILE/" 2>/dev/null
 }
 

@@ -84,8 +84,12 @@ def source_label(source):
 
 
 def run_name(model_name, seed=0, **options):
-    """``resnet18``, ``resnet18-projection_shortcut=when_needed``, ``googlenet-seed1``..."""
-    parts = [model_name] + [f"{k}={v}" for k, v in sorted(options.items())]
+    """``resnet18``, ``resnet18-projection_shortcut=when_needed``, ``googlenet-seed1``,
+    ``vgg16_bigconv-stage_kernels=3-3-3-3-3``..."""
+    def text(v):  # (3, 3, 3, 3, 3) -> 3-3-3-3-3: no spaces or brackets in file names
+        return "-".join(map(str, v)) if isinstance(v, (tuple, list)) else str(v)
+
+    parts = [model_name] + [f"{k}={text(v)}" for k, v in sorted(options.items())]
     if seed:
         parts.append(f"seed{seed}")
     return "-".join(parts)

@@ -1,0 +1,58 @@
+"""Train runs without a notebook and save their records: extra seeds, chapter 4's controls.
+
+    python tools/train_runs.py --profile fast --seeds 1 2            # seeds 1, 2 of all four
+    python tools/train_runs.py --profile fast --controls             # chapter 4's controls
+
+The chapters train seed 0 of each network themselves; chapter 7 pools whatever seeds the
+records hold. The controls separate VGG16-big's two changes (chapter 4): its five layers with
+3x3 kernels (depth kept, kernel changed), and VGG16's thirteen layers with its 5x5/7x7
+kernels (kernel kept, depth changed). Each record is saved as soon as its run ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import helpers
+
+CONTROLS = (
+    ("vgg16_bigconv", {"stage_kernels": (3, 3, 3, 3, 3)}),
+    ("vgg16", {"stage_kernels": (5, 5, 7, 7, 7)}),
+)
+
+
+def main(argv=None):
+    from helpers import experiment, models, profiles
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", default="auto", help="smoke, cpu, fast, full or auto")
+    parser.add_argument("--networks", nargs="+", choices=models.NAMES, default=list(models.NAMES))
+    parser.add_argument("--seeds", nargs="*", type=int, default=[],
+                        help="seeds of the main networks to train")
+    parser.add_argument("--controls", action="store_true", help="chapter 4's two controls")
+    parser.add_argument("--control-seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--source", default="auto", help="CIFAR-10 source (helpers.data)")
+    args = parser.parse_args(argv)
+    helpers.start_quietly()
+    profile = profiles.get(args.profile)
+    plan = [(name, seed, {}) for seed in args.seeds for name in args.networks]
+    if args.controls:
+        plan += [(name, seed, dict(options)) for seed in args.control_seeds
+                 for name, options in CONTROLS]
+    if not plan:
+        parser.error("nothing to train: give --seeds and/or --controls")
+    prepared = {}
+    for name, seed, options in plan:
+        if seed not in prepared:  # the same subsets for every network of a seed
+            prepared[seed] = experiment.prepare_data(profile, args.source, seed)
+        run = experiment.train_network(name, profile, prepared[seed], seed=seed, verbose=0,
+                                       **options)
+        record = run.record
+        print(f"{record['run']}: test accuracy {record['test_accuracy']:.4f}, "
+              f"{record['total_seconds'] / 60:.1f} min on {record['environment']['device']}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
