@@ -101,7 +101,8 @@ def save(record, root=None):
                 f"{path} holds a {previous['profile']!r} record; refusing to replace it "
                 f"with a {record['profile']!r} one."
             )
-        print(f"Replacing {path} (the run of {previous.get('environment', {}).get('date')}).")
+        print(f"Replacing {_shown(path)} (the run of "
+              f"{previous.get('environment', {}).get('date')}).")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _create_temp(path)
     try:
@@ -114,6 +115,14 @@ def save(record, root=None):
         if os.path.exists(tmp):
             os.remove(tmp)
     return path
+
+
+def _shown(path):
+    """``path`` relative to the repository where it lies inside it: no machine-local paths."""
+    try:
+        return str(Path(path).resolve().relative_to(project_root()))
+    except ValueError:
+        return str(path)
 
 
 def _create_temp(path):
