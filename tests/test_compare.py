@@ -279,3 +279,36 @@ def test_cost_table_and_post_style_text():
     assert "0.95 to 1.06" in text and "both sides of 1" in text and "39.0 to 40.0 s" in text
     one_side = compare.post_style_text(bench({"vgg16": 1, "resnet18": 1}, ratios=(1.1, 1.2)))
     assert "one side of 1" in one_side
+
+
+# ----------------------------------------------------------------------------- chapter 4's controls
+
+
+def _control(model, acc, seed=0, **options):
+    return {"run": f"{model}-{options}-{seed}", "model": model, "options": options, "seed": seed,
+            "test_accuracy": acc, "data": {"test_size": 10_000}}
+
+
+def test_controls_text_without_controls_says_how_to_make_them():
+    recs = {r["run"]: r for r in (_control("vgg16", 0.9), _control("vgg16_bigconv", 0.85))}
+    assert "tools/train_runs.py --controls" in compare.controls_text(recs)
+
+
+def test_controls_text_separates_kernel_and_depth():
+    recs = [_control("vgg16", 0.93), _control("vgg16_bigconv", 0.86),
+            _control("vgg16_bigconv", 0.90, stage_kernels=(3, 3, 3, 3, 3)),
+            _control("vgg16", 0.925, stage_kernels=(5, 5, 7, 7, 7))]
+    text = compare.controls_text({r["run"]: r for r in recs})
+    # five layers: big kernels 86 vs 3x3 90 -> cost; thirteen layers: 92.5 vs 93 -> noise
+    assert "At five layers, the big kernels cost: \u22124.0 points" in text
+    assert "At thirteen layers, the big kernels cannot be told apart from the noise" in text
+    assert "With 3x3 kernels, going from 13 layers to 5 cost: \u22123.0 points" in text
+
+
+def test_controls_are_paired_by_seed_and_refused_near_chance():
+    recs = [_control("vgg16", 0.93), _control("vgg16", 0.5, seed=1),
+            _control("vgg16_bigconv", 0.86), _control("vgg16_bigconv", 0.12,
+                                                      stage_kernels=[3, 3, 3, 3, 3])]
+    arms = compare.control_arms({r["run"]: r for r in recs})
+    assert arms["VGG16: 13 layers, 3x3"].n == 1  # seed 1 has no partner in the other arms
+    assert "not left chance" in compare.controls_text({r["run"]: r for r in recs})

@@ -777,3 +777,67 @@ def seeds_text(summaries):
         n = next(iter(counts.values()))
         return "one seed per network" if n == 1 else f"{n} seeds per network"
     return ", ".join(f"{label}: {n} seed{'s' if n > 1 else ''}" for label, n in counts.items())
+
+
+# ----------------------------------------------------------------------------- chapter 4's controls
+
+# (label, model, options): VGG16-big's two changes, one at a time
+CONTROL_ARMS = (
+    ("VGG16: 13 layers, 3x3", "vgg16", {}),
+    ("13 layers, 5x5/7x7", "vgg16", {"stage_kernels": [5, 5, 7, 7, 7]}),
+    ("5 layers, 3x3", "vgg16_bigconv", {"stage_kernels": [3, 3, 3, 3, 3]}),
+    ("VGG16-big: 5 layers, 5x5/7x7", "vgg16_bigconv", {}),
+)
+
+
+def _options(record):
+    return {k: list(v) if isinstance(v, (list, tuple)) else v
+            for k, v in (record.get("options") or {}).items()}
+
+
+def control_arms(records):
+    """``{label: Interval of test accuracy}`` for the arms of chapter 4's experiment present.
+
+    Only seeds that every present arm shares are used, so that the arms are paired by seed.
+    """
+    found = {}
+    for label, model, options in CONTROL_ARMS:
+        runs = [r for r in records.values() if r["model"] == model and _options(r) == options]
+        if runs:
+            found[label] = {r["seed"]: r for r in runs}
+    if not found:
+        return {}
+    shared = set.intersection(*(set(runs) for runs in found.values()))
+    return {label: interval([runs[s]["test_accuracy"] for s in sorted(shared)],
+                            next(iter(runs.values()))["data"]["test_size"])
+            for label, runs in found.items() if shared}
+
+
+def controls_text(records):
+    """What chapter 4's controlled experiment shows in ``records``: one or two sentences."""
+    arms = control_arms(records)
+    labels = [label for label, _, _ in CONTROL_ARMS]
+    a, d, c, b = (arms.get(label) for label in labels)
+    if not (c or d):
+        return ("No controlled runs are in this profile's records yet, so the kernel size and "
+                "the depth cannot be told apart here: `python tools/train_runs.py --controls` "
+                "trains them (on a GPU, with the `fast` profile).")
+    if any(arm and arm.mean < NEAR_CHANCE for arm in arms.values()):
+        return ("The controlled runs are in the records, but at least one arm has not left "
+                "chance at this budget, so they cannot separate kernel size from depth.")
+    parts = []
+    for what, big, small in (("At five layers", b, c), ("At thirteen layers", d, a)):
+        if big and small:
+            diff, low, high = difference(big, small)
+            sign = "cannot be told apart from the noise" if low <= 0 <= high else (
+                "cost" if diff < 0 else "gained")
+            parts.append(f"{what}, the big kernels {sign}: {points(diff)} points "
+                         f"(95 % interval {points(low)} to {points(high)})")
+    for what, shallow, deep in (("With 3x3 kernels", c, a), ("With the big kernels", b, d)):
+        if shallow and deep:
+            diff, low, high = difference(shallow, deep)
+            sign = "cannot be told apart from the noise" if low <= 0 <= high else (
+                "cost" if diff < 0 else "gained")
+            parts.append(f"{what}, going from 13 layers to 5 {sign}: {points(diff)} points "
+                         f"(95 % interval {points(low)} to {points(high)})")
+    return ". ".join(parts) + "." if parts else "Too few arms of the experiment are in the records."
