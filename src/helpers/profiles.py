@@ -36,8 +36,9 @@ class Profile:
     # "post": the post's shifts, flips and rotations; "crop": pad-4-and-crop shifts and flips,
     # the cheaper usual CIFAR recipe (helpers.augment)
     augmentation: str = "post"
-    # where augmentation runs: "pipeline" (tf.data / PyDataset, beside the model), "model"
-    # (layers inside the compiled training step) or "auto" (helpers.augment.best_place)
+    # where augmentation runs: "model" (layers inside the compiled training step, measured
+    # no slower anywhere: helpers.augment.best_place), "pipeline" (tf.data or a PyDataset,
+    # beside the model) or "auto" (best_place's choice)
     augment_in: str = "auto"
     # "float32", "mixed" (bfloat16 or float16 compute, whichever the GPU supports; float32
     # weights, softmax and loss) or "auto" (mixed on a GPU, float32 on a CPU)
