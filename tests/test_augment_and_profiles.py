@@ -188,3 +188,13 @@ def test_records_carry_their_provenance(tiny_prepared, tmp_path):
     archive.write_bytes(b"not really an archive")
     assert data.fingerprint(str(archive)) == {
         "kind": "file", "sha256": hashlib.sha256(b"not really an archive").hexdigest()}
+
+
+def test_describe_names_the_recipe():
+    assert profiles.describe(profiles.PROFILES["cpu"], "vgg16") == (
+        "Adam at a learning rate of 0.001, batches of 128, BN momentum 0.9, 5 epochs, "
+        "random shifts, flips and rotations")
+    fast = profiles.describe(profiles.PROFILES["fast"], "resnet18")
+    for part in ("warm-up and cosine", "batches of 512", "pad-and-crop", "label smoothing 0.1",
+                 "L2 0.0005", "auto precision"):
+        assert part in fast, part

@@ -91,6 +91,34 @@ PROFILES = {
 }
 
 
+_OPTIMIZERS = {
+    "adam": "Adam",
+    "sgd_post": "the post's SGD (Nesterov momentum, legacy decay)",
+    "sgd_cosine": "SGD (Nesterov momentum) with warm-up and cosine decay",
+}
+_AUGMENTATIONS = {"post": "random shifts, flips and rotations", "crop": "pad-and-crop shifts and flips"}
+
+
+def describe(profile, model_name):
+    """The recipe ``profile`` trains ``model_name`` with, as a phrase the chapters glue."""
+    parts = [
+        f"{_OPTIMIZERS.get(profile.optimizer, profile.optimizer)} at a learning rate of "
+        f"{profile.learning_rate:g}",
+        f"batches of {profile.batch_size}",
+        f"BN momentum {profile.bn_momentum:g}",
+        f"{profile.epochs[model_name]} epochs",
+        _AUGMENTATIONS.get(profile.augmentation, profile.augmentation) if profile.augment
+        else "no augmentation",
+    ]
+    if profile.label_smoothing:
+        parts.append(f"label smoothing {profile.label_smoothing:g}")
+    if profile.weight_decay:
+        parts.append(f"L2 {profile.weight_decay:g}")
+    if profile.precision != "float32":
+        parts.append(f"{profile.precision} precision")
+    return ", ".join(parts)
+
+
 def resolve(requested="auto"):
     """The profile name to use: ``$BOOK_PROFILE`` if set, else ``requested`` ("auto" decides)."""
     name = os.environ.get("BOOK_PROFILE") or requested
