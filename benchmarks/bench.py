@@ -246,7 +246,7 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--network", default="googlenet", help="network for the API benchmark")
     parser.add_argument("--only", choices=("networks", "apis", "augmentation"), default=None,
-                        help="one part (default: networks and apis; augmentation only if named)")
+                        help="one part (default: all three)")
     parser.add_argument("--ways", nargs="+", choices=list(AUGMENTATION_WAYS),
                         default=["arrays", "model:crop", "model:crop mixed"],
                         help="ways for the augmentation benchmark (the first is the reference)")
@@ -270,7 +270,7 @@ def main(argv=None):
         rows = bench_apis(args.network, images, labels, args.batch_size, args.api_rounds)
         write(args.out, "training_apis",
               {**common, "rounds": args.api_rounds, "network": args.network, "ways": rows})
-    if args.only == "augmentation":
+    if args.only in (None, "augmentation"):
         device = "gpu" if devices.gpu_available() else "cpu"
         print(f"Augmentation and precision on the {device}, batch {args.batch_size}, "
               f"{len(images)} images per epoch:", flush=True)
