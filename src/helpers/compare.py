@@ -34,6 +34,7 @@ _T975 = (
     2.059539, 2.055529, 2.051831, 2.048407, 2.045230, 2.042272,
 )
 CHANCE = 0.1  # ten classes
+FIT_LEVEL = 0.9  # below this training accuracy a network has not yet fit its training images
 NEAR_CHANCE = 2 * CHANCE  # below this a network has not "left chance" (the verdicts' guard)
 
 NAMES = ("vgg16", "vgg16_bigconv", "googlenet", "resnet18")
@@ -203,14 +204,48 @@ def like_runs(records):
     return kept, [r for r in records if r not in kept]
 
 
+def pooled_seed_sd(groups):
+    """The seed-to-seed standard deviation pooled over groups of accuracies, and its degrees of
+    freedom: sum((n_i - 1) * var_i) / sum(n_i - 1) over the groups with two or more seeds."""
+    groups = [np.asarray(g, dtype=float) for g in groups if len(g) >= 2]
+    df = sum(len(g) - 1 for g in groups)
+    if not df:
+        return None, 0
+    return math.sqrt(sum((len(g) - 1) * g.var(ddof=1) for g in groups) / df), df
+
+
+def interval_pooled(values, size, sd, df):
+    """95 % interval for the mean of ``values`` with a seed SD pooled over several networks.
+
+    A network with one seed then still carries the training noise that other networks' seeds
+    measured (how far a re-run with another seed could move it), not only the test set's.
+    """
+    values = np.asarray(values, dtype=float).reshape(-1)
+    mean = float(values.mean())
+    seeds = t975(df) * sd / math.sqrt(values.size)
+    test = Z95 * math.sqrt(mean * (1 - mean) / size)
+    half = math.hypot(seeds, test)
+    return Interval(mean, max(0.0, mean - half), min(1.0, mean + half), sd, values.size, "pooled")
+
+
 def summarize(records, names=NAMES):
     """``{network: Summary}`` over the main runs (all like seeds) in ``records``.
 
     Runs of a network with another data size or number of epochs than its lowest seed's are
-    left out (``left_out(records)`` names them).
+    left out (``left_out(records)`` names them). Where some network has two or more seeds, the
+    seed-to-seed spread is pooled over those networks and every test interval carries it
+    (``interval_pooled``); with one seed everywhere, intervals cover the test set's noise only.
     """
-    return {name: summarize_network(name, like_runs(rs)[0])
-            for name, rs in main_runs(records, names).items()}
+    runs = {name: like_runs(rs)[0] for name, rs in main_runs(records, names).items()}
+    summaries = {name: summarize_network(name, rs) for name, rs in runs.items()}
+    sd, df = pooled_seed_sd([[r["test_accuracy"] for r in rs] for rs in runs.values()])
+    if df:
+        summaries = {
+            name: dataclasses.replace(s, test=interval_pooled(
+                [r["test_accuracy"] for r in runs[name]], s.test_size, sd, df))
+            for name, s in summaries.items()
+        }
+    return summaries
 
 
 def left_out(records, names=NAMES):
@@ -253,9 +288,10 @@ def merged_table(summaries, post=POST):
     rows = []
     for name, s in summaries.items():
         p = post.get(name)
-        test = pct(s.test.mean) + (f" ± {pct(s.test.sd)}" if s.test.sd is not None else "")
+        several = len(s.seeds) > 1
+        test = pct(s.test.mean) + (f" ± {pct(s.test.sd)}" if several else "")
         train = pct(s.train.mean) + (f" ± {pct(s.train.sd)}" if s.train.sd is not None else "")
-        mark = "ᵇ" if s.test.method == "wilson" else "ᵗ"
+        mark = {"wilson": "ᵇ", "t": "ᵗ", "pooled": "ᵖ"}[s.test.method]
         rows.append([
             s.label,
             f"{p.train:.2f} / {p.val:.2f}" if p else "–",
@@ -286,13 +322,27 @@ def table_notes(summaries):
             "ᵗ Several seeds: mean ± standard deviation over the seeds; the interval is "
             "Student's t interval of the mean, widened by the test set's binomial error."
         )
+    if "pooled" in methods:
+        sd = next(s.test.sd for s in summaries.values() if s.test.method == "pooled")
+        pooled = [s for s in summaries.values() if len(s.seeds) > 1]
+        df = sum(len(s.seeds) - 1 for s in pooled)
+        notes.append(
+            "ᵖ The seed-to-seed spread is pooled over the networks with several seeds ("
+            + ", ".join(f"{s.label}: {len(s.seeds)}" for s in pooled)
+            + f"; standard deviation {pct(sd)} points, {df} degree{'s' if df > 1 else ''} of "
+            "freedom) and carried by every row: a network with one seed could move that much "
+            "with another. The interval is Student's t for the mean over the network's own "
+            "seeds with that spread, widened by the test set's binomial error; with few "
+            "degrees of freedom it is wide, because the spread itself is barely known."
+        )
     devices = sorted({d for s in summaries.values() for d in s.devices})
     first = next(iter(summaries.values()), None)
     if first is not None:
         notes.append(
             f"Book: {first.train_size:,} training images, test on {first.test_size:,}; train % is "
             "the last epoch's running accuracy as `fit` reports it (augmentation and dropout "
-            "on), as in the post. Time on " + "; ".join(devices) + "."
+            "on), which is most likely what the post's figure is too (it does not say). Time on "
+            + "; ".join(devices) + "."
         )
     return notes
 
@@ -325,7 +375,9 @@ def _acc(s):
 
 
 def _near_chance(*summaries):
-    return [s for s in summaries if s.test.high < NEAR_CHANCE]
+    """The networks whose test accuracy is below twice chance (by its mean: with few seeds an
+    interval's upper end can be far above a network that has not learned)."""
+    return [s for s in summaries if s.test.mean < NEAR_CHANCE]
 
 
 def _chance_sentence(low):
@@ -379,6 +431,11 @@ def verdict_googlenet_overfits(s, post=POST):
     )
     if _near_chance(g):
         return Verdict(claim, UNTESTABLE, f"{_chance_sentence([g])}; {measured}.")
+    if g.train.mean < FIT_LEVEL:
+        return Verdict(claim, UNTESTABLE, f"GoogLeNet has not yet fit its training images "
+                       f"(training accuracy {pct(g.train.mean)} %, below {pct(FIT_LEVEL, 0)} %), "
+                       f"so the overfitting the post saw after long training cannot show; "
+                       f"{measured}.")
     if low > 0:
         return Verdict(claim, HOLDS, f"It fits its training images better than new ones: "
                        f"{measured}.")
@@ -427,6 +484,14 @@ def verdict_resnet_best(s, post=POST):
     tied = [o for o in others if o.test.overlaps(r.test)]
     if _near_chance(r):
         return Verdict(claim, UNTESTABLE, f"{_chance_sentence([r])}.")
+    low_nets = _near_chance(*others)
+    if r.train.mean < FIT_LEVEL or low_nets:
+        why = (f"ResNet18 has not yet fit its training images (training accuracy "
+               f"{pct(r.train.mean)} %, below {pct(FIT_LEVEL, 0)} %)"
+               if r.train.mean < FIT_LEVEL else _chance_sentence(low_nets))
+        return Verdict(claim, UNTESTABLE, f"The post's claim is about the end of long training, "
+                       f"and {why}. ResNet18 reached {_acc(r)}; by test "
+                       f"accuracy: {ranking_text(s)}.")
     if above:
         names = " and ".join(o.label for o in above)
         return Verdict(claim, FAILS, f"{names} did better: ResNet18 reached {_acc(r)}, "
@@ -445,6 +510,11 @@ def verdict_complex_more_accurate(s, post=POST):
     complex_, simple = ("googlenet", "resnet18"), ("vgg16", "vgg16_bigconv")
     if not all(k in s for k in complex_ + simple):
         return Verdict(claim, UNTESTABLE, "Not all four networks have records under this profile.")
+    low_nets = _near_chance(*(s[k] for k in complex_ + simple))
+    if low_nets:
+        return Verdict(claim, UNTESTABLE, f"{_chance_sentence(low_nets)}, so being ahead of it "
+                       f"says nothing about the post's claim. By test accuracy: "
+                       f"{ranking_text(s)}.")
     pairs = [(s[c], s[v]) for c in complex_ for v in simple]
     ahead = [(c, v) for c, v in pairs if c.test.low > v.test.high]
     behind = [(c, v) for c, v in pairs if c.test.high < v.test.low]
