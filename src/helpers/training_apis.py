@@ -164,3 +164,45 @@ def gradient_tape_loop(model, x, y, batch_size, epochs, seed=0):
         return loss
 
     return _manual_epochs(step, x, y, batch_size, epochs, seed)
+
+
+class TapeTrainStep(keras.Model):
+    """A model whose ``fit`` runs a hand-written training step (TensorFlow backend only).
+
+    Overriding ``train_step`` changes what one step does and keeps everything else ``fit``
+    gives: callbacks, the progress bar, validation, distribution. This step is ``fit``'s own,
+    written out: ``compute_loss`` adds ``model.losses`` (the L2 penalties) to the loss. Build
+    it around an existing functional model with ``TapeTrainStep(model.inputs, model.outputs)``
+    (the layers are shared). On JAX and PyTorch ``train_step`` has another form (keras.io,
+    "Customizing what happens in fit()").
+    """
+
+    def train_step(self, data):
+        import tensorflow as tf
+
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred)
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply(grads, self.trainable_variables)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {metric.name: metric.result() for metric in self.metrics}
+
+
+def fit_custom_step(model, x, y, batch_size, epochs):
+    """``fit`` on the generator of ``fit_generator_replacement``, through ``TapeTrainStep``.
+
+    ``model`` must be compiled; its layers are trained. The batches come in the same order as
+    in ``fit_generator_replacement`` and the hand-written loops, so a fresh network with the
+    same seed should end each way at the same loss.
+    """
+    custom = TapeTrainStep(model.inputs, model.outputs)
+    custom.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
+                   jit_compile=getattr(model, "jit_compile", False))
+    steps = math.ceil(len(x) / batch_size)
+    return _fit(custom, batches(x, y, batch_size), epochs=epochs, steps_per_epoch=steps)
