@@ -65,3 +65,13 @@ def test_gradient_tape_loop_adds_the_regularisation_losses(arrays):
     _, tape_loss = training_apis.gradient_tape_loop(model, x[:32], y[:32], 32, 1)
     data_loss = float(keras.ops.convert_to_numpy(keras.losses.categorical_crossentropy(y[:32], model(x[:32]))).mean())
     assert tape_loss > data_loss + 0.01
+
+
+@TF_ONLY
+def test_train_step_override_does_what_the_train_on_batch_loop_does(arrays):
+    _, _, _, _, x, y = arrays
+    # batches of 20 divide the 120 images: no partial batch, whose weight in the epoch's mean
+    # fit and the hand-written loop might count differently
+    _, loop_loss = training_apis.train_on_batch_loop(tiny(), x, y, 20, 2)
+    _, custom_loss = training_apis.fit_custom_step(tiny(), x, y, 20, 2)
+    assert custom_loss == pytest.approx(loop_loss, abs=1e-4)
