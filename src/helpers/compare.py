@@ -895,19 +895,19 @@ def controls_text(records):
     if any(arm and arm.mean < NEAR_CHANCE for arm in arms.values()):
         return ("The controlled runs are in the records, but at least one arm has not left "
                 "chance at this budget, so they cannot separate kernel size from depth.")
+    comparisons = (
+        # (what is held fixed, what changes, the changed arm, the reference arm)
+        ("At five layers", "the big kernels", b, c),
+        ("At thirteen layers", "the big kernels", d, a),
+        ("With 3x3 kernels", "going from 13 layers to 5", c, a),
+        ("With the big kernels", "going from 13 layers to 5", b, d),
+    )
     parts = []
-    for what, big, small in (("At five layers", b, c), ("At thirteen layers", d, a)):
-        if big and small:
-            diff, low, high = difference(big, small)
+    for fixed, change, changed, reference in comparisons:
+        if changed and reference:
+            diff, low, high = difference(changed, reference)
             sign = "cannot be told apart from the noise" if low <= 0 <= high else (
                 "cost" if diff < 0 else "gained")
-            parts.append(f"{what}, the big kernels {sign}: {points(diff)} points "
-                         f"(95 % interval {points(low)} to {points(high)})")
-    for what, shallow, deep in (("With 3x3 kernels", c, a), ("With the big kernels", b, d)):
-        if shallow and deep:
-            diff, low, high = difference(shallow, deep)
-            sign = "cannot be told apart from the noise" if low <= 0 <= high else (
-                "cost" if diff < 0 else "gained")
-            parts.append(f"{what}, going from 13 layers to 5 {sign}: {points(diff)} points "
+            parts.append(f"{fixed}, {change} {sign}: {points(diff)} points "
                          f"(95 % interval {points(low)} to {points(high)})")
     return ". ".join(parts) + "." if parts else "Too few arms of the experiment are in the records."
