@@ -1,6 +1,6 @@
 """Run profiles: how much data and training a notebook uses (see the introduction).
 
-``smoke`` is for CI (seconds); ``cpu`` gives real results on a laptop-class CPU in about an
+``smoke`` is for CI (seconds); ``cpu`` gives real results on a laptop-class CPU in under an
 hour for all four networks (2 cores); ``fast`` is a modern recipe for a GPU (the same
 networks, a fraction of the post's epochs); ``full`` is the recipe of the code the post builds
 on (geifman's cifar-vgg), at the post's epochs, for a GPU, chosen by name only.
