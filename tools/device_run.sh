@@ -20,6 +20,7 @@ START=$(date +%s)
 DEADLINE_S=${DEADLINE_S:-530}
 log() { echo "[$(( $(date +%s) - START ))s] $*" >> "$OUT/progress.log"; }
 left() { echo $(( DEADLINE_S - ($(date +%s) - START) )); }
+limit() { local l; l=$(left); echo $(( l < $1 ? l : $1 )); }  # a step's limit, within the deadline
 
 export KERAS_BACKEND=${KERAS_BACKEND:-jax} XLA_PYTHON_CLIENT_PREALLOCATE=false
 export PYTHONUNBUFFERED=1 TF_CPP_MIN_LOG_LEVEL=2
@@ -49,8 +50,13 @@ else
 fi
 export BOOK_PROFILE=$PROFILE
 
+# the records made so far, into $OUT (after every training step, so a later timeout loses none)
+collect() {
+  mkdir -p "$OUT/results/$PROFILE" && cp results/$PROFILE/*.json "$OUT/results/$PROFILE/" 2>/dev/null
+}
+
 step_bench() {
-  timeout "${BENCH_S:-300}" "$PY" benchmarks/bench.py --only augmentation $BENCH_ARGS \
+  timeout "$(limit "${BENCH_S:-300}")" "$PY" benchmarks/bench.py --only augmentation $BENCH_ARGS \
     --out "$OUT/results/bench" > "$OUT/bench.log" 2>&1
   log "bench: exit $? ($(tail -1 "$OUT/bench.log"))"
 }
@@ -58,27 +64,26 @@ step_bench() {
 step_chapters() {
   for nb in 03_vgg16 04_vgg16_bigconv 05_googlenet 06_resnet18 07_comparison; do
     if [ "$(left)" -lt 45 ]; then log "$nb: skipped, $(left) s left before the deadline"; continue; fi
-    limit=$(( $(left) < ${CHAPTER_S:-240} ? $(left) : ${CHAPTER_S:-240} ))
-    timeout "$limit" "$PY" -m papermill --cwd notebooks "notebooks/$nb.ipynb" \
+    timeout "$(limit "${CHAPTER_S:-240}")" "$PY" -m papermill --cwd notebooks "notebooks/$nb.ipynb" \
       "$OUT/notebooks/$nb.ipynb" -p ABLATIONS False --log-output > "$OUT/$nb.log" 2>&1
     log "$nb: exit $? ($(grep -o 'test accuracy [0-9.]*[^;]*' "$OUT/$nb.log" | tail -1))"
   done
-  mkdir -p "$OUT/results/$PROFILE" && cp results/$PROFILE/*.json "$OUT/results/$PROFILE/" 2>/dev/null
+  collect
 }
 
 # extra seeds of the four networks, then chapter 4's controls (tools/train_runs.py)
 step_seeds() {
-  timeout "$(( $(left) < ${SEEDS_S:-400} ? $(left) : ${SEEDS_S:-400} ))" "$PY" tools/train_runs.py \
+  timeout "$(limit "${SEEDS_S:-400}")" "$PY" tools/train_runs.py \
     --profile "$PROFILE" --seeds 1 2 >> "$OUT/seeds.log" 2>&1
   log "seeds: exit $? ($(tail -1 "$OUT/seeds.log"))"
-  mkdir -p "$OUT/results/$PROFILE" && cp results/$PROFILE/*.json "$OUT/results/$PROFILE/" 2>/dev/null
+  collect
 }
 
 step_controls() {
-  timeout "$(( $(left) < ${CONTROLS_S:-300} ? $(left) : ${CONTROLS_S:-300} ))" "$PY" tools/train_runs.py \
+  timeout "$(limit "${CONTROLS_S:-300}")" "$PY" tools/train_runs.py \
     --profile "$PROFILE" --controls >> "$OUT/controls.log" 2>&1
   log "controls: exit $? ($(tail -1 "$OUT/controls.log"))"
-  mkdir -p "$OUT/results/$PROFILE" && cp results/$PROFILE/*.json "$OUT/results/$PROFILE/" 2>/dev/null
+  collect
 }
 
 for step in "${@:-bench chapters}"; do

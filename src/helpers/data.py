@@ -19,6 +19,7 @@ source's content, so a changed source is never served stale.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -248,7 +249,14 @@ def fingerprint(source):
     """
     if source in ("keras", "synthetic"):
         return {"kind": source}
-    path = Path(source)
+    path = Path(source).resolve()
+    stat = path.stat()
+    return dict(_fingerprint(path, stat.st_size, stat.st_mtime_ns))  # a copy: callers may edit
+
+
+@functools.lru_cache(maxsize=8)
+def _fingerprint(path, size, mtime_ns):
+    """``fingerprint``'s work, once per file version: a notebook saves several records."""
     if path.is_dir():
         return {"kind": "folder", "listing_sha256": _source_key(path)}
     digest = hashlib.sha256()

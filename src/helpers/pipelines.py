@@ -25,12 +25,12 @@ def tf_dataset(x, y, batch_size, augment=True, shuffle=True, seed=0, kind="post"
     if augment:
         # Layer by layer, not through their Sequential: Keras' preprocessing layers switch to
         # TensorFlow ops inside tf.data on any backend, a Sequential around them does not.
-        steps = augment_layers(kind, seed=seed).layers
         if kind != "post" and keras.config.backend() != "tensorflow":
             raise ValueError(
                 f"The {kind!r} augmentation runs in tf.data only on the TensorFlow backend; on "
                 f"{keras.config.backend()} put it in the model (helpers.augment.with_augmentation)."
             )
+        steps = augment_layers(kind, seed=seed).layers
 
         def augment_batch(xb, yb):
             for layer in steps:

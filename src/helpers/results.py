@@ -13,10 +13,11 @@ import secrets
 from pathlib import Path
 
 from helpers.paths import project_root
+from helpers.profiles import GPU_PROFILES  # their records must come from a GPU
+from helpers.profiles import NAMES as PROFILES
 
 SCHEMA = 1
-PROFILES = ("smoke", "cpu", "fast", "full")
-GPU_PROFILES = ("fast", "full")  # their records must come from a GPU
+
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds")
 REQUIRED = (
     "schema", "run", "model", "options", "profile", "seed", "data", "hyper", "history",
