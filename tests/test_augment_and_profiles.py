@@ -192,9 +192,28 @@ def test_records_carry_their_provenance(tiny_prepared, tmp_path):
 
 def test_describe_names_the_recipe():
     assert profiles.describe(profiles.PROFILES["cpu"], "vgg16") == (
-        "Adam at a learning rate of 0.001, batches of 128, BN momentum 0.9, 5 epochs, "
-        "random shifts, flips and rotations")
+        "Adam at a learning rate of 0.001, batches of 32, BN momentum 0.9, 8 epochs, "
+        "random shifts, flips and rotations, BN statistics re-estimated on 2,000 training "
+        "images with dropout off before each validation")
     fast = profiles.describe(profiles.PROFILES["fast"], "resnet18")
     for part in ("warm-up and cosine", "batches of 512", "pad-and-crop", "label smoothing 0.1",
                  "L2 0.0005", "auto precision"):
         assert part in fast, part
+
+
+def test_bn_recalibration_before_validation_keeps_what_training_left(tiny_prepared):
+    profile = dataclasses.replace(profiles.PROFILES["smoke"], epochs={n: 1 for n in models.NAMES},
+                                  bn_recalibration=100)
+    run = experiment.train_network("vgg16", profile, tiny_prepared, save=False, verbose=0)
+    record = run.record
+    assert record["hyper"]["bn_recalibration"] == 100
+    assert 0.0 <= record["final_val_accuracy_as_trained"] <= 1.0
+    assert run.as_trained is not run.model
+    assert run.as_trained.count_params() == run.model.count_params()
+    # the copy has training's statistics, the network the re-estimated ones: they differ
+    first_bn = lambda m: keras.ops.convert_to_numpy(m.get_layer("conv1_bn").moving_variance)  # noqa: E731
+    assert not np.allclose(first_bn(run.as_trained), first_bn(run.model))
+    plain = experiment.train_network("googlenet", dataclasses.replace(profile, bn_recalibration=0),
+                                     tiny_prepared, save=False, verbose=0)
+    assert plain.as_trained is plain.model and plain.record["final_val_accuracy_as_trained"] is None
+    assert "re-estimated on 100 training images" in profiles.describe(profile, "vgg16")

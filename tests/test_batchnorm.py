@@ -53,3 +53,40 @@ def test_bad_input_is_refused_clearly(images):
     plain = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
     with pytest.raises(ValueError, match="no BatchNormalization"):
         batchnorm.recalibrated(plain, images)
+
+
+def test_recalibrate_works_in_place_and_restores_rates_and_momenta(images):
+    model = tiny_model()
+    assert batchnorm.recalibrate(model, images, dropout=False, batch_size=100) is model
+    features = keras.ops.convert_to_numpy(model.get_layer("features")(images)).reshape(4, 100, 8)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model.get_layer("bn").moving_mean),
+                               features.mean(axis=1).mean(axis=0), rtol=1e-4)
+    assert model.get_layer("dropout").rate == 0.5 and model.get_layer("bn").momentum == 0.99
+
+
+def test_with_statistics_puts_a_snapshot_back_on_a_copy(images):
+    model = tiny_model()
+    snapshot = batchnorm.moving_statistics(model)  # fresh layer: mean 0, variance 1
+    batchnorm.recalibrate(model, images, batch_size=100)
+    old = batchnorm.with_statistics(model, snapshot)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(old.get_layer("bn").moving_mean), 0.0)
+    assert np.abs(keras.ops.convert_to_numpy(model.get_layer("bn").moving_mean)).max() > 0.1
+
+
+def test_the_callback_re_estimates_before_each_validation(images):
+    model = tiny_model()
+    model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    labels = (images[:, 0] > 2).astype("int32")
+    callback = batchnorm.RecalibrateBeforeValidation(model, images, batch_size=100)
+    history = model.fit(images, labels, epochs=2, batch_size=50, verbose=0,
+                        validation_data=(images, labels), callbacks=[callback])
+    # the statistics validation used are those of the final weights, dropout off
+    expected = batchnorm.recalibrated(model, images, dropout=False, batch_size=100)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model.get_layer("bn").moving_variance),
+                               keras.ops.convert_to_numpy(expected.get_layer("bn").moving_variance),
+                               rtol=1e-4)
+    np.testing.assert_allclose(history.history["val_loss"][-1],
+                               model.evaluate(images, labels, verbose=0), rtol=1e-4)
+    # and what training left (an average over dropped-out batches) was kept for comparison
+    as_trained = callback.as_trained[0][1]
+    assert not np.allclose(as_trained, keras.ops.convert_to_numpy(model.get_layer("bn").moving_variance))

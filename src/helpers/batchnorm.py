@@ -31,34 +31,84 @@ def _layers_of(model, kind):
     return found
 
 
-def recalibrated(model, images, *, dropout=False, batch_size=250):
-    """A copy of ``model`` whose BatchNormalization statistics are re-estimated on ``images``.
+def recalibrate(model, images, *, dropout=False, batch_size=250):
+    """Re-estimate ``model``'s BatchNormalization statistics on ``images``, in place.
 
     Each BN layer's moving mean and variance become the average of the per-batch means and
     variances over ``images`` (in whole batches of ``batch_size``; a last partial batch is
     left out, since a smaller batch's variance is a noisier estimate), computed with dropout on
-    (``dropout=True``, as during training) or off (as at test time). Weights are unchanged,
-    and ``model`` itself is not modified.
+    (``dropout=True``, as during training) or off (as at test time). Every weight, the
+    dropout rates and the BN momentum are as they were afterwards. Returns ``model``.
     """
     images = np.asarray(images)
     if len(images) < batch_size:
         raise ValueError(
-            f"recalibrated() needs at least one batch: got {len(images)} images for "
+            f"recalibrate() needs at least one batch: got {len(images)} images for "
             f"batch_size={batch_size}; pass more images or a smaller batch_size"
         )
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    norms = _layers_of(copy, keras.layers.BatchNormalization)
+    norms = _layers_of(model, keras.layers.BatchNormalization)
     if not norms:
         raise ValueError(f"{model.name} has no BatchNormalization layer to recalibrate")
-    if not dropout:
-        for layer in _layers_of(copy, keras.layers.Dropout):
+    momenta = [layer.momentum for layer in norms]
+    dropouts = [] if dropout else _layers_of(model, keras.layers.Dropout)
+    rates = [layer.rate for layer in dropouts]
+    try:
+        for layer in dropouts:
             layer.rate = 0.0  # read at call time: training=True no longer drops anything
-    # momentum (k-1)/k at the k-th batch makes the moving value the mean over batches 1..k
-    for k, start in enumerate(range(0, len(images) - batch_size + 1, batch_size), start=1):
-        for layer in norms:
-            layer.momentum = (k - 1) / k
-        copy(images[start:start + batch_size], training=True)
-    for layer, original in zip(norms, _layers_of(model, keras.layers.BatchNormalization)):
-        layer.momentum = original.momentum
+        # momentum (k-1)/k at the k-th batch makes the moving value the mean over batches 1..k
+        for k, start in enumerate(range(0, len(images) - batch_size + 1, batch_size), start=1):
+            for layer in norms:
+                layer.momentum = (k - 1) / k
+            model(images[start:start + batch_size], training=True)
+    finally:
+        for layer, momentum in zip(norms, momenta):
+            layer.momentum = momentum
+        for layer, rate in zip(dropouts, rates):
+            layer.rate = rate
+    return model
+
+
+def recalibrated(model, images, *, dropout=False, batch_size=250):
+    """A copy of ``model`` with its BN statistics re-estimated (``recalibrate``); ``model``
+    itself is not modified."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return recalibrate(copy, images, dropout=dropout, batch_size=batch_size)
+
+
+def moving_statistics(model):
+    """Every BN layer's moving mean and variance, as NumPy arrays (a snapshot)."""
+    return [
+        [keras.ops.convert_to_numpy(v) for v in (layer.moving_mean, layer.moving_variance)]
+        for layer in _layers_of(model, keras.layers.BatchNormalization)
+    ]
+
+
+def with_statistics(model, statistics):
+    """A copy of ``model`` whose BN moving statistics are ``statistics`` (``moving_statistics``)."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    for layer, (mean, variance) in zip(_layers_of(copy, keras.layers.BatchNormalization), statistics):
+        layer.moving_mean.assign(mean)
+        layer.moving_variance.assign(variance)
     return copy
+
+
+class RecalibrateBeforeValidation(keras.callbacks.Callback):
+    """Re-estimates ``network``'s BN statistics (dropout off) before each validation in ``fit``.
+
+    Training never reads the moving statistics (each batch is normalised by its own), so this
+    changes only what inference sees: the statistics of the activations the layers meet at test
+    time instead of a lagging average of dropped-out ones. ``network`` is the bare network
+    (without the augmentation layers in front of it). ``as_trained`` keeps the statistics as
+    training left them before the last re-estimate, for comparison.
+    """
+
+    def __init__(self, network, images, batch_size=250):
+        super().__init__()
+        self.network, self.images, self.batch_size = network, images, batch_size
+        self.as_trained = None
+
+    def on_test_begin(self, logs=None):
+        self.as_trained = moving_statistics(self.network)
+        recalibrate(self.network, self.images, dropout=False, batch_size=self.batch_size)

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
-from helpers import augment, data, devices, models, pipelines, results, training
+from helpers import augment, batchnorm, data, devices, models, pipelines, results, training
 from helpers.profiles import Profile
 
 
@@ -37,6 +37,9 @@ class Run(NamedTuple):
     record: dict  # the results record (helpers.results)
     model: keras.Model  # the trained network
     predicted: np.ndarray  # its predicted class for each test image
+    # the network with its BN statistics as training left them: ``model`` itself unless the
+    # profile re-estimates them before each validation (``Profile.bn_recalibration``)
+    as_trained: keras.Model | None = None
 
 
 def smoke_source(requested="auto"):
@@ -135,14 +138,27 @@ def train_network(
                 prepared.x_train, prepared.y_train, profile.batch_size, True, seed,
                 kind=profile.augmentation,
             ))
+        callbacks = []
+        if profile.bn_recalibration:
+            sample = np.random.default_rng(seed).permutation(len(prepared.x_train))
+            images = prepared.x_train[sample[:profile.bn_recalibration]]
+            recalibration = batchnorm.RecalibrateBeforeValidation(
+                network, images, batch_size=min(250, len(images)))
+            callbacks.append(recalibration)
         start = time.perf_counter()
         history = training.fit(
             model, **train, epochs=epochs, validation_data=(prepared.x_val, prepared.y_val),
-            backup_dir=backup_dir, verbose=verbose,
+            backup_dir=backup_dir, verbose=verbose, callbacks=callbacks,
         )
         total = time.perf_counter() - start
         environment = devices.environment()  # inside: it records the precision policy
-    model = network
+    model = as_trained = network
+    moving_val_accuracy = None
+    if callbacks and recalibration.as_trained is not None:
+        # what validation would have said without the re-estimate (chapters 3 and 4)
+        as_trained = batchnorm.with_statistics(network, recalibration.as_trained)
+        moving_val_accuracy = float((as_trained.predict(prepared.x_val, batch_size=256, verbose=0)
+                                     .argmax(axis=1) == prepared.y_val.argmax(axis=1)).mean())
     probs = model.predict(prepared.x_test, batch_size=256, verbose=0)
     predicted = probs.argmax(axis=1)
     truth = prepared.y_test.argmax(axis=1)
@@ -174,6 +190,8 @@ def train_network(
         "train_accuracy": history["accuracy"][-1],
         "final_val_accuracy": history["val_accuracy"][-1],
         "best_val_accuracy": max(history["val_accuracy"]),
+        # the last validation with BN statistics as training left them (None: not re-estimated)
+        "final_val_accuracy_as_trained": moving_val_accuracy,
         "test_accuracy": float((predicted == truth).mean()),
         "test_loss": test_loss,
         "confusion": confusion.tolist(),
@@ -183,4 +201,4 @@ def train_network(
     }
     if save:
         results.save(record)
-    return Run(record, model, predicted)
+    return Run(record, model, predicted, as_trained)
