@@ -90,3 +90,15 @@ def test_the_callback_re_estimates_before_each_validation(images):
     # and what training left (an average over dropped-out batches) was kept for comparison
     as_trained = callback.as_trained[0][1]
     assert not np.allclose(as_trained, keras.ops.convert_to_numpy(model.get_layer("bn").moving_variance))
+
+
+@pytest.mark.parametrize("figures, words", [
+    ((0.10, 0.11, 0.36), "variance shift"),
+    ((0.10, 0.30, 0.36), "lagged"),
+    ((0.33, 0.32, 0.27), "lowered"),
+    ((0.33, 0.34, 0.31), "not what holds"),
+])
+def test_diagnosis_reads_the_three_accuracies(figures, words):
+    sentence = batchnorm.diagnosis(*figures)
+    assert words in sentence
+    assert f"{figures[0]:.1%} as trained" in sentence
