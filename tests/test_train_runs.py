@@ -23,3 +23,12 @@ def test_controls_are_trained_and_saved_by_name(capsys):
 def test_nothing_to_train_is_an_error():
     with pytest.raises(SystemExit):
         train_runs.main(["--profile", "smoke"])
+
+
+def test_one_control_can_be_chosen_by_name(capsys):
+    train_runs.main(["--profile", "smoke", "--controls", "five_3x3", "--source", "synthetic"])
+    printed = capsys.readouterr().out
+    assert "vgg16_bigconv-stage_kernels=3-3-3-3-3" in printed
+    assert "vgg16-stage_kernels" not in printed
+    with pytest.raises(SystemExit):
+        train_runs.main(["--profile", "smoke", "--controls", "seven_layers"])
