@@ -11,7 +11,9 @@ that comparing the test accuracy of
 - ``recalibrated(model, x, dropout=False)`` (fresh statistics of the activations the layer
   sees at test time)
 
-tells lagging moving averages apart from the variance shift that dropout causes.
+tells lagging moving averages apart from the variance shift that dropout causes
+(``diagnosis`` says which, as a sentence). ``RecalibrateBeforeValidation`` does the third
+before every validation inside ``fit``; the ``cpu`` profile uses it (``helpers.profiles``).
 """
 
 from __future__ import annotations
