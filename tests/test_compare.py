@@ -109,9 +109,15 @@ def test_seeds_and_recipe_as_text():
                                       record("resnet18", .5)))
     assert compare.seeds_text(mixed) == "VGG16: 2 seeds, ResNet18: 1 seed"
     r = record("vgg16", .5)
-    r["hyper"] = {"name": "cpu", "train_per_class": 500, "optimizer": "adam",
-                  "learning_rate": 0.001, "decay": 0.0, "halve_every": None, "augment": True}
-    assert compare.recipe_text(r) == "optimizer adam, learning rate 0.001, augment"
+    # an older record: settings it predates take their defaults; keys that are not settings go
+    r["hyper"] = {"name": "cpu", "train_per_class": 500, "optimizer": "adam", "batch_size": 128,
+                  "learning_rate": 0.001, "decay": 0.0, "halve_every": None, "augment": True,
+                  "augmented_in": "model"}
+    assert compare.recipe_text(r) == (
+        f"Adam at a learning rate of 0.001, batches of 128, BN momentum 0.99, {r['epochs']} epochs, "
+        "random shifts, flips and rotations")
+    r.pop("hyper")
+    assert compare.recipe_text(r) == "not recorded"
 
 
 def test_merged_table_has_one_row_per_network_and_says_how_intervals_were_made():

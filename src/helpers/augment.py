@@ -83,7 +83,7 @@ def with_augmentation(network, kind="post", seed=None):
     return keras.Model(inputs, outputs, name=f"{network.name}_augmented")
 
 
-def best_place(backend=None, gpu=None):
+def best_place():
     """Where augmentation trains fastest: "model" (in the compiled step), on every backend.
 
     On a GPU that is Keras' own advice, and on JAX or PyTorch the alternative is a PyDataset
@@ -92,6 +92,6 @@ def best_place(backend=None, gpu=None):
     the model trained GoogLeNet and ResNet18 at 1.10x and 1.07x the speed of the tf.data
     pipeline that augments in parallel threads (results/bench/augmentation-cpu.json, one run
     on a shared machine: differences of 10 % are within its noise), so it is not slower there
-    either. The arguments are kept for a backend or device where that changes.
+    either. Where a measurement says otherwise, this is the one place to decide it.
     """
     return "model"

@@ -25,6 +25,8 @@ import math
 
 import numpy as np
 
+from helpers import profiles
+
 Z95 = 1.959963984540054  # the 97.5 % quantile of the standard normal
 # Student's t, 97.5 % quantile, for 1..30 degrees of freedom (beyond that, the normal's)
 _T975 = (
@@ -826,16 +828,11 @@ def structure_table(built):
     return markdown_table(["", *(LABELS.get(n, n) for n in built)], rows)
 
 
-_NOT_RECIPE = ("name", "train_per_class", "val_per_class", "test_per_class", "ablations")
-
-
 def recipe_text(record):
-    """The training recipe a record names (its profile's settings), as a phrase."""
-    hyper = record.get("hyper", {})
-    parts = [key.replace("_", " ") + ("" if value is True else f" {value}")
-             for key, value in hyper.items()
-             if key not in _NOT_RECIPE and value is not False and value not in (None, 0, 0.0)]
-    return ", ".join(parts) or "not recorded"
+    """The training recipe a record names, in the words of ``profiles.describe``."""
+    if not record.get("hyper"):
+        return "not recorded"
+    return profiles.describe(profiles.from_record(record), record["model"])
 
 
 def seeds_text(summaries):

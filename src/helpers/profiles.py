@@ -133,6 +133,17 @@ def describe(profile, model_name):
     return ", ".join(parts)
 
 
+def from_record(record):
+    """The Profile a results record was trained with, rebuilt from its ``hyper`` settings
+    (settings a record predates take their defaults; the record's epochs for its network)."""
+    names = {f.name for f in dataclasses.fields(Profile)} - {"epochs"}
+    settings = {k: v for k, v in record["hyper"].items() if k in names}
+    for field in dataclasses.fields(Profile):  # a required setting the record lacks: unknown
+        if field.default is dataclasses.MISSING and field.name != "epochs":
+            settings.setdefault(field.name, None)
+    return Profile(epochs={record["model"]: record["epochs"]}, **settings)
+
+
 def resolve(requested="auto"):
     """The profile name to use: ``$BOOK_PROFILE`` if set, else ``requested`` ("auto" decides)."""
     name = os.environ.get("BOOK_PROFILE") or requested
