@@ -89,3 +89,13 @@ def test_training_under_mirrored_strategy_on_two_logical_cpus():
                           env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "replicas 2" in proc.stdout
+
+
+def test_records_name_the_commit_loaded_not_a_later_one(monkeypatch):
+    from helpers import devices
+
+    monkeypatch.setattr(devices, "_LOADED_COMMIT", "abc123")
+    monkeypatch.setattr(devices, "git_commit", lambda: "later")
+    assert devices.environment()["git_commit"] == "abc123"
+    monkeypatch.setenv("BOOK_GIT_COMMIT", "given")
+    assert devices.loaded_commit() == "given"

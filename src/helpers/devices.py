@@ -227,6 +227,16 @@ def git_commit():
         return None
 
 
+# The commit of the code this process loaded: a record saved at the end of a long run names
+# it, not a commit made while the run trained.
+_LOADED_COMMIT = git_commit()
+
+
+def loaded_commit():
+    """``git_commit()`` as it was when ``helpers`` was imported (``$BOOK_GIT_COMMIT`` wins)."""
+    return os.environ.get("BOOK_GIT_COMMIT") or _LOADED_COMMIT
+
+
 def backend_version():
     """The version of the package behind Keras' backend (tensorflow, jax or torch)."""
     name = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend())
@@ -249,7 +259,7 @@ def environment():
         "gpu": gpu_available(),
         "cpu_cores": os.cpu_count(),
         "precision": keras.config.dtype_policy().name,
-        "git_commit": git_commit(),
+        "git_commit": loaded_commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
     if backend() == "tensorflow":
