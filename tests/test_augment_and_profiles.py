@@ -205,7 +205,14 @@ def test_bn_recalibration_before_validation_keeps_what_training_left(tiny_prepar
     run = experiment.train_network("vgg16", profile, tiny_prepared, save=False, verbose=0)
     record = run.record
     assert record["hyper"]["bn_recalibration"] == 100
-    assert 0.0 <= record["final_val_accuracy_as_trained"] <= 1.0
+    def accuracy(model, x, y):
+        return float((model.predict(x, verbose=0).argmax(1) == y.argmax(1)).mean())
+
+    p = tiny_prepared
+    assert record["final_val_accuracy_as_trained"] == accuracy(run.as_trained, p.x_val, p.y_val)
+    assert record["test_accuracy_as_trained"] == accuracy(run.as_trained, p.x_test, p.y_test)
+    assert record["test_accuracy"] == accuracy(run.model, p.x_test, p.y_test)
+    assert record["final_val_accuracy"] == pytest.approx(accuracy(run.model, p.x_val, p.y_val))
     assert run.as_trained is not run.model
     assert run.as_trained.count_params() == run.model.count_params()
     # the copy has training's statistics, the network the re-estimated ones: they differ
@@ -214,4 +221,5 @@ def test_bn_recalibration_before_validation_keeps_what_training_left(tiny_prepar
     plain = experiment.train_network("googlenet", dataclasses.replace(profile, bn_recalibration=0),
                                      tiny_prepared, save=False, verbose=0)
     assert plain.as_trained is plain.model and plain.record["final_val_accuracy_as_trained"] is None
+    assert plain.record["test_accuracy_as_trained"] is None
     assert "re-estimated on 100 training images" in profiles.describe(profile, "vgg16")

@@ -97,6 +97,8 @@ def test_the_callback_re_estimates_before_each_validation(images):
     ((0.10, 0.30, 0.36), "lagged"),
     ((0.33, 0.32, 0.27), "lowered"),
     ((0.33, 0.34, 0.31), "not what holds"),
+    ((0.33, 0.20, 0.33), "lowered the validation accuracy (33.0% as trained, 20.0%"),
+    ((0.33, 0.20, 0.21), "suit this network better"),
 ])
 def test_diagnosis_reads_the_three_accuracies(figures, words):
     sentence = batchnorm.diagnosis(*figures)

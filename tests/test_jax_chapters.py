@@ -40,3 +40,21 @@ class TestGoogLeNetAndResNetOnJax:
     @pytest.mark.parametrize("name", ["05_googlenet", "06_resnet18"])
     def test_runs(self, name, tmp_path, monkeypatch):
         run_on_jax(name, tmp_path, monkeypatch)
+
+
+class TestBatchnormOnJax:
+    def test_the_re_estimate_inside_fit_works_on_jax(self):
+        # JAX's trainer holds the variables in its own state during fit: the callback's
+        # in-place re-estimate must reach the validation that follows it
+        import os
+        import subprocess
+        import sys
+
+        env = dict(os.environ, KERAS_BACKEND="jax")
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+             str(ROOT / "tests" / "test_batchnorm.py")],
+            env=env, cwd=ROOT, capture_output=True, text=True, timeout=600,
+        )
+        assert done.returncode == 0, done.stdout[-3000:]
+        assert " passed" in done.stdout and "skipped" not in done.stdout

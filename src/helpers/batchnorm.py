@@ -7,7 +7,8 @@ statistics from a set of images, with dropout on or off, and leaves every weight
 that comparing the test accuracy of
 
 - the trained model (moving statistics as training left them),
-- ``recalibrated(model, x, dropout=True)`` (fresh statistics, same conditions as training),
+- ``recalibrated(model, x, dropout=True)`` (fresh statistics with dropout as in training,
+  on images without training's augmentation),
 - ``recalibrated(model, x, dropout=False)`` (fresh statistics of the activations the layer
   sees at test time)
 
@@ -124,22 +125,28 @@ def diagnosis(as_trained, dropout_on, dropout_off):
     """What three validation accuracies say about a network's BN statistics, as a sentence.
 
     The three: with the moving statistics as training left them, re-estimated with dropout
-    on (training's conditions) and re-estimated with dropout off (what the layers see at test
-    time); changes under ``CLEAR_CHANGE`` are not read as changes.
+    on and re-estimated with dropout off (both on un-augmented training images); a change
+    under ``CLEAR_CHANGE`` is not read as one.
     """
     figures = (f"{as_trained:.1%} as trained, {dropout_on:.1%} re-estimated with dropout on, "
                f"{dropout_off:.1%} with dropout off")
-    if dropout_off - as_trained > CLEAR_CHANGE and dropout_on - as_trained <= CLEAR_CHANGE:
+    on, off = dropout_on - as_trained, dropout_off - as_trained
+    clear = lambda change: abs(change) > CLEAR_CHANGE  # noqa: E731
+    if not clear(on) and not clear(off):
+        return (f"No re-estimate changed the validation accuracy by more than "
+                f"{CLEAR_CHANGE * 100:.0f} points ({figures}): the BN statistics are not what "
+                "holds this network back.")
+    if off > CLEAR_CHANGE and not on > CLEAR_CHANGE:
         return (f"Only the statistics re-estimated with dropout off lifted the validation accuracy "
                 f"({figures}): dropout's variance shift, not lagging averages, held inference "
                 "mode back.")
-    if dropout_on - as_trained > CLEAR_CHANGE:
+    if on > CLEAR_CHANGE:
         return (f"Fresh statistics lifted the validation accuracy even with dropout on ({figures}): "
-                "the moving averages lagged behind the weights.")
-    if as_trained - dropout_off > CLEAR_CHANGE:
+                "the moving averages had lagged behind the weights (or the un-augmented images "
+                "suit them better).")
+    if off < -CLEAR_CHANGE and not on < -CLEAR_CHANGE:
         return (f"Re-estimating the statistics with dropout off lowered the validation accuracy "
                 f"({figures}): this network's later layers had adapted to the statistics of "
                 "dropped-out activations, and the re-estimate costs it accuracy.")
-    return (f"No re-estimate changed the validation accuracy by more than "
-            f"{CLEAR_CHANGE * 100:.0f} points ({figures}): the BN statistics are not what holds "
-            "this network back.")
+    return (f"Fresh statistics lowered the validation accuracy ({figures}): the averages training "
+            "kept suit this network better than a re-estimate on un-augmented images.")
