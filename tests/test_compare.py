@@ -116,6 +116,8 @@ def test_seeds_and_recipe_as_text():
     assert compare.recipe_text(r) == (
         f"Adam at a learning rate of 0.001, batches of 128, BN momentum 0.99, {r['epochs']} epochs, "
         "random shifts, flips and rotations")
+    r["hyper"].update(precision="auto", dtype_policy="mixed_bfloat16")
+    assert compare.recipe_text(r).endswith("mixed_bfloat16 precision")
     r.pop("hyper")
     assert compare.recipe_text(r) == "not recorded"
 

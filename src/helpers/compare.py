@@ -832,7 +832,10 @@ def recipe_text(record):
     """The training recipe a record names, in the words of ``profiles.describe``."""
     if not record.get("hyper"):
         return "not recorded"
-    return profiles.describe(profiles.from_record(record), record["model"])
+    profile = profiles.from_record(record)
+    if record["hyper"].get("dtype_policy"):  # what "auto" precision became on that machine
+        profile = dataclasses.replace(profile, precision=record["hyper"]["dtype_policy"])
+    return profiles.describe(profile, record["model"])
 
 
 def seeds_text(summaries):

@@ -72,7 +72,7 @@ PROFILES = {
     # BN momentum 0.9 so that the moving statistics follow weights that change quickly. The BN
     # statistics are re-estimated with dropout off before each validation: VGG16-big, trained
     # with dropout before five of its BN layers, otherwise validates at chance (chapter 4 shows
-    # both numbers). Its cost: a forward pass over 2,000 images an epoch.
+    # both numbers). Its cost, a forward pass over 2,000 images an epoch, is in each epoch's seconds.
     "cpu": Profile(
         "cpu", train_per_class=800, val_per_class=100, test_per_class=None,
         epochs=_each(8), batch_size=32, optimizer="adam", learning_rate=1e-3, bn_momentum=0.9,
