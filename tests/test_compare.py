@@ -330,6 +330,12 @@ def test_controls_text_separates_kernel_and_depth():
     assert "At five layers, the big kernels cost: \u22124.0 points" in text
     assert "At thirteen layers, the big kernels cannot be told apart from the noise" in text
     assert "With 3x3 kernels, going from 13 layers to 5 cost: \u22123.0 points" in text
+    assert text.endswith("One seed per arm: each interval holds the test set's noise only, not "
+                         "how far another seed could move a run (chapter 7 measures that spread).")
+    recs += [_control(r["model"], r["test_accuracy"] - 0.01, seed=1,
+                      **{k: tuple(v) for k, v in r["options"].items()}) for r in list(recs)]
+    assert compare.controls_text({r["run"]: r for r in recs}).endswith(
+        "2 seeds per arm, paired: each interval holds their spread and the test set's noise.")
 
 
 def test_controls_are_paired_by_seed_and_refused_near_chance():

@@ -910,4 +910,11 @@ def controls_text(records):
                 "cost" if diff < 0 else "gained")
             parts.append(f"{fixed}, {change} {sign}: {points(diff)} points "
                          f"(95 % interval {points(low)} to {points(high)})")
-    return ". ".join(parts) + "." if parts else "Too few arms of the experiment are in the records."
+    if not parts:
+        return "Too few arms of the experiment are in the records."
+    seeds = next(iter(arms.values())).n
+    noise = ("One seed per arm: each interval holds the test set's noise only, not how far another "
+             "seed could move a run (chapter 7 measures that spread)." if seeds == 1 else
+             f"{seeds} seeds per arm, paired: each interval holds their spread and the test set's "
+             "noise.")
+    return ". ".join(parts) + ". " + noise
