@@ -409,10 +409,18 @@ def verdict_bigconv(s, post=POST):
     if low_nets:
         return Verdict(claim, UNTESTABLE, f"{_chance_sentence(low_nets)}, so the difference "
                        f"VGG16-big minus VGG16, {value}, compares noise with noise.")
+    unfit = [n for n in (a, b) if n.train.mean < FIT_LEVEL]
+    if unfit:  # the post's 7 points are where 100 epochs ended, not how fast each started
+        names = " and ".join(f"{n.label} ({pct(n.train.mean)} %)" for n in unfit)
+        return Verdict(claim, UNTESTABLE, (
+            f"The post's figures are where about 100 epochs ended; here {names} had not yet fit "
+            f"{'its' if len(unfit) == 1 else 'their'} training images (training accuracy below "
+            f"{pct(FIT_LEVEL, 0)} %), so {measured}, which says how fast the two start learning, "
+            "not where they end."))
     if low <= 0 <= high:
         return Verdict(claim, NOISE, f"{_cap(measured)}: the interval contains zero.")
     if d > 0:
-        return Verdict(claim, FAILS, f"At this budget the big convolutions do better: {measured}.")
+        return Verdict(claim, FAILS, f"The big convolutions do better: {measured}.")
     size = ("about the size the post saw" if low <= post_d <= high
             else "but of a different size from the post's")
     return Verdict(claim, HOLDS, f"The big convolutions do worse, {size}: {measured}.")
