@@ -339,6 +339,9 @@ def test_controls_text_separates_kernel_and_depth():
     assert "At five layers, the big kernels cost: \u22124.0 points" in text
     assert "At thirteen layers, the big kernels cannot be told apart from the noise" in text
     assert "With 3x3 kernels, going from 13 layers to 5 cost: \u22123.0 points" in text
+    assert "had not fit" not in text  # _control's records carry no training accuracy
+    short = [dict(r, train_accuracy=0.5) for r in recs]
+    assert "how fast each starts learning" in compare.controls_text({r["run"]: r for r in short})
     assert text.endswith("One seed per arm: each interval holds the test set's noise only, not "
                          "how far another seed could move a run (chapter 7 measures that spread).")
     recs += [_control(r["model"], r["test_accuracy"] - 0.01, seed=1,

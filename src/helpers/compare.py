@@ -921,6 +921,12 @@ def controls_text(records):
     if not parts:
         return "Too few arms of the experiment are in the records."
     seeds = next(iter(arms.values())).n
+    unfit = [r for r in records.values() if r.get("train_accuracy", 1.0) < FIT_LEVEL and any(
+        r["model"] == model and _options(r) == options for _, model, options in CONTROL_ARMS)]
+    if unfit:
+        parts.append(f"At this budget some arms had not fit their training images (training "
+                     f"accuracy below {pct(FIT_LEVEL, 0)} %), so these differences say how fast "
+                     "each starts learning, not where it would end")
     noise = ("One seed per arm: each interval holds the test set's noise only, not how far another "
              "seed could move a run (chapter 7 measures that spread)." if seeds == 1 else
              f"{seeds} seeds per arm, paired: each interval holds their spread and the test set's "
