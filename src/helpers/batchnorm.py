@@ -71,12 +71,17 @@ def recalibrate(model, images, *, dropout=False, batch_size=250):
     return model
 
 
+def _copy(model):
+    """A new model with ``model``'s layers, weights and BN statistics."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def recalibrated(model, images, *, dropout=False, batch_size=250):
     """A copy of ``model`` with its BN statistics re-estimated (``recalibrate``); ``model``
     itself is not modified."""
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    return recalibrate(copy, images, dropout=dropout, batch_size=batch_size)
+    return recalibrate(_copy(model), images, dropout=dropout, batch_size=batch_size)
 
 
 def moving_statistics(model):
@@ -89,8 +94,7 @@ def moving_statistics(model):
 
 def with_statistics(model, statistics):
     """A copy of ``model`` whose BN moving statistics are ``statistics`` (``moving_statistics``)."""
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
+    copy = _copy(model)
     for layer, (mean, variance) in zip(_layers_of(copy, keras.layers.BatchNormalization), statistics):
         layer.moving_mean.assign(mean)
         layer.moving_variance.assign(variance)

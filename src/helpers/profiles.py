@@ -136,11 +136,13 @@ def describe(profile, model_name):
 def from_record(record):
     """The Profile a results record was trained with, rebuilt from its ``hyper`` settings
     (settings a record predates take their defaults; the record's epochs for its network)."""
-    names = {f.name for f in dataclasses.fields(Profile)} - {"epochs"}
-    settings = {k: v for k, v in record["hyper"].items() if k in names}
-    for field in dataclasses.fields(Profile):  # a required setting the record lacks: unknown
-        if field.default is dataclasses.MISSING and field.name != "epochs":
-            settings.setdefault(field.name, None)
+    settings = {}
+    for field in dataclasses.fields(Profile):
+        if field.name in record["hyper"]:
+            settings[field.name] = record["hyper"][field.name]
+        elif field.default is dataclasses.MISSING:  # a required setting the record lacks
+            settings[field.name] = None
+    settings.pop("epochs", None)
     return Profile(epochs={record["model"]: record["epochs"]}, **settings)
 
 
