@@ -190,7 +190,7 @@ def test_records_carry_their_provenance(tiny_prepared, tmp_path):
 
 def test_describe_names_the_recipe():
     assert profiles.describe(profiles.PROFILES["cpu"], "vgg16") == (
-        "Adam at a learning rate of 0.001, batches of 32, BN momentum 0.9, 8 epochs, "
+        "Adam at a learning rate of 0.001, batches of 32, BN momentum 0.9, 14 epochs, "
         "random shifts, flips and rotations, BN statistics re-estimated on 2,000 training "
         "images with dropout off before each validation")
     fast = profiles.describe(profiles.PROFILES["fast"], "resnet18")

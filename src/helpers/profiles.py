@@ -67,7 +67,9 @@ PROFILES = {
     # epochs x batch 128 (200 updates) VGG16 stayed at 10-19 % test accuracy with Adam 1e-3,
     # Adam 3e-3, batch 64, no augmentation, or SGD with warm-up and cosine at 0.05 (which learnt
     # nothing). It needs updates: 8,000 images x 8 epochs x batch 64 (1,000 updates) reached 33 %;
-    # batch 32 costs about the same per image on 2 cores and doubles the updates. Adam rather than
+    # batch 32 costs about the same per image on 2 cores and doubles the updates. At 8 epochs
+    # VGG16 left chance late (validation near 11 % for 2-4 epochs) and ended at 25.5 / 31.3 % over
+    # two seeds; 14 epochs (the same run continued: 37.6 %) fit the one-hour budget. Adam rather than
     # the post's SGD: SGD at 0.1 with the legacy decay left ResNet18 at chance in an early trial.
     # BN momentum 0.9 so that the moving statistics follow weights that change quickly. The BN
     # statistics are re-estimated with dropout off before each validation: VGG16-big, trained
@@ -75,7 +77,7 @@ PROFILES = {
     # both numbers). Its cost, a forward pass over 2,000 images an epoch, is in each epoch's seconds.
     "cpu": Profile(
         "cpu", train_per_class=800, val_per_class=100, test_per_class=None,
-        epochs=_each(8), batch_size=32, optimizer="adam", learning_rate=1e-3, bn_momentum=0.9,
+        epochs=_each(14), batch_size=32, optimizer="adam", learning_rate=1e-3, bn_momentum=0.9,
         bn_recalibration=2000,
     ),
     # A modern recipe for a GPU, the networks unchanged: batch 512, SGD with Nesterov momentum
