@@ -212,6 +212,8 @@ def test_bn_recalibration_before_validation_keeps_what_training_left(tiny_prepar
     assert record["final_val_accuracy_as_trained"] == accuracy(run.as_trained, p.x_val, p.y_val)
     assert record["test_accuracy_as_trained"] == accuracy(run.as_trained, p.x_test, p.y_test)
     assert record["test_accuracy"] == accuracy(run.model, p.x_test, p.y_test)
+    assert experiment.accuracy(run.as_trained, p.x_val, p.y_val) == pytest.approx(
+        record["final_val_accuracy_as_trained"])
     assert record["final_val_accuracy"] == pytest.approx(accuracy(run.model, p.x_val, p.y_val))
     assert run.as_trained is not run.model
     assert run.as_trained.count_params() == run.model.count_params()
@@ -223,3 +225,15 @@ def test_bn_recalibration_before_validation_keeps_what_training_left(tiny_prepar
     assert plain.as_trained is plain.model and plain.record["final_val_accuracy_as_trained"] is None
     assert plain.record["test_accuracy_as_trained"] is None
     assert "re-estimated on 100 training images" in profiles.describe(profile, "vgg16")
+
+
+def test_recalibration_images_are_the_seeded_first_of_the_training_images(tiny_prepared):
+    profile = dataclasses.replace(profiles.PROFILES["smoke"], bn_recalibration=50)
+    images = experiment.recalibration_images(profile, tiny_prepared, seed=3)
+    assert images.shape == (50, *tiny_prepared.x_train.shape[1:])
+    np.testing.assert_array_equal(images, experiment.recalibration_images(profile, tiny_prepared, 3))
+    assert not np.array_equal(images, experiment.recalibration_images(profile, tiny_prepared, 4))
+    # a profile that does not re-estimate gets 2,000 (here all the training images there are)
+    off = experiment.recalibration_images(dataclasses.replace(profile, bn_recalibration=0),
+                                          tiny_prepared, 3)
+    assert len(off) == min(2000, len(tiny_prepared.x_train))

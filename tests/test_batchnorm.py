@@ -93,7 +93,7 @@ def test_the_callback_re_estimates_before_each_validation(images):
 
 
 @pytest.mark.parametrize("figures, words", [
-    ((0.10, 0.11, 0.36), "variance shift"),
+    ((0.10, 0.11, 0.36), "the shift dropout puts into the statistics"),
     ((0.10, 0.30, 0.36), "lagged"),
     ((0.33, 0.32, 0.27), "lowered"),
     ((0.33, 0.34, 0.31), "not what holds"),

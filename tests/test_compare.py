@@ -320,9 +320,10 @@ def test_cost_table_and_post_style_text():
 # ----------------------------------------------------------------------------- chapter 4's controls
 
 
-def _control(model, acc, seed=0, **options):
-    return {"run": f"{model}-{options}-{seed}", "model": model, "options": options, "seed": seed,
-            "test_accuracy": acc, "data": {"test_size": 10_000}}
+def _control(model, acc, seed=0, epochs=8, **options):
+    return {"run": f"{model}-{options}-{seed}-{epochs}", "model": model, "options": options,
+            "seed": seed, "test_accuracy": acc, "epochs": epochs,
+            "data": {"train_size": 8_000, "test_size": 10_000}}
 
 
 def test_controls_text_without_controls_says_how_to_make_them():
@@ -357,3 +358,19 @@ def test_controls_are_paired_by_seed_and_refused_near_chance():
     arms = compare.control_arms({r["run"]: r for r in recs})
     assert arms["VGG16: 13 layers, 3x3"].n == 1  # seed 1 has no partner in the other arms
     assert "not left chance" in compare.controls_text({r["run"]: r for r in recs})
+
+
+def test_controls_pair_only_runs_of_the_big_vgg_recipe():
+    recs = [_control("vgg16_bigconv", 0.86), _control("vgg16_bigconv", 0.90, stage_kernels=[3] * 5),
+            _control("vgg16_bigconv", 0.50, epochs=4, stage_kernels=[3] * 5),
+            _control("vgg16", 0.20, epochs=4)]
+    arms = compare.control_arms({r["run"]: r for r in recs})
+    # the 4-epoch runs (another recipe of the profile) are neither pooled nor paired
+    assert set(arms) == {"5 layers, 3x3", "VGG16-big: 5 layers, 5x5/7x7"}
+    assert arms["5 layers, 3x3"].mean == pytest.approx(0.90)
+
+
+def test_train_runs_and_the_chapter_name_the_same_controls():
+    labels = {label: (model, options) for label, model, options in compare.CONTROL_ARMS}
+    assert labels["5 layers, 3x3"] == compare.CONTROLS["five_3x3"]
+    assert labels["13 layers, 5x5/7x7"] == compare.CONTROLS["thirteen_big"]

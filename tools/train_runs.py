@@ -19,10 +19,7 @@ import sys
 
 import helpers
 
-CONTROLS = {
-    "five_3x3": ("vgg16_bigconv", {"stage_kernels": (3, 3, 3, 3, 3)}),
-    "thirteen_big": ("vgg16", {"stage_kernels": (5, 5, 7, 7, 7)}),
-}
+from helpers.compare import CONTROLS  # name -> (model, options)
 
 
 def main(argv=None):

@@ -12,7 +12,8 @@ that comparing the test accuracy of
 - ``recalibrated(model, x, dropout=False)`` (fresh statistics of the activations the layer
   sees at test time)
 
-tells lagging moving averages apart from the variance shift that dropout causes
+tells lagging moving averages apart from the shift that dropout puts into the statistics
+(the variance; after a max pool, the mean too)
 (``diagnosis`` says which, as a sentence). ``RecalibrateBeforeValidation`` does the third
 before every validation inside ``fit``; the ``cpu`` profile uses it (``helpers.profiles``).
 """
@@ -142,8 +143,8 @@ def diagnosis(as_trained, dropout_on, dropout_off):
                 "holds this network back.")
     if off > CLEAR_CHANGE and not on > CLEAR_CHANGE:
         return (f"Only the statistics re-estimated with dropout off lifted the validation accuracy "
-                f"({figures}): dropout's variance shift, not lagging averages, held inference "
-                "mode back.")
+                f"({figures}): the shift dropout puts into the statistics BN learns, not "
+                "lagging averages, held inference mode back.")
     if on > CLEAR_CHANGE:
         return (f"Fresh statistics lifted the validation accuracy even with dropout on ({figures}): "
                 "the moving averages had lagged behind the weights (or the un-augmented images "

@@ -174,9 +174,7 @@ def summarize_network(name, records):
     """One network's Summary over ``records`` (its seeds), which must be like runs."""
     data = records[0]["data"]
     for r in records[1:]:
-        if (r["data"]["train_size"], r["data"]["test_size"], r["epochs"]) != (
-            data["train_size"], data["test_size"], records[0]["epochs"]
-        ):
+        if _like_key(r) != _like_key(records[0]):
             raise ValueError(f"{name}: the runs differ in data size or epochs; compare like runs")
     return Summary(
         network=name,
@@ -199,11 +197,13 @@ def like_runs(records):
 
     Returns (kept, left out): runs of another size cannot be pooled into one interval.
     """
-    first = records[0]
-    key = (first["data"]["train_size"], first["data"]["test_size"], first["epochs"])
-    kept = [r for r in records
-            if (r["data"]["train_size"], r["data"]["test_size"], r["epochs"]) == key]
+    key = _like_key(records[0])
+    kept = [r for r in records if _like_key(r) == key]
     return kept, [r for r in records if r not in kept]
+
+
+def _like_key(record):
+    return record["data"]["train_size"], record["data"]["test_size"], record["epochs"]
 
 
 def pooled_seed_sd(groups):
@@ -859,11 +859,16 @@ def seeds_text(summaries):
 
 # ----------------------------------------------------------------------------- chapter 4's controls
 
+# The controls, by the name ``tools/train_runs.py --controls`` takes: (model, options)
+CONTROLS = {
+    "thirteen_big": ("vgg16", {"stage_kernels": [5, 5, 7, 7, 7]}),  # kernel kept, depth changed
+    "five_3x3": ("vgg16_bigconv", {"stage_kernels": [3, 3, 3, 3, 3]}),  # depth kept, kernel changed
+}
 # (label, model, options): VGG16-big's two changes, one at a time
 CONTROL_ARMS = (
     ("VGG16: 13 layers, 3x3", "vgg16", {}),
-    ("13 layers, 5x5/7x7", "vgg16", {"stage_kernels": [5, 5, 7, 7, 7]}),
-    ("5 layers, 3x3", "vgg16_bigconv", {"stage_kernels": [3, 3, 3, 3, 3]}),
+    ("13 layers, 5x5/7x7", *CONTROLS["thirteen_big"]),
+    ("5 layers, 3x3", *CONTROLS["five_3x3"]),
     ("VGG16-big: 5 layers, 5x5/7x7", "vgg16_bigconv", {}),
 )
 
@@ -876,8 +881,14 @@ def _options(record):
 def control_arms(records):
     """``{label: Interval of test accuracy}`` for the arms of chapter 4's experiment present.
 
-    Only seeds that every present arm shares are used, so that the arms are paired by seed.
+    Only seeds that every present arm shares are used, so that the arms are paired by seed, and
+    only runs of VGG16-big's data size and epochs (its lowest seed's), so that arms trained
+    under another recipe of the same profile are not compared with it.
     """
+    reference = main_runs(records, ("vgg16_bigconv",)).get("vgg16_bigconv")
+    if reference:
+        key = _like_key(reference[0])
+        records = {run: r for run, r in records.items() if _like_key(r) == key}
     found = {}
     for label, model, options in CONTROL_ARMS:
         runs = [r for r in records.values() if r["model"] == model and _options(r) == options]

@@ -98,6 +98,21 @@ def run_name(model_name, seed=0, **options):
     return "-".join(parts)
 
 
+def accuracy(network, x, y):
+    """The fraction of images ``x`` whose most probable class is their one-hot label ``y``."""
+    predicted = network.predict(x, batch_size=256, verbose=0).argmax(axis=1)
+    return float((predicted == np.asarray(y).argmax(axis=1)).mean())
+
+
+def recalibration_images(profile: Profile, prepared: Prepared, seed=0):
+    """The training images a run re-estimates its BN statistics on: the first
+    ``profile.bn_recalibration`` of a shuffle seeded like the run (2,000 where the profile does
+    not re-estimate), so that chapters 3 and 4 can repeat the recipe's re-estimate exactly."""
+    count = profile.bn_recalibration or 2000
+    order = np.random.default_rng(seed).permutation(len(prepared.x_train))
+    return prepared.x_train[order[:count]]
+
+
 def train_network(
     model_name, profile: Profile, prepared: Prepared, *, seed=0, backup_dir=None,
     save=True, verbose=2, **options,
@@ -140,8 +155,7 @@ def train_network(
             ))
         callbacks, recalibration = [], None
         if profile.bn_recalibration:
-            sample = np.random.default_rng(seed).permutation(len(prepared.x_train))
-            images = prepared.x_train[sample[:profile.bn_recalibration]]
+            images = recalibration_images(profile, prepared, seed)
             recalibration = batchnorm.RecalibrateBeforeValidation(
                 network, images, batch_size=min(250, len(images)))
             callbacks.append(recalibration)
@@ -154,8 +168,6 @@ def train_network(
         environment = devices.environment()  # inside: it records the precision policy
     model = as_trained = network
     truth = prepared.y_test.argmax(axis=1)
-    accuracy = lambda m, x, y: float(  # noqa: E731
-        (m.predict(x, batch_size=256, verbose=0).argmax(axis=1) == y.argmax(axis=1)).mean())
     as_trained_accuracy = {"val": None, "test": None}
     if recalibration is not None and recalibration.as_trained is not None:
         # What validation and test say with the statistics the last epoch's training left
