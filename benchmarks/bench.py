@@ -58,21 +58,41 @@ def median_rate(seconds, n_images):
     return n_images / statistics.median(timed)
 
 
+def in_turns(ways, rounds, shuffle_seed=None):
+    """Run every way once per round, each round in a new order, so that a drift in the
+    machine's speed during the benchmark spreads over all the ways alike instead of favouring
+    whichever ran last.
+
+    ``ways``: name -> a call returning (seconds of each epoch it timed, final loss). The order
+    rotates by one each round (for two ways: A B, B A, A B, ...), or, with ``shuffle_seed``, is
+    a new random permutation each round. Returns ({name: all its timed seconds}, {name: the
+    loss of its last call}).
+    """
+    names = list(ways)
+    seconds, losses = {name: [] for name in names}, {}
+    rng = np.random.default_rng(shuffle_seed)
+    for turn in range(rounds):
+        order = ([names[i] for i in rng.permutation(len(names))] if shuffle_seed is not None
+                 else names[turn % len(names):] + names[:turn % len(names)])
+        for name in order:
+            times, losses[name] = ways[name]()
+            seconds[name] += list(times)
+    return seconds, losses
+
+
 def bench_networks(names, x, y, batch_size, epochs):
     """Images per second of each network built both ways, timed epoch by epoch in turn.
 
-    After one warm-up epoch each, the two ways alternate (book, post, post, book, ...), so
-    that a change in the machine's speed during the run affects both alike.
+    The two ways alternate epoch by epoch (``in_turns``); each one's first epoch, which traces
+    and compiles, is left out of its median.
     """
     rows = {}
     for name in names:
         built = {"book": compiled(name, models.build),
                  "post_style": compiled(name, post_style.build)}
-        seconds, losses = {way: [] for way in built}, {}
-        for epoch in range(epochs):
-            for way in (list(built) if epoch % 2 == 0 else list(built)[::-1]):
-                times, losses[way] = training_apis.fit_arrays(built[way], x, y, batch_size, 1)
-                seconds[way] += times
+        seconds, losses = in_turns(
+            {way: lambda m=model: training_apis.fit_arrays(m, x, y, batch_size, 1)
+             for way, model in built.items()}, epochs)
         row = {way: {"images_per_second": round(median_rate(seconds[way], len(x)), 1),
                      "epoch_seconds": [round(s, 2) for s in seconds[way]],
                      "final_loss": round(losses[way], 4)} for way in built}
@@ -136,18 +156,17 @@ def bench_apis(name, images, labels, batch_size, rounds):
         "fit on a PyDataset streaming files": input_alone(
             lambda: [files_dataset[i] for i in range(len(files_dataset))], len(x)),
     }
-    # The ways take turns, in a new random order each round, so that a drift in the machine's
-    # speed spreads over all of them instead of favouring whichever ran last. Each turn runs
-    # two epochs and times the second: a way that builds a new function per call (the
+    # The ways take turns in a new random order each round (in_turns). Each turn runs two
+    # epochs and times the second: a way that builds a new function per call (the
     # GradientTape loop) traces again in the first.
     models_ = {way: compiled(name) for way in ways}
-    seconds = {way: [] for way in ways}
-    losses = {}
-    rng = np.random.default_rng(0)
-    for _ in range(rounds):
-        for way in rng.permutation(list(ways)):
-            times, losses[way] = ways[way](models_[way], 2)
-            seconds[way].append(times[-1])
+
+    def second_epoch(way):
+        times, loss = ways[way](models_[way], 2)
+        return times[-1:], loss
+
+    seconds, losses = in_turns({way: lambda w=way: second_epoch(w) for way in ways}, rounds,
+                               shuffle_seed=0)
     rows = {}
     for way in ways:
         rates = sorted(len(x) / s for s in seconds[way])
@@ -200,19 +219,13 @@ def augmentation_way(name, way, x, y, batch_size):
 def bench_augmentation(names, ways, x, y, batch_size, epochs):
     """Images per second of each way of augmenting (and precision), per network, in turns.
 
-    Every way gets one untimed warm-up epoch (compiling), then the ways take turns epoch by
-    epoch, their order rotating, so that a drift in the machine's speed affects all alike.
+    The ways take turns epoch by epoch, their order rotating (``in_turns``); each one's first
+    epoch, which compiles, is left out of its median.
     """
     rows = {}
     for name in names:
         built = {way: augmentation_way(name, way, x, y, batch_size) for way in ways}
-        seconds = {way: [] for way in ways}
-        losses = {}
-        for epoch in range(epochs):
-            order = ways[epoch % len(ways):] + ways[:epoch % len(ways)]
-            for way in order:
-                times, losses[way] = built[way][1]()
-                seconds[way] += times
+        seconds, losses = in_turns({way: built[way][1] for way in ways}, epochs)
         row = {way: {"images_per_second": round(median_rate(seconds[way], len(x)), 1),
                      "epoch_seconds": [round(s, 3) for s in seconds[way]],
                      "dtype_policy": built[way][0], "final_loss": round(losses[way], 4)}

@@ -68,3 +68,15 @@ def test_api_bench_interleaves_rounds_and_keeps_the_same_computation(tmp_path, m
     losses = [record["ways"][way]["final_loss"] for way in
               ("train_on_batch loop", "GradientTape loop")]
     assert abs(losses[0] - losses[1]) < 1e-3, losses
+
+
+def test_ways_take_turns_in_a_changing_order():
+    calls = []
+    ways = {name: (lambda n=name: (calls.append(n), ([1.0], len(calls)))[1]) for name in "abc"}
+    seconds, losses = bench.in_turns(ways, 3)
+    assert calls == list("abc" "bca" "cab")  # rotated: each way first once
+    assert seconds == {n: [1.0] * 3 for n in "abc"} and losses == {"a": 8, "b": 9, "c": 7}
+    calls.clear()
+    bench.in_turns(ways, 4, shuffle_seed=0)
+    rounds = [calls[i:i + 3] for i in range(0, 12, 3)]
+    assert all(sorted(r) == list("abc") for r in rounds) and len({"".join(r) for r in rounds}) > 1

@@ -90,28 +90,24 @@ def time_to_accuracy(runs, key="val_accuracy", title=None):
     it is measured once, after the last epoch.
     """
     fig, (by_time, by_epoch) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
-    handles = []
     for (label, records), colour in zip(runs.items(), plt.cm.tab10.colors):
-        for r in records:
+        for seed, r in enumerate(records):
             values = np.asarray(r["history"][key])
             minutes = np.cumsum(r["history"]["seconds"]) / 60
             epochs = np.arange(1, len(values) + 1)
-            (line,) = by_time.plot(minutes, values, "o-", ms=3, color=colour, alpha=0.9)
+            by_time.plot(minutes, values, "o-", ms=3, color=colour, alpha=0.9,
+                         label=None if seed else label)  # one legend entry per network
             by_epoch.plot(epochs, values, "o-", ms=3, color=colour, alpha=0.9)
             by_time.plot(minutes[-1], r["test_accuracy"], "D", color=colour, ms=6, mec="black")
             by_epoch.plot(epochs[-1], r["test_accuracy"], "D", color=colour, ms=6, mec="black")
-        handles.append((line, label))
+    by_time.plot([], [], "D", color="0.6", mec="black", label="test, after the last epoch")
     by_time.set_xlabel("training time (minutes, cumulative)")
     by_epoch.set_xlabel("epoch")
     name = key.replace("val_", "validation ").replace("_", " ")
     for ax in (by_time, by_epoch):
         ax.set_ylabel(name), ax.grid(alpha=0.3), ax.set_ylim(bottom=0)
-    from matplotlib.lines import Line2D
-
-    lines = [h for h, _ in handles] + [
-        Line2D([], [], ls="none", marker="D", color="0.6", mec="black")]
-    labels = [label for _, label in handles] + ["test, after the last epoch"]
-    fig.legend(lines, labels, loc="outside lower center", ncol=len(lines), frameon=False)
+    handles, labels = by_time.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(handles), frameon=False)
     if title:
         fig.suptitle(title)
     return fig
