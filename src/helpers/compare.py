@@ -712,9 +712,14 @@ def ablations(records, names=NAMES):
     """Each run with options beside the main run of its network with the same seed.
 
     Returns rows (run, options, seed, ablation Interval, main Interval, difference, low,
-    high, status); the intervals treat the two runs as independent, which is conservative for
-    runs that share a seed and a test set.
+    high, status). The interval of the difference holds the test set's noise of both runs
+    (as independent, which is conservative for runs that share a seed and a test set) and,
+    where the main runs have several seeds, the seed-to-seed spread pooled as in the table,
+    times sqrt(2): each of the two single runs could move by that much with another seed.
     """
+    runs = {name: like_runs(rs)[0] for name, rs in main_runs(records, names).items()}
+    sd, df = pooled_seed_sd([[r["test_accuracy"] for r in rs] for rs in runs.values()])
+    seeds_half = t975(df) * sd * math.sqrt(2) if df else 0.0
     main = {(r["model"], r["seed"]): r for rs in main_runs(records, names).values() for r in rs}
     rows = []
     for run, r in records.items():
@@ -725,6 +730,8 @@ def ablations(records, names=NAMES):
         a = interval([r["test_accuracy"]], r["data"]["test_size"])
         b = interval([base["test_accuracy"]], base["data"]["test_size"])
         d, low, high = difference(a, b)
+        half = math.hypot(d - low, seeds_half)
+        low, high = d - half, d + half
         status = "within the noise" if low <= 0 <= high else ("better" if d > 0 else "worse")
         rows.append((run, r["options"], r["seed"], a, b, d, low, high, status))
     return rows
