@@ -717,10 +717,11 @@ def ablations(records, names=NAMES):
     where the main runs have several seeds, the seed-to-seed spread pooled as in the table,
     times sqrt(2): each of the two single runs could move by that much with another seed.
     """
-    runs = {name: like_runs(rs)[0] for name, rs in main_runs(records, names).items()}
-    sd, df = pooled_seed_sd([[r["test_accuracy"] for r in rs] for rs in runs.values()])
+    grouped = main_runs(records, names)
+    sd, df = pooled_seed_sd([[r["test_accuracy"] for r in like_runs(rs)[0]]
+                             for rs in grouped.values()])
     seeds_half = t975(df) * sd * math.sqrt(2) if df else 0.0
-    main = {(r["model"], r["seed"]): r for rs in main_runs(records, names).values() for r in rs}
+    main = {(r["model"], r["seed"]): r for rs in grouped.values() for r in rs}
     rows = []
     for run, r in records.items():
         base = main.get((r["model"], r["seed"]))
