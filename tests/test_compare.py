@@ -102,6 +102,30 @@ def test_summarize_pools_only_like_runs_and_names_the_rest():
         compare.summarize_network("resnet18", list(recs.values()))
 
 
+def test_one_recipe_rule_leaves_out_a_run_of_other_settings_everywhere():
+    hyper = {"name": "cpu", "optimizer": "adam", "learning_rate": 0.001, "batch_size": 32}
+    base, seed1 = record("resnet18", 0.40), record("resnet18", 0.41, seed=1)
+    other = record("resnet18", 0.60, seed=2)  # same sizes and epochs, another learning rate
+    variant = record("resnet18", 0.45, options={"projection_shortcut": "when_needed"}, run="r-fix")
+    for r in (base, seed1, variant):
+        r["hyper"] = dict(hyper)
+    other["hyper"] = dict(hyper, learning_rate=0.01)
+    recs = records(base, seed1, other, variant)
+    kept, left = compare.comparable(recs)
+    assert left == ["resnet18-seed2"] and set(kept) == {"resnet18", "resnet18-seed1", "r-fix"}
+    assert compare.summarize(recs)["resnet18"].seeds == (0, 1)
+    assert compare.left_out(recs) == ["resnet18-seed2"]
+    assert [row[0] for row in compare.ablations(recs)] == ["r-fix"]
+    # settings that do not change the training (the profile's name, its ablations default)
+    seed1["hyper"].update(name="renamed", ablations=False)
+    assert compare.comparable(recs)[1] == ["resnet18-seed2"]
+    # a record that predates a setting counts as having its default
+    seed1["hyper"]["bn_momentum"] = 0.99
+    assert compare.comparable(recs)[1] == ["resnet18-seed2"]
+    with pytest.raises(ValueError, match="comparable"):
+        compare.summarize_network("resnet18", [base, other])
+
+
 def test_seeds_and_recipe_as_text():
     one = compare.summarize(records(record("vgg16", .5), record("resnet18", .5)))
     assert compare.seeds_text(one) == "one seed per network"

@@ -171,11 +171,12 @@ def _gap(records):
 
 
 def summarize_network(name, records):
-    """One network's Summary over ``records`` (its seeds), which must be like runs."""
+    """One network's Summary over ``records`` (its seeds), which must share one ``recipe``."""
     data = records[0]["data"]
     for r in records[1:]:
-        if _like_key(r) != _like_key(records[0]):
-            raise ValueError(f"{name}: the runs differ in data size or epochs; compare like runs")
+        if recipe(r) != recipe(records[0]):
+            raise ValueError(f"{name}: the runs differ in data size, epochs or training "
+                             "settings; pass them through comparable(records) first")
     return Summary(
         network=name,
         runs=tuple(r["run"] for r in records),
@@ -192,18 +193,41 @@ def summarize_network(name, records):
     )
 
 
-def like_runs(records):
-    """The runs among ``records`` (one network's) that match its lowest seed's data and epochs.
+# profile settings that do not change how a run trains: the profile's name, whether its
+# chapters train variants by default, and the per-network epochs (the record's own are used)
+_NOT_RECIPE = ("name", "ablations", "epochs")
 
-    Returns (kept, left out): runs of another size cannot be pooled into one interval.
+
+def recipe(record):
+    """What a run was trained with: its data sizes, epochs and the profile's settings (those a
+    record predates take their defaults). Runs are pooled or set side by side only where their
+    recipes are equal."""
+    data = record["data"]
+    settings = None
+    if record.get("hyper"):
+        settings = tuple(sorted(
+            (k, repr(v)) for k, v in dataclasses.asdict(profiles.from_record(record)).items()
+            if k not in _NOT_RECIPE))
+    return data["train_size"], data["test_size"], record["epochs"], settings
+
+
+def comparable(records, names=NAMES):
+    """``(kept, left_out)``: the records that can be set side by side, and the run names of the
+    rest, by the one rule every comparison here follows.
+
+    A network's reference is the recipe of its main run with the lowest seed; its other seeds
+    and its variants are kept only under that recipe (a record made under an earlier version
+    of the profile, say with fewer epochs, is left out, not pooled). A record of a network with
+    no main run is kept: there is nothing for it to differ from.
     """
-    key = _like_key(records[0])
-    kept = [r for r in records if _like_key(r) == key]
-    return kept, [r for r in records if r not in kept]
-
-
-def _like_key(record):
-    return record["data"]["train_size"], record["data"]["test_size"], record["epochs"]
+    reference = {name: recipe(rs[0]) for name, rs in main_runs(records, names).items()}
+    kept, left = {}, []
+    for run, r in records.items():
+        if r["model"] not in reference or recipe(r) == reference[r["model"]]:
+            kept[run] = r
+        else:
+            left.append(run)
+    return kept, left
 
 
 def pooled_seed_sd(groups):
@@ -233,12 +257,12 @@ def interval_pooled(values, size, sd, df):
 def summarize(records, names=NAMES):
     """``{network: Summary}`` over the main runs (all like seeds) in ``records``.
 
-    Runs of a network with another data size or number of epochs than its lowest seed's are
-    left out (``left_out(records)`` names them). Where some network has two or more seeds, the
+    Runs of another recipe than their network's lowest seed are left out (``comparable``;
+    ``left_out(records)`` names them). Where some network has two or more seeds, the
     seed-to-seed spread is pooled over those networks and every test interval carries it
     (``interval_pooled``); with one seed everywhere, intervals cover the test set's noise only.
     """
-    runs = {name: like_runs(rs)[0] for name, rs in main_runs(records, names).items()}
+    runs = main_runs(comparable(records, names)[0], names)
     summaries = {name: summarize_network(name, rs) for name, rs in runs.items()}
     sd, df = pooled_seed_sd([[r["test_accuracy"] for r in rs] for rs in runs.values()])
     if df:
@@ -251,8 +275,8 @@ def summarize(records, names=NAMES):
 
 
 def left_out(records, names=NAMES):
-    """Run names that ``summarize`` leaves out because they are not like the others."""
-    return [r["run"] for rs in main_runs(records, names).values() for r in like_runs(rs)[1]]
+    """Run names that the comparisons leave out because their recipe is not their network's."""
+    return comparable(records, names)[1]
 
 
 # ----------------------------------------------------------------------------- formatting
@@ -717,16 +741,15 @@ def ablations(records, names=NAMES):
     where the main runs have several seeds, the seed-to-seed spread pooled as in the table,
     times sqrt(2): each of the two single runs could move by that much with another seed.
     """
+    records = comparable(records, names)[0]
     grouped = main_runs(records, names)
-    sd, df = pooled_seed_sd([[r["test_accuracy"] for r in like_runs(rs)[0]]
-                             for rs in grouped.values()])
+    sd, df = pooled_seed_sd([[r["test_accuracy"] for r in rs] for rs in grouped.values()])
     seeds_half = t975(df) * sd * math.sqrt(2) if df else 0.0
     main = {(r["model"], r["seed"]): r for rs in grouped.values() for r in rs}
     rows = []
     for run, r in records.items():
         base = main.get((r["model"], r["seed"]))
-        if not r.get("options") or base is None or base["data"] != r["data"] \
-                or base["epochs"] != r["epochs"]:
+        if not r.get("options") or base is None:
             continue
         a = interval([r["test_accuracy"]], r["data"]["test_size"])
         b = interval([base["test_accuracy"]], base["data"]["test_size"])
@@ -900,13 +923,13 @@ def control_arms(records):
     """``{label: Interval of test accuracy}`` for the arms of chapter 4's experiment present.
 
     Only seeds that every present arm shares are used, so that the arms are paired by seed, and
-    only runs of VGG16-big's data size and epochs (its lowest seed's), so that arms trained
-    under another recipe of the same profile are not compared with it.
+    only runs of VGG16-big's recipe (its lowest seed's), so that arms trained under another
+    recipe of the same profile are not compared with it.
     """
+    records = comparable(records)[0]
     reference = main_runs(records, ("vgg16_bigconv",)).get("vgg16_bigconv")
     if reference:
-        key = _like_key(reference[0])
-        records = {run: r for run, r in records.items() if _like_key(r) == key}
+        records = {run: r for run, r in records.items() if recipe(r) == recipe(reference[0])}
     found = {}
     for label, model, options in CONTROL_ARMS:
         runs = [r for r in records.values() if r["model"] == model and _options(r) == options]
