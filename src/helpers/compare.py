@@ -473,11 +473,10 @@ def verdict_googlenet_overfits(s, post=POST):
     )
     if _near_chance(g):
         return Verdict(claim, UNTESTABLE, f"{_chance_sentence([g])}; {measured}.")
-    if g.train.mean < FIT_LEVEL:
-        return Verdict(claim, UNTESTABLE, f"GoogLeNet has not yet fit its training images "
-                       f"(training accuracy {pct(g.train.mean)} %, below {pct(FIT_LEVEL, 0)} %), "
-                       f"so the overfitting the post saw after long training cannot show; "
-                       f"{measured}.")
+    unfit = _not_fit(g)
+    if unfit:
+        return Verdict(claim, UNTESTABLE, f"{unfit}, so the overfitting the post saw after long "
+                       f"training cannot show; {measured}.")
     if low > 0:
         return Verdict(claim, HOLDS, f"It fits its training images better than new ones: "
                        f"{measured}.")

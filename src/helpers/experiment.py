@@ -15,7 +15,7 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
-from helpers import augment, batchnorm, data, devices, models, pipelines, results, training
+from helpers import augment, batchnorm, data, devices, models, pipelines, profiles, results, training
 from helpers.profiles import Profile
 
 
@@ -110,9 +110,10 @@ def accuracy(network, x, y, batch_size=250):
 
 def recalibration_images(profile: Profile, prepared: Prepared, seed=0):
     """The training images a run re-estimates its BN statistics on: the first
-    ``profile.bn_recalibration`` of a shuffle seeded like the run (2,000 where the profile does
-    not re-estimate), so that chapters 3 and 4 can repeat the recipe's re-estimate exactly."""
-    count = profile.bn_recalibration or 2000
+    ``profile.bn_recalibration`` of a shuffle seeded like the run (``RECALIBRATION_IMAGES``
+    where the profile does not re-estimate), so that chapters 3 and 4 can repeat the recipe's
+    re-estimate exactly."""
+    count = profile.bn_recalibration or profiles.RECALIBRATION_IMAGES
     order = np.random.default_rng(seed).permutation(len(prepared.x_train))
     return prepared.x_train[order[:count]]
 
