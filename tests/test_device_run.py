@@ -1,0 +1,51 @@
+"""tools/device_run.sh, the one command a GPU session runs: its preparation and its guards.
+
+Device time is scarce (minutes a session), so the script must fail at once, and say why, when
+something it needs is missing, and it must keep to its deadline. These tests run it here with
+a deadline too short for any step: what runs is the preparation (backend, data, provenance).
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("jax")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def device_run(tmp_path, *steps, **env):
+    out = tmp_path / "out"
+    # PYTHON: this interpreter, which has keras and papermill, so no wheels are installed
+    env = dict(os.environ, OUT=str(out), PYTHON=sys.executable, **env)
+    done = subprocess.run(["bash", str(ROOT / "tools" / "device_run.sh"), *steps], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    log = (out / "progress.log").read_text() if (out / "progress.log").exists() else ""
+    return done.returncode, log
+
+
+def test_it_names_the_backend_and_keeps_to_its_deadline(tmp_path):
+    archive = tmp_path / "cifar10-jpeg.tar.gz"
+    archive.write_bytes(b"not read: every step is past the deadline")
+    code, log = device_run(tmp_path, "bench", "chapters", DEADLINE_S="0",
+                           CIFAR10_PATH=str(archive), KERAS_BACKEND="jax")
+    assert code == 0, log
+    assert "device run:" in log and "on jax" in log  # what ran it, first in the log
+    assert "bench: skipped (deadline)" in log and "chapters: skipped (deadline)" in log
+    assert log.rstrip().endswith("done")
+
+
+def test_without_data_it_stops_at_once_and_says_what_to_do(tmp_path):
+    # from a folder with no data/ beside it and no CIFAR10_PATH: a copy of the script alone
+    tools = tmp_path / "copy" / "tools"
+    tools.mkdir(parents=True)
+    (tools / "device_run.sh").write_text((ROOT / "tools" / "device_run.sh").read_text())
+    env = {k: v for k, v in os.environ.items() if k != "CIFAR10_PATH"}
+    out = tmp_path / "out"
+    done = subprocess.run(["bash", str(tools / "device_run.sh")], cwd=tmp_path, timeout=120,
+                          env=dict(env, OUT=str(out), PYTHON=sys.executable),
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "no data: put cifar10-jpeg.tar.gz in data/" in (out / "progress.log").read_text()
