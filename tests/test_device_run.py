@@ -49,3 +49,8 @@ def test_without_data_it_stops_at_once_and_says_what_to_do(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 2
     assert "no data: put cifar10-jpeg.tar.gz in data/" in (out / "progress.log").read_text()
+
+
+def test_a_misspelt_step_stops_it_before_anything_is_installed_or_run(tmp_path):
+    code, log = device_run(tmp_path, "chapter", DEADLINE_S="0")
+    assert code == 2 and "unknown step 'chapter'" in log and "device run:" not in log

@@ -7,7 +7,10 @@
 # Run there:           BOOK_GIT_COMMIT=<commit> bash tools/device_run.sh [STEP ...]
 #   steps: bench (about 4 min on an H200), chapters (the four fast runs and ch. 7), seeds
 #   (seeds 1 and 2 of each network, no notebook), controls (chapter 4's two controlled
-#   networks); default: bench chapters. Re-run 07_comparison after seeds/controls.
+#   networks), compare (chapter 7 alone: run it after seeds/controls); default: bench chapters.
+#   With one session's 15 minutes of an H200, two calls (timeout_s 560 each):
+#     DEADLINE_S=520 bash tools/device_run.sh bench chapters
+#     DEADLINE_S=520 bash tools/device_run.sh seeds controls compare
 # Each step has its own time limit (BENCH_S, CHAPTER_S, SEEDS_S seconds) and the whole run a
 # deadline (DEADLINE_S after the start): a step that would start after it is skipped, and says
 # so. Progress lines go straight into $OUT/progress.log (no pipe that could hold them back).
@@ -21,6 +24,11 @@ DEADLINE_S=${DEADLINE_S:-530}
 log() { echo "[$(( $(date +%s) - START ))s] $*" >> "$OUT/progress.log"; }
 left() { echo $(( DEADLINE_S - ($(date +%s) - START) )); }
 limit() { local l; l=$(left); echo $(( l < $1 ? l : $1 )); }  # a step's limit, within the deadline
+
+STEPS="bench chapters seeds controls compare"
+for s in ${@:-}; do  # a misspelt step must not cost a device start
+  case " $STEPS " in *" $s "*) ;; *) log "unknown step '$s': use one of: $STEPS"; exit 2;; esac
+done
 
 export KERAS_BACKEND=${KERAS_BACKEND:-jax} XLA_PYTHON_CLIENT_PREALLOCATE=false
 export PYTHONUNBUFFERED=1 TF_CPP_MIN_LOG_LEVEL=2
@@ -61,15 +69,23 @@ step_bench() {
   log "bench: exit $? ($(tail -1 "$OUT/bench.log"))"
 }
 
+run_chapter() {
+  local nb=$1
+  if [ "$(left)" -lt 45 ]; then log "$nb: skipped, $(left) s left before the deadline"; return; fi
+  timeout "$(limit "${CHAPTER_S:-240}")" "$PY" -m papermill --cwd notebooks "notebooks/$nb.ipynb" \
+    "$OUT/notebooks/$nb.ipynb" -p ABLATIONS False --log-output > "$OUT/$nb.log" 2>&1
+  log "$nb: exit $? ($(grep -o 'test accuracy [0-9.]*[^;]*' "$OUT/$nb.log" | tail -1))"
+}
+
 step_chapters() {
   for nb in 03_vgg16 04_vgg16_bigconv 05_googlenet 06_resnet18 07_comparison; do
-    if [ "$(left)" -lt 45 ]; then log "$nb: skipped, $(left) s left before the deadline"; continue; fi
-    timeout "$(limit "${CHAPTER_S:-240}")" "$PY" -m papermill --cwd notebooks "notebooks/$nb.ipynb" \
-      "$OUT/notebooks/$nb.ipynb" -p ABLATIONS False --log-output > "$OUT/$nb.log" 2>&1
-    log "$nb: exit $? ($(grep -o 'test accuracy [0-9.]*[^;]*' "$OUT/$nb.log" | tail -1))"
+    run_chapter "$nb"
   done
   collect
 }
+
+# chapter 7 alone: after seeds or controls, so that it pools the records they added
+step_compare() { run_chapter 07_comparison; }
 
 # extra seeds of the four networks, then chapter 4's controls (tools/train_runs.py)
 step_seeds() {
