@@ -216,11 +216,12 @@ def augmentation_way(name, way, x, y, batch_size):
     return policy, lambda: training_apis.fit_arrays(model, x, y, batch_size, 1)
 
 
-def bench_augmentation(names, ways, x, y, batch_size, epochs):
+def bench_augmentation(names, ways, x, y, batch_size, epochs, save=None):
     """Images per second of each way of augmenting (and precision), per network, in turns.
 
     The ways take turns epoch by epoch, their order rotating (``in_turns``); each one's first
-    epoch, which compiles, is left out of its median.
+    epoch, which compiles, is left out of its median. ``save(rows)``, where given, is called
+    after every network, so that a run stopped at a time limit keeps the networks it timed.
     """
     rows = {}
     for name in names:
@@ -235,6 +236,8 @@ def bench_augmentation(names, ways, x, y, batch_size, epochs):
             row[way]["ratio_to_" + ways[0].replace(" ", "_")] = round(
                 row[way]["images_per_second"] / base, 3)
         rows[name] = row
+        if save:
+            save(rows)
         print(f"{name}: " + "; ".join(
             f"{way} {row[way]['images_per_second']:.0f} images/s "
             f"(x{row[way]['images_per_second'] / base:.2f})" for way in ways), flush=True)
@@ -288,10 +291,10 @@ def main(argv=None):
         print(f"Augmentation and precision on the {device}, batch {args.batch_size}, "
               f"{len(images)} images per epoch:", flush=True)
         x = data.standardize(images, *data.channel_stats(images))
-        rows = bench_augmentation(args.networks, args.ways, x,
-                                  keras.utils.to_categorical(labels, 10), args.batch_size,
-                                  args.epochs)
-        write(args.out, f"augmentation-{device}", {**common, "ways": args.ways, "networks": rows})
+        bench_augmentation(args.networks, args.ways, x, keras.utils.to_categorical(labels, 10),
+                           args.batch_size, args.epochs, save=lambda rows: write(
+                               args.out, f"augmentation-{device}",
+                               {**common, "ways": args.ways, "networks": rows}))
 
 
 if __name__ == "__main__":

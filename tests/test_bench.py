@@ -53,6 +53,18 @@ def test_augmentation_bench_times_each_way_and_names_the_record_after_the_device
         assert len(row[way]["epoch_seconds"]) == 2 and row[way]["images_per_second"] > 0
 
 
+def test_augmentation_bench_saves_after_every_network(monkeypatch):
+    # a run stopped at a device's time limit keeps the networks it timed
+    monkeypatch.setattr(bench, "augmentation_way", lambda name, way, *a: (
+        "float32", lambda: (0.5, 1.0)))
+    monkeypatch.setattr(bench, "in_turns", lambda ways, epochs: (
+        {way: [1.0] * epochs for way in ways}, {way: 0.5 for way in ways}))
+    saved = []
+    bench.bench_augmentation(["vgg16", "resnet18"], ["arrays", "model:crop"], [0] * 10, None,
+                             5, 2, save=lambda rows: saved.append(list(rows)))
+    assert saved == [["vgg16"], ["vgg16", "resnet18"]]
+
+
 def test_api_bench_interleaves_rounds_and_keeps_the_same_computation(tmp_path, monkeypatch):
     monkeypatch.delenv("CIFAR10_PATH", raising=False)  # synthetic data: a smoke run
     bench.main(["--images", "40", "--batch-size", "20", "--only", "apis", "--api-rounds", "2",

@@ -6,6 +6,7 @@ a deadline too short for any step: what runs is the preparation (backend, data, 
 """
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def device_run(tmp_path, *steps, **env):
     out = tmp_path / "out"
     # PYTHON: this interpreter, which has keras and papermill, so no wheels are installed
-    env = dict(os.environ, OUT=str(out), PYTHON=sys.executable, **env)
+    env = dict(os.environ, OUT=str(out), STAGE=str(tmp_path / "stage"), PYTHON=sys.executable,
+               **env)
     done = subprocess.run(["bash", str(ROOT / "tools" / "device_run.sh"), *steps], env=env,
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     log = (out / "progress.log").read_text() if (out / "progress.log").exists() else ""
@@ -29,12 +31,26 @@ def device_run(tmp_path, *steps, **env):
 def test_it_names_the_backend_and_keeps_to_its_deadline(tmp_path):
     archive = tmp_path / "cifar10-jpeg.tar.gz"
     archive.write_bytes(b"not read: every step is past the deadline")
-    code, log = device_run(tmp_path, "bench", "chapters", DEADLINE_S="0",
-                           CIFAR10_PATH=str(archive), KERAS_BACKEND="jax")
+    code, log = device_run(tmp_path, "bench", "chapters", DEADLINE_S="0", DEVICE_SMOKE="1",
+                           CIFAR10_PATH=str(archive), KERAS_BACKEND="jax",
+                           BOOK_GIT_COMMIT="abc123")
     assert code == 0, log
-    assert "device run:" in log and "on jax" in log  # what ran it, first in the log
+    assert "device run:" in log and "on jax" in log and "commit abc123" in log  # first
     assert "bench: skipped (deadline)" in log and "chapters: skipped (deadline)" in log
     assert log.rstrip().endswith("done")
+    # the device tool returns at most 8 files from $OUT, named in letters, digits, . _ - alone
+    files = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert {p.name for p in files} == {"progress.log", "device-run.tgz"}
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+", p.name) for p in files)
+
+
+def test_on_a_machine_without_a_gpu_the_real_run_stops_before_any_step(tmp_path):
+    archive = tmp_path / "cifar10-jpeg.tar.gz"
+    archive.write_bytes(b"not read")
+    code, log = device_run(tmp_path, "chapters", CIFAR10_PATH=str(archive),
+                           KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
+    assert code == 2 and "no GPU visible to Keras on jax" in log
+    assert "chapters: start" not in log
 
 
 def test_without_data_it_stops_at_once_and_says_what_to_do(tmp_path):
@@ -45,7 +61,8 @@ def test_without_data_it_stops_at_once_and_says_what_to_do(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "CIFAR10_PATH"}
     out = tmp_path / "out"
     done = subprocess.run(["bash", str(tools / "device_run.sh")], cwd=tmp_path, timeout=120,
-                          env=dict(env, OUT=str(out), PYTHON=sys.executable),
+                          env=dict(env, OUT=str(out), STAGE=str(tmp_path / "stage"),
+                                   PYTHON=sys.executable),
                           capture_output=True, text=True)
     assert done.returncode == 2
     assert "no data: put cifar10-jpeg.tar.gz in data/" in (out / "progress.log").read_text()

@@ -98,12 +98,13 @@ def run_name(model_name, seed=0, **options):
     return "-".join(parts)
 
 
-def accuracy(network, x, y, batch_size=250):
-    """The fraction of images ``x`` whose most probable class is their one-hot label ``y``.
+# 250 divides the 1,000 validation and 10,000 test images: a partial last batch would make each
+# new copy of a network trace (TensorFlow, and warn) or compile (JAX) its predict step twice
+PREDICT_BATCH = 250
 
-    250 divides the 1,000 validation and 10,000 test images: a partial last batch would make
-    each new copy of a network trace its predict function twice (and TensorFlow warn).
-    """
+
+def accuracy(network, x, y, batch_size=PREDICT_BATCH):
+    """The fraction of images ``x`` whose most probable class is their one-hot label ``y``."""
     predicted = network.predict(x, batch_size=batch_size, verbose=0).argmax(axis=1)
     return float((predicted == np.asarray(y).argmax(axis=1)).mean())
 
@@ -182,7 +183,7 @@ def train_network(
         as_trained = batchnorm.with_statistics(network, recalibration.as_trained)
         as_trained_accuracy = {"val": accuracy(as_trained, prepared.x_val, prepared.y_val),
                                "test": accuracy(as_trained, prepared.x_test, prepared.y_test)}
-    probs = model.predict(prepared.x_test, batch_size=256, verbose=0)
+    probs = model.predict(prepared.x_test, batch_size=PREDICT_BATCH, verbose=0)
     predicted = probs.argmax(axis=1)
     test_loss = float(keras.ops.convert_to_numpy(
         keras.losses.categorical_crossentropy(prepared.y_test, probs)).mean())
