@@ -93,6 +93,25 @@ def test_summarize_groups_seeds_and_leaves_ablations_out():
     assert {x.test.method for x in alone.values()} == {"wilson"}  # no seeds: test set only
 
 
+def test_three_seeds_give_a_network_its_own_spread_and_fewer_borrow_the_pooled_one():
+    erratic = [record("vgg16", a, seed=i) for i, a in enumerate((0.38, 0.41, 0.55))]
+    steady = [record("resnet18", a, seed=i) for i, a in enumerate((0.674, 0.678, 0.671))]
+    s = compare.summarize(records(*erratic, *steady, record("googlenet", 0.61)))
+    assert s["vgg16"].test.method == s["resnet18"].test.method == "t"
+    assert s["resnet18"].test.sd == pytest.approx(0.0035, abs=1e-4)  # its own, not VGG16's
+    assert s["resnet18"].test.half < 0.015 < 0.2 < s["vgg16"].test.half
+    # a network with one seed borrows the spread pooled over all with two or more
+    pooled, df = compare.pooled_seed_sd([[0.38, 0.41, 0.55], [0.674, 0.678, 0.671]])
+    assert s["googlenet"].test.method == "pooled" and df == 4
+    assert s["googlenet"].test.sd == pytest.approx(pooled)
+    notes = " ".join(compare.table_notes(s))
+    assert "3 or more seeds" in notes and "Fewer than 3 seeds" in notes
+    # an ablation carries its own network's spread: ResNet18's, not VGG16's
+    fix = record("resnet18", 0.72, options={"projection_shortcut": "when_needed"}, run="r-fix")
+    (row,) = compare.ablations(records(*erratic, *steady, fix))
+    assert row[-1] == "better" and row[6] > 0
+
+
 def test_summarize_pools_only_like_runs_and_names_the_rest():
     recs = records(record("resnet18", 0.4), record("resnet18", 0.5, seed=1, epochs=6,
                                                    seconds=(1,) * 6))
@@ -156,7 +175,7 @@ def test_merged_table_has_one_row_per_network_and_says_how_intervals_were_made()
     assert "−3.0" in lines[2]  # 90.0 - 93.04, a proper minus sign
     assert "90.5 ± 0.7" in lines[3] and "about 150 / 5" in lines[3]
     notes = " ".join(compare.table_notes(s))
-    assert "pooled over the networks with several seeds (ResNet18: 2" in notes
+    assert "pooled over the networks with two or more (ResNet18: 2" in notes
     assert "1 degree of freedom" in notes and "10,000" in notes
     one = " ".join(compare.table_notes(compare.summarize(records(record("vgg16", 0.9)))))
     assert "One seed" in one

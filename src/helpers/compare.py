@@ -254,23 +254,44 @@ def interval_pooled(values, size, sd, df):
     return Interval(mean, max(0.0, mean - half), min(1.0, mean + half), sd, values.size, "pooled")
 
 
+# From this many seeds a network's interval uses its own seed-to-seed spread. Pooling assumes
+# that every network's seeds scatter alike, and at a short budget they need not: a network that
+# leaves chance at a different epoch from seed to seed scatters far more than one that does not,
+# and pooled, it would widen every other network's interval by its own erratic start.
+OWN_SPREAD_SEEDS = 3
+
+
+def seed_spreads(groups):
+    """``{network: (sd, df)}``: the seed-to-seed spread each network's intervals carry.
+
+    ``groups`` maps a network to its like runs' test accuracies. A network with
+    ``OWN_SPREAD_SEEDS`` or more seeds has its own (n - 1 degrees of freedom); one with fewer
+    borrows the spread pooled over all networks with two or more (``pooled_seed_sd``), since a
+    single run could have moved as much; (None, 0) where no network has two seeds.
+    """
+    pooled = pooled_seed_sd(list(groups.values()))
+    return {name: (float(np.std(v, ddof=1)), len(v) - 1) if len(v) >= OWN_SPREAD_SEEDS
+            else pooled for name, v in groups.items()}
+
+
 def summarize(records, names=NAMES):
     """``{network: Summary}`` over the main runs (all like seeds) in ``records``.
 
     Runs of another recipe than their network's lowest seed are left out (``comparable``;
-    ``left_out(records)`` names them). Where some network has two or more seeds, the
-    seed-to-seed spread is pooled over those networks and every test interval carries it
-    (``interval_pooled``); with one seed everywhere, intervals cover the test set's noise only.
+    ``left_out(records)`` names them). A network with ``OWN_SPREAD_SEEDS`` or more seeds gets
+    Student's t interval over its own seeds; one with fewer, where some network has two or more,
+    carries the spread pooled over those (``interval_pooled``); with one seed everywhere,
+    intervals cover the test set's noise only.
     """
     runs = main_runs(comparable(records, names)[0], names)
     summaries = {name: summarize_network(name, rs) for name, rs in runs.items()}
-    sd, df = pooled_seed_sd([[r["test_accuracy"] for r in rs] for rs in runs.values()])
-    if df:
-        summaries = {
-            name: dataclasses.replace(s, test=interval_pooled(
-                [r["test_accuracy"] for r in runs[name]], s.test_size, sd, df))
-            for name, s in summaries.items()
-        }
+    accuracies = {name: [r["test_accuracy"] for r in rs] for name, rs in runs.items()}
+    spreads = seed_spreads(accuracies)
+    for name, s in summaries.items():
+        sd, df = spreads[name]
+        if df and len(s.seeds) < OWN_SPREAD_SEEDS:
+            summaries[name] = dataclasses.replace(s, test=interval_pooled(
+                accuracies[name], s.test_size, sd, df))
     return summaries
 
 
@@ -345,19 +366,22 @@ def table_notes(summaries):
         )
     if "t" in methods:
         notes.append(
-            "ᵗ Several seeds: mean ± standard deviation over the seeds; the interval is "
-            "Student's t interval of the mean, widened by the test set's binomial error."
+            f"ᵗ {OWN_SPREAD_SEEDS} or more seeds: mean ± standard deviation over the network's own "
+            "seeds; the interval is Student's t interval of the mean, widened by the test set's "
+            "binomial error. Each such network has its own spread, not a pooled one: seeds need "
+            "not scatter alike from network to network (compare the rows' deviations)."
         )
     if "pooled" in methods:
         sd = next(s.test.sd for s in summaries.values() if s.test.method == "pooled")
         pooled = [s for s in summaries.values() if len(s.seeds) > 1]
         df = sum(len(s.seeds) - 1 for s in pooled)
         notes.append(
-            "ᵖ The seed-to-seed spread is pooled over the networks with several seeds ("
+            "ᵖ Fewer than " + f"{OWN_SPREAD_SEEDS} seeds: the seed-to-seed spread is pooled over "
+            "the networks with two or more ("
             + ", ".join(f"{s.label}: {len(s.seeds)}" for s in pooled)
             + f"; standard deviation {pct(sd)} points, {df} degree{'s' if df > 1 else ''} of "
-            "freedom) and carried by every row: a network with one seed could move that much "
-            "with another. The interval is Student's t for the mean over the network's own "
+            "freedom) and carried by this row: a network with one or two seeds could move that "
+            "much with another. The interval is Student's t for the mean over the network's own "
             "seeds with that spread, widened by the test set's binomial error; with few "
             "degrees of freedom it is wide, because the spread itself is barely known."
         )
@@ -737,13 +761,14 @@ def ablations(records, names=NAMES):
     Returns rows (run, options, seed, ablation Interval, main Interval, difference, low,
     high, status). The interval of the difference holds the test set's noise of both runs
     (as independent, which is conservative for runs that share a seed and a test set) and,
-    where the main runs have several seeds, the seed-to-seed spread pooled as in the table,
-    times sqrt(2): each of the two single runs could move by that much with another seed.
+    where the main runs have several seeds, the seed-to-seed spread of the network as in the
+    table (``seed_spreads``), times sqrt(2): each of the two single runs could move by that much
+    with another seed.
     """
     records = comparable(records, names)[0]
     grouped = main_runs(records, names)
-    sd, df = pooled_seed_sd([[r["test_accuracy"] for r in rs] for rs in grouped.values()])
-    seeds_half = t975(df) * sd * math.sqrt(2) if df else 0.0
+    spreads = seed_spreads({name: [r["test_accuracy"] for r in rs]
+                            for name, rs in grouped.items()})
     main = {(r["model"], r["seed"]): r for rs in grouped.values() for r in rs}
     rows = []
     for run, r in records.items():
@@ -753,7 +778,8 @@ def ablations(records, names=NAMES):
         a = interval([r["test_accuracy"]], r["data"]["test_size"])
         b = interval([base["test_accuracy"]], base["data"]["test_size"])
         d, low, high = difference(a, b)
-        half = math.hypot(d - low, seeds_half)
+        sd, df = spreads[r["model"]]
+        half = math.hypot(d - low, t975(df) * sd * math.sqrt(2) if df else 0.0)
         low, high = d - half, d + half
         status = "within the noise" if low <= 0 <= high else ("better" if d > 0 else "worse")
         rows.append((run, r["options"], r["seed"], a, b, d, low, high, status))
