@@ -58,6 +58,13 @@ def test_stored_outputs_hold_no_errors_or_timestamped_logs(path):
             assert not re.search(r"^[IWE]0000 ", text, re.M), f"{path.name}: TF log in outputs"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_notebooks_name_no_path_of_the_machine_that_ran_them(path):
+    # outputs and metadata (papermill records where it wrote) are read by everyone
+    found = re.findall(r"(?<![\w.])/(?:tmp|work|root|home|content)/[^\s\"']*", path.read_text())
+    assert not found, f"{path.name}: machine-local paths {sorted(set(found))[:3]}"
+
+
 @pytest.mark.parametrize("name", NETWORK_CHAPTERS)
 def test_network_chapters_carry_real_run_outputs(name):
     nb = load(ROOT / "notebooks" / f"{name}.ipynb")

@@ -232,6 +232,15 @@ def test_ranking_is_claimed_only_where_intervals_separate():
         ["resnet18"], ["googlenet", "vgg16"], ["vgg16_bigconv"]]
     assert compare.ranking_text(s) == (
         "ResNet18, ahead of GoogLeNet and VGG16 (not separable), ahead of VGG16-big")
+    # apart, but linked through a network that overlaps both: the pair is named
+    chain = compare.summarize(records(
+        *[record("resnet18", a, seed=i) for i, a in enumerate((.674, .678, .663))],
+        *[record("vgg16_bigconv", a, seed=i) for i, a in enumerate((.631, .650, .627))],
+        *[record("googlenet", a, seed=i) for i, a in enumerate((.615, .607, .608))]))
+    assert [len(g) for g in compare.tiers(chain)] == [3]
+    assert compare.ranking_text(chain) == (
+        "ResNet18, VGG16-big and GoogLeNet (not separable as a group, their intervals linked by "
+        "overlaps; within it ResNet18 is ahead of GoogLeNet, the intervals apart)")
     at_chance = four(.12, .11, .36, .38, train=.95)
     assert compare.verdict_complex_more_accurate(at_chance).status == compare.UNTESTABLE
 

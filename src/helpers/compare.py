@@ -529,12 +529,22 @@ def tiers(summaries):
 
 
 def ranking_text(summaries):
-    """'A ahead of B and C (not separable), ahead of D', claiming only separated ranks."""
+    """'A ahead of B and C (not separable), ahead of D', claiming only separated ranks.
+
+    A group can hold two networks whose intervals are apart, linked through a third that
+    overlaps both; such pairs are named, so that "not separable" is never said of them.
+    """
     parts = []
     for group in tiers(summaries):
         names = [s.label for s in group]
-        parts.append(names[0] if len(names) == 1
-                     else ", ".join(names[:-1]) + " and " + names[-1] + " (not separable)")
+        if len(names) == 1:
+            parts.append(names[0])
+            continue
+        apart = [f"{a.label} is ahead of {b.label}" for i, a in enumerate(group)
+                 for b in group[i + 1:] if a.test.low > b.test.high]
+        note = ("not separable" if not apart else "not separable as a group, their intervals "
+                "linked by overlaps; within it " + " and ".join(apart) + ", the intervals apart")
+        parts.append(", ".join(names[:-1]) + " and " + names[-1] + f" ({note})")
     return ", ahead of ".join(parts)
 
 
