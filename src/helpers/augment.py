@@ -63,13 +63,22 @@ class RandomPadCrop(keras.layers.Layer):
 def layers(kind="post", seed=None):
     """The augmentation ``kind`` ("post" or "crop") as one Sequential of preprocessing layers."""
     if kind == "post":
-        return data.augmentation(seed=seed)
-    if kind == "crop":
-        return keras.Sequential(
+        augmentation = data.augmentation(seed=seed)
+    elif kind == "crop":
+        augmentation = keras.Sequential(
             [RandomPadCrop(4, seed=seed), keras.layers.RandomFlip("horizontal", seed=seed)],
             name="augmentation",
         )
-    raise ValueError(f"Unknown augmentation {kind!r}: use one of {', '.join(KINDS)}.")
+    else:
+        raise ValueError(f"Unknown augmentation {kind!r}: use one of {', '.join(KINDS)}.")
+    if keras.config.backend() == "jax":
+        # Keras marks RandomRotation and RandomTranslation as not XLA-compilable, because
+        # TensorFlow's kernel for them is not; a model holding one then trains with
+        # jit_compile=False, which on JAX means no compiled step at all. On JAX they are plain
+        # jax.numpy and compile (tests/test_augment_on_jax.py).
+        for layer in augmentation.layers:
+            layer.supports_jit = True
+    return augmentation
 
 
 def with_augmentation(network, kind="post", seed=None):
