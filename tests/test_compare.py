@@ -243,6 +243,12 @@ def test_ranking_is_claimed_only_where_intervals_separate():
         "overlaps; within it ResNet18 is ahead of GoogLeNet, the intervals apart)")
     at_chance = four(.12, .11, .36, .38, train=.95)
     assert compare.verdict_complex_more_accurate(at_chance).status == compare.UNTESTABLE
+    # the post's accuracies are where long training ended: unfit networks cannot test it
+    unfit = compare.verdict_complex_more_accurate(four(.40, .60, .70, .75))
+    assert unfit.status == compare.UNTESTABLE and "how fast each starts" in unfit.text
+    assert "ResNet18" in unfit.text  # the measured order is still given
+    fit = compare.verdict_complex_more_accurate(four(.80, .81, .90, .92, train=.99))
+    assert fit.status == compare.HOLDS
 
 
 def test_resnet_verdict_compares_the_two_gaps():
@@ -315,6 +321,10 @@ def test_first_epoch_and_equal_time_sentences():
     assert "between 8.1 and 11.9 %" in first  # 10 % +- 1.96 sqrt(0.1 x 0.9 / 1,000)
     equal = compare.equal_time_text(main)  # the shortest run lasted 100 s: VGG16's first epoch
     assert "1.7 minutes" in equal and "VGG16 10.0 %" in equal and "ResNet18 50.0 %" in equal
+    assert "wall-clock" not in equal  # one run each: no spread of run times to report
+    slower = dict(main, resnet18=main["resnet18"] + [
+        record("resnet18", .5, seed=1, val=[.3] * 5, seconds=(30,) * 5)])
+    assert "ResNet18 1.7 to 2.5 minutes from run to run" in compare.equal_time_text(slower)
     assert compare.first_epoch_text({}) == compare.equal_time_text({}) == "There are no runs to read."
 
 

@@ -368,7 +368,8 @@ def table_notes(summaries):
         notes.append(
             f"ᵗ {OWN_SPREAD_SEEDS} or more seeds: mean ± standard deviation over the network's own "
             "seeds; the interval is Student's t interval of the mean, widened by the test set's "
-            "binomial error. Each such network has its own spread, not a pooled one: seeds need "
+            "binomial error (nominally 95 %: t assumes that the seeds' accuracies scatter "
+            "roughly normally, which a few values cannot check). Each such network has its own spread, not a pooled one: seeds need "
             "not scatter alike from network to network (compare the rows' deviations)."
         )
     if "pooled" in methods:
@@ -445,7 +446,8 @@ def _not_fit(*summaries):
     unfit = [n for n in summaries if n.train.mean < FIT_LEVEL]
     if not unfit:
         return None
-    names = " and ".join(f"{n.label} ({pct(n.train.mean)} %)" for n in unfit)
+    names = [f"{n.label} ({pct(n.train.mean)} %)" for n in unfit]
+    names = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     return (f"{names} had not yet fit {'its' if len(unfit) == 1 else 'their'} training images "
             f"(training accuracy below {pct(FIT_LEVEL, 0)} %)")
 
@@ -470,9 +472,12 @@ def verdict_bigconv(s, post=POST):
                        f"VGG16-big minus VGG16, {value}, compares noise with noise.")
     unfit = _not_fit(a, b)
     if unfit:  # the post's 7 points are where 100 epochs ended, not how fast each started
+        reading = ("; its interval contains zero, and even a clear difference would say how fast "
+                   "the two start learning, not where they end" if low <= 0 <= high else
+                   ", which says how fast the two start learning, not where they end")
         return Verdict(claim, UNTESTABLE, (
-            f"The post's figures are where about 100 epochs ended; here {unfit}, so {measured}, "
-            "which says how fast the two start learning, not where they end."))
+            f"The post's figures are where about 100 epochs ended; here {unfit}, so {measured}"
+            f"{reading}."))
     if low <= 0 <= high:
         return Verdict(claim, NOISE, f"{_cap(measured)}: the interval contains zero.")
     if d > 0:
@@ -591,6 +596,12 @@ def verdict_complex_more_accurate(s, post=POST):
         return Verdict(claim, UNTESTABLE, f"{_chance_sentence(low_nets)}, so being ahead of it "
                        f"says nothing about the post's claim. By test accuracy: "
                        f"{ranking_text(s)}.")
+    unfit = _not_fit(*(s[k] for k in complex_ + simple))
+    if unfit:  # the post's accuracies are where 100-150 epochs ended
+        return Verdict(claim, UNTESTABLE, (
+            f"The post's figures are where 100 to 150 epochs ended; here {unfit}, so the order "
+            f"says how fast each starts learning, not where it ends. By test accuracy: "
+            f"{ranking_text(s)}."))
     pairs = [(s[c], s[v]) for c in complex_ for v in simple]
     ahead = [(c, v) for c, v in pairs if c.test.low > v.test.high]
     behind = [(c, v) for c, v in pairs if c.test.high < v.test.low]
@@ -761,8 +772,18 @@ def equal_time_text(main):
         parts.append(f"{LABELS.get(name, name)} {shown}")
     where = ("on one machine" if len(devices) == 1
              else "on different machines, so this compares machines as well")
-    return (f"Within {budget / 60:.1f} minutes of training, the length of the shortest run "
+    text = (f"Within {budget / 60:.1f} minutes of training, the length of the shortest run "
             f"({where}), the best validation accuracy reached was: {'; '.join(parts)}.")
+    # wall-clock: the machine's load moves it, as much as one network's runs differ in length
+    spans = {name: [sum(r["history"]["seconds"]) / 60 for r in rs]
+             for name, rs in main.items() if len(rs) > 1}
+    if spans:
+        name, minutes = max(spans.items(), key=lambda kv: max(kv[1]) / min(kv[1]))
+        if max(minutes) > 1.1 * min(minutes):
+            text += (f" These are wall-clock times, which the machine's load moves: the same "
+                     f"work took {LABELS.get(name, name)} {min(minutes):.1f} to "
+                     f"{max(minutes):.1f} minutes from run to run, so read them as rough.")
+    return text
 
 
 def ablations(records, names=NAMES):
