@@ -67,7 +67,9 @@ fi
 [ -n "${CIFAR10_PATH:-}" ] || { log "no data: put cifar10-jpeg.tar.gz in data/"; exit 2; }
 # the copy there may have no .git: pass the commit (make device-prep prints the command)
 export BOOK_GIT_COMMIT=${BOOK_GIT_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}
-log "device run: $("$PY" -c "import jax, keras; print(jax.devices(), 'keras', keras.__version__, 'on', keras.config.backend())" 2>&1 | tail -1); commit $BOOK_GIT_COMMIT"
+# what runs this, in one interpreter start: the devices, Keras, its backend, and a GPU or none
+seen=$("$PY" -c "import helpers, jax, keras; from helpers import devices; print(jax.devices(), 'keras', keras.__version__, 'on', keras.config.backend(), '(GPU)' if devices.gpu_available() else '(no GPU)')" 2>&1 | tail -1)
+log "device run: $seen; commit $BOOK_GIT_COMMIT"
 
 if [ "${DEVICE_SMOKE:-0}" = 1 ]; then
   PROFILE=smoke
@@ -76,8 +78,7 @@ else
   PROFILE=fast
   BENCH_ARGS=${BENCH_ARGS:-"--images 25000 --epochs 4 --batch-size 512"}
   # a GPU the backend cannot see would cost every step's start before failing: stop now
-  "$PY" -c "import helpers; from helpers import devices; raise SystemExit(not devices.gpu_available())" \
-    2>/dev/null || { log "no GPU visible to Keras on $KERAS_BACKEND: stopping before any step"; exit 2; }
+  [[ $seen == *"(GPU)" ]] || { log "no GPU visible to Keras on $KERAS_BACKEND: stopping before any step"; exit 2; }
 fi
 export BOOK_PROFILE=$PROFILE
 mkdir -p "$STAGE/results/$PROFILE" "$STAGE/results/bench"
@@ -87,13 +88,17 @@ collect() {  # the records made so far into the stage, then the stage into $OUT
   pack
 }
 
-run_chapter() {  # run_chapter NOTEBOOK LIMIT_S
-  local nb=$1
-  if [ "$(left)" -lt 45 ]; then log "$nb: skipped, $(left) s left before the deadline"; return; fi
-  timeout -k 10 "$(limit "$2")" "$PY" -m papermill --cwd notebooks "notebooks/$nb.ipynb" \
-    "$STAGE/notebooks/$nb.ipynb" -p ABLATIONS False --log-output > "$STAGE/logs/$nb.log" 2>&1
-  log "$nb: exit $? ($(grep -o 'test accuracy [0-9.]*[^;]*' "$STAGE/logs/$nb.log" | tail -1))"
+run_guarded() {  # run_guarded NAME LIMIT_S COMMAND...: within the deadline, logged, collected
+  local name=$1 lim=$2; shift 2
+  if [ "$(left)" -lt 45 ]; then log "$name: skipped, $(left) s left before the deadline"; return; fi
+  timeout -k 10 "$(limit "$lim")" "$@" >> "$STAGE/logs/$name.log" 2>&1
+  log "$name: exit $? ($(grep -o 'test accuracy [0-9.]*[^;]*' "$STAGE/logs/$name.log" | tail -1))"
   collect
+}
+
+run_chapter() {  # run_chapter NOTEBOOK LIMIT_S
+  run_guarded "$1" "$2" "$PY" -m papermill --cwd notebooks "notebooks/$1.ipynb" \
+    "$STAGE/notebooks/$1.ipynb" -p ABLATIONS False --log-output
 }
 
 # the cheap networks first, so that a deadline costs the GoogLeNet (about 3x their time) alone
@@ -114,11 +119,7 @@ step_bench() {  # its record is rewritten after every network (bench.py)
 
 train_run() {  # train_run LOGNAME ARGS...: one run of tools/train_runs.py, collected at once
   local name=$1; shift
-  if [ "$(left)" -lt 45 ]; then log "$name: skipped, $(left) s left before the deadline"; return; fi
-  timeout -k 10 "$(limit "${RUN_S:-200}")" "$PY" tools/train_runs.py --profile "$PROFILE" "$@" \
-    >> "$STAGE/logs/$name.log" 2>&1
-  log "$name: exit $? ($(tail -1 "$STAGE/logs/$name.log"))"
-  collect
+  run_guarded "$name" "${RUN_S:-200}" "$PY" tools/train_runs.py --profile "$PROFILE" "$@"
 }
 
 step_seeds() {  # seeds 1 and 2 of each network, one run at a time

@@ -425,6 +425,12 @@ def _acc(s):
     return f"{pct(s.test.mean)} % [{pct(s.test.low)}, {pct(s.test.high)}]"
 
 
+def _and(items):
+    """'A', 'A and B', 'A, B and C': a list as the prose of this module writes it."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def _near_chance(*summaries):
     """The networks whose test accuracy is below twice chance (by its mean: with few seeds an
     interval's upper end can be far above a network that has not learned)."""
@@ -432,7 +438,7 @@ def _near_chance(*summaries):
 
 
 def _chance_sentence(low):
-    names = " and ".join(s.label for s in low)
+    names = _and(s.label for s in low)
     verb = "has" if len(low) == 1 else "have"
     return (
         f"{names} {verb} not left the neighbourhood of chance on the test set (below "
@@ -446,8 +452,7 @@ def _not_fit(*summaries):
     unfit = [n for n in summaries if n.train.mean < FIT_LEVEL]
     if not unfit:
         return None
-    names = [f"{n.label} ({pct(n.train.mean)} %)" for n in unfit]
-    names = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    names = _and(f"{n.label} ({pct(n.train.mean)} %)" for n in unfit)
     return (f"{names} had not yet fit {'its' if len(unfit) == 1 else 'their'} training images "
             f"(training accuracy below {pct(FIT_LEVEL, 0)} %)")
 
@@ -541,15 +546,15 @@ def ranking_text(summaries):
     """
     parts = []
     for group in tiers(summaries):
-        names = [s.label for s in group]
-        if len(names) == 1:
-            parts.append(names[0])
+        names = _and(s.label for s in group)
+        if len(group) == 1:
+            parts.append(names)
             continue
         apart = [f"{a.label} is ahead of {b.label}" for i, a in enumerate(group)
                  for b in group[i + 1:] if a.test.low > b.test.high]
         note = ("not separable" if not apart else "not separable as a group, their intervals "
-                "linked by overlaps; within it " + " and ".join(apart) + ", the intervals apart")
-        parts.append(", ".join(names[:-1]) + " and " + names[-1] + f" ({note})")
+                "linked by overlaps; within it " + _and(apart) + ", the intervals apart")
+        parts.append(f"{names} ({note})")
     return ", ahead of ".join(parts)
 
 
@@ -747,7 +752,7 @@ def first_epoch_text(main):
     for name, runs in main.items():
         first = [r["history"]["val_accuracy"][0] for r in runs]
         val_size = runs[0]["data"].get("val_size") or runs[0]["data"]["test_size"]
-        values = " and ".join(f"{pct(v)} %" for v in first)
+        values = _and(f"{pct(v)} %" for v in first)
         parts.append(f"{LABELS.get(name, name)} {values}")
     if not parts:
         return "There are no runs to read."
@@ -768,7 +773,7 @@ def equal_time_text(main):
     parts = []
     for name, rs in main.items():
         reached = [accuracy_at(r, budget) for r in rs]
-        shown = " and ".join("none yet" if a is None else f"{pct(a)} %" for a in reached)
+        shown = _and("none yet" if a is None else f"{pct(a)} %" for a in reached)
         parts.append(f"{LABELS.get(name, name)} {shown}")
     where = ("on one machine" if len(devices) == 1
              else "on different machines, so this compares machines as well")

@@ -135,8 +135,7 @@ def describe(profile, model_name):
     if profile.bn_recalibration:
         parts.append(f"BN statistics re-estimated on {profile.bn_recalibration:,} training images "
                      "with dropout off before each validation")
-    precision = devices.policy_for(profile.precision) if profile.precision == "auto" \
-        else profile.precision  # what "auto" becomes here, as the run will record it
+    precision = devices.policy_for(profile.precision)  # what "auto" and "mixed" become here
     if precision != "float32":
         parts.append(f"{precision} precision")
     return ", ".join(parts)
