@@ -109,7 +109,8 @@ def test_three_seeds_give_a_network_its_own_spread_and_fewer_borrow_the_pooled_o
     # an ablation carries its own network's spread: ResNet18's, not VGG16's
     fix = record("resnet18", 0.72, options={"projection_shortcut": "when_needed"}, run="r-fix")
     (row,) = compare.ablations(records(*erratic, *steady, fix))
-    assert row[-1] == "better" and row[6] > 0
+    assert row.status == "better" and row.low > 0
+    assert row.yardstick == "of ResNet18's 3 seeds"
 
 
 def test_summarize_pools_only_like_runs_and_names_the_rest():
@@ -134,7 +135,7 @@ def test_one_recipe_rule_leaves_out_a_run_of_other_settings_everywhere():
     assert left == ["resnet18-seed2"] and set(kept) == {"resnet18", "resnet18-seed1", "r-fix"}
     assert compare.summarize(recs)["resnet18"].seeds == (0, 1)
     assert compare.left_out(recs) == ["resnet18-seed2"]
-    assert [row[0] for row in compare.ablations(recs)] == ["r-fix"]
+    assert [row.run for row in compare.ablations(recs)] == ["r-fix"]
     # settings that do not change the training (the profile's name, its ablations default)
     seed1["hyper"].update(name="renamed", ablations=False)
     assert compare.comparable(recs)[1] == ["resnet18-seed2"]
@@ -336,17 +337,48 @@ def test_ablations_pair_runs_with_the_same_seed():
                run="r-fix1"),
         record("googlenet", .3, options={"use_pool_branch": True}, run="g-fix"),  # no base
     )
-    rows = {row[0]: row for row in compare.ablations(recs)}
+    rows = {row.run: row for row in compare.ablations(recs)}
     assert set(rows) == {"r-fix", "r-fix1"}
     # seeds 0.38 and 0.30: a difference of 7 points is inside that seed spread
-    assert rows["r-fix"][-1] == "within the noise" and rows["r-fix"][5] == pytest.approx(0.07)
+    assert rows["r-fix"].status == "within the noise"
+    assert rows["r-fix"].difference == pytest.approx(0.07)
     close = dict(recs, **records(record("resnet18", .381, seed=1)))  # seeds now 0.1 apart
-    rows = {row[0]: row for row in compare.ablations(close)}
-    assert rows["r-fix"][-1] == "better"
-    assert rows["r-fix1"][5] == pytest.approx(0.004)  # against seed 1's 0.381, not seed 0's
-    assert rows["r-fix1"][-1] == "within the noise"
+    rows = {row.run: row for row in compare.ablations(close)}
+    assert rows["r-fix"].status == "better"
+    # against seed 1's 0.381, not seed 0's
+    assert rows["r-fix1"].difference == pytest.approx(0.004)
+    assert rows["r-fix1"].status == "within the noise"
     table = compare.ablation_table(list(rows.values()))
     assert "`projection_shortcut=when_needed`" in table and "+7.0" in table
+
+
+def test_an_ablations_sentence_says_what_chapter_7s_table_says():
+    fix = record("resnet18", .45, options={"projection_shortcut": "when_needed"}, run="r-fix")
+    recs = records(record("resnet18", .38), record("resnet18", .30, seed=1), fix)
+    (row,) = compare.ablations(recs)
+    text = compare.ablation_text(recs, "r-fix", "the identity shortcut")
+    assert text.startswith("The identity shortcut changed the test accuracy by +7.0 points")
+    assert "seed 0: 45.0 % against 38.0 %" in text
+    # two seeds of the only network with two: the pooled spread is its own
+    assert "the seed-to-seed spread of ResNet18's 2 seeds" in text
+    assert f"{compare.points(row.low)} to {compare.points(row.high)} points" in text
+    assert "within the noise" in text and "measured gain" not in text
+    # seeds that agree make the same change a measured gain, in the table and in the sentence
+    close = dict(recs, **records(record("resnet18", .381, seed=1)))
+    assert compare.ablations(close)[0].status == "better"
+    assert "measured gain" in compare.ablation_text(close, "r-fix", "the identity shortcut")
+    # with one seed, the interval holds the test set's noise only, and the sentence says so
+    # a network with fewer seeds borrows the spread pooled over all with two or more
+    pooled = dict(recs, **records(record("googlenet", .5), record("googlenet", .52, seed=1),
+                                  record("googlenet", .53, options={"use_pool_branch": True},
+                                         run="g-fix")))
+    assert "pooled over the seeds of GoogLeNet and ResNet18" in compare.ablation_text(
+        pooled, "g-fix", "the branch")
+    alone = records(record("resnet18", .38), fix)
+    assert compare.ablations(alone)[0].yardstick == ""
+    assert "no network has two seeds" in compare.ablation_text(alone, "r-fix", "it")
+    # a variant with nothing to stand beside gets no verdict, and says why
+    assert "no verdict" in compare.ablation_text(records(fix), "r-fix", "it")
 
 
 def test_structure_counts_what_the_vgg_variant_changes():

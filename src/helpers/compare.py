@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import typing
 
 import numpy as np
 
@@ -431,6 +432,11 @@ def _and(items):
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _possessive(name):
+    label = LABELS.get(name, name)
+    return label + ("'" if label.endswith("s") else "'s")
+
+
 def _near_chance(*summaries):
     """The networks whose test accuracy is below twice chance (by its mean: with few seeds an
     interval's upper end can be far above a network that has not learned)."""
@@ -791,20 +797,37 @@ def equal_time_text(main):
     return text
 
 
+class Ablation(typing.NamedTuple):
+    """A variant's run beside the main run of its network with the same seed."""
+
+    run: str
+    options: dict
+    seed: int
+    ablation: Interval  # the variant's test accuracy
+    main: Interval  # the post's network, same seed
+    difference: float  # variant - main
+    low: float  # 95 % interval of the difference
+    high: float
+    status: str  # "within the noise", "better" or "worse"
+    yardstick: str  # whose seed-to-seed spread the interval holds: "of ResNet18's 3 seeds",
+    # "pooled over the seeds of ...", or "" where no network has two seeds
+
+
 def ablations(records, names=NAMES):
     """Each run with options beside the main run of its network with the same seed.
 
-    Returns rows (run, options, seed, ablation Interval, main Interval, difference, low,
-    high, status). The interval of the difference holds the test set's noise of both runs
-    (as independent, which is conservative for runs that share a seed and a test set) and,
-    where the main runs have several seeds, the seed-to-seed spread of the network as in the
-    table (``seed_spreads``), times sqrt(2): each of the two single runs could move by that much
-    with another seed.
+    Returns ``Ablation`` rows. The interval of the difference holds the test set's noise of
+    both runs (as independent, which is conservative for runs that share a seed and a test set)
+    and, where the main runs have several seeds, the seed-to-seed spread of the network as in
+    the table (``seed_spreads``), times sqrt(2): each of the two single runs could move by that
+    much with another seed. Chapters 5 and 6 judge their ablations by these rows too, so that
+    no chapter calls "an effect" what chapter 7 calls noise.
     """
     records = comparable(records, names)[0]
     grouped = main_runs(records, names)
-    spreads = seed_spreads({name: [r["test_accuracy"] for r in rs]
-                            for name, rs in grouped.items()})
+    accuracies = {name: [r["test_accuracy"] for r in rs] for name, rs in grouped.items()}
+    spreads = seed_spreads(accuracies)
+    pooled_over = [n for n, v in accuracies.items() if len(v) >= 2]
     main = {(r["model"], r["seed"]): r for rs in grouped.values() for r in rs}
     rows = []
     for run, r in records.items():
@@ -818,16 +841,50 @@ def ablations(records, names=NAMES):
         half = math.hypot(d - low, t975(df) * sd * math.sqrt(2) if df else 0.0)
         low, high = d - half, d + half
         status = "within the noise" if low <= 0 <= high else ("better" if d > 0 else "worse")
-        rows.append((run, r["options"], r["seed"], a, b, d, low, high, status))
+        own = len(accuracies[r["model"]]) >= OWN_SPREAD_SEEDS or pooled_over == [r["model"]]
+        if not df:
+            yardstick = ""
+        elif own:
+            yardstick = f"of {_possessive(r['model'])} {len(accuracies[r['model']])} seeds"
+        else:
+            yardstick = "pooled over the seeds of " + _and(LABELS.get(n, n) for n in pooled_over)
+        rows.append(Ablation(run, r["options"], r["seed"], a, b, d, low, high, status,
+                             yardstick))
     return rows
+
+
+def ablation_text(records, run, change):
+    """The verdict on the ablation ``run`` as prose, from its row of ``ablations(records)``:
+    ``change`` (what the variant does, as a noun phrase) moved the test accuracy by so much,
+    and whether that is outside the noise."""
+    row = next((row for row in ablations(records) if row.run == run), None)
+    if row is None:
+        return (f"{_cap(change)} has no run of the post's network with the same seed and "
+                "recipe to be compared with, so there is no verdict.")
+    noise = "both runs' test-set noise"
+    if row.yardstick:
+        noise += f" and the seed-to-seed spread {row.yardstick}"
+    else:
+        noise += (" only: no network has two seeds under this recipe yet to measure the "
+                  "training noise by (`tools/train_runs.py` trains them)")
+    verdict = {
+        "within the noise": "it holds zero, so at this budget this is within the noise, "
+                            "not a measured effect",
+        "better": "it lies above zero: a measured gain at this budget",
+        "worse": "it lies below zero: a measured loss at this budget",
+    }[row.status]
+    return (f"{_cap(change)} changed the test accuracy by {points(row.difference)} points "
+            f"(seed {row.seed}: {pct(row.ablation.mean)} % against {pct(row.main.mean)} %). "
+            f"The 95 % interval of that difference, which holds {noise}, runs from "
+            f"{points(row.low)} to {points(row.high)} points: {verdict}.")
 
 
 def ablation_table(rows):
     header = ["changed", "seed", "test %", "the post's way %", "difference (points)",
               "95 % interval", "verdict"]
-    body = [[", ".join(f"`{k}={v}`" for k, v in options.items()), seed, pct(a.mean),
-             pct(b.mean), points(d), f"{points(low)} to {points(high)}", status]
-            for run, options, seed, a, b, d, low, high, status in rows]
+    body = [[", ".join(f"`{k}={v}`" for k, v in r.options.items()), r.seed,
+             pct(r.ablation.mean), pct(r.main.mean), points(r.difference),
+             f"{points(r.low)} to {points(r.high)}", r.status] for r in rows]
     return markdown_table(header, body)
 
 
