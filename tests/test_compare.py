@@ -102,7 +102,8 @@ def test_three_seeds_give_a_network_its_own_spread_and_fewer_borrow_the_pooled_o
     assert s["resnet18"].test.half < 0.015 < 0.2 < s["vgg16"].test.half
     # a network with one seed borrows the spread pooled over all with two or more
     pooled, df = compare.pooled_seed_sd([[0.38, 0.41, 0.55], [0.674, 0.678, 0.671]])
-    assert s["googlenet"].test.method == "pooled" and df == 4
+    assert s["googlenet"].test.method == "pooled" and df == s["googlenet"].test.df == 4
+    assert "4 degrees of freedom" in " ".join(compare.table_notes(s))
     assert s["googlenet"].test.sd == pytest.approx(pooled)
     notes = " ".join(compare.table_notes(s))
     assert "3 or more seeds" in notes and "Fewer than 3 seeds" in notes

@@ -90,7 +90,9 @@ class Interval:
     high: float
     sd: float | None  # sample standard deviation over seeds (None for one seed)
     n: int  # seeds
-    method: str  # "wilson" (one seed, from the test set's size) or "t" (over seeds)
+    method: str  # "wilson" (one seed, from the test set's size), "t" (over its own seeds)
+    # or "pooled" (with a spread pooled over several networks' seeds)
+    df: int = 0  # degrees of freedom of the seed spread (0 for "wilson")
 
     @property
     def half(self):
@@ -114,7 +116,8 @@ def interval(values, size):
     seeds = t975(values.size - 1) * sd / math.sqrt(values.size)
     test = Z95 * math.sqrt(mean * (1 - mean) / size)
     half = math.hypot(seeds, test)
-    return Interval(mean, max(0.0, mean - half), min(1.0, mean + half), sd, values.size, "t")
+    return Interval(mean, max(0.0, mean - half), min(1.0, mean + half), sd, values.size, "t",
+                    values.size - 1)
 
 
 def difference(a, b):
@@ -252,7 +255,8 @@ def interval_pooled(values, size, sd, df):
     seeds = t975(df) * sd / math.sqrt(values.size)
     test = Z95 * math.sqrt(mean * (1 - mean) / size)
     half = math.hypot(seeds, test)
-    return Interval(mean, max(0.0, mean - half), min(1.0, mean + half), sd, values.size, "pooled")
+    return Interval(mean, max(0.0, mean - half), min(1.0, mean + half), sd, values.size, "pooled",
+                    df)
 
 
 # From this many seeds a network's interval uses its own seed-to-seed spread. Pooling assumes
@@ -374,9 +378,9 @@ def table_notes(summaries):
             "not scatter alike from network to network (compare the rows' deviations)."
         )
     if "pooled" in methods:
-        sd = next(s.test.sd for s in summaries.values() if s.test.method == "pooled")
+        sd, df = next((s.test.sd, s.test.df) for s in summaries.values()
+                      if s.test.method == "pooled")
         pooled = [s for s in summaries.values() if len(s.seeds) > 1]
-        df = sum(len(s.seeds) - 1 for s in pooled)
         notes.append(
             "ᵖ Fewer than " + f"{OWN_SPREAD_SEEDS} seeds: the seed-to-seed spread is pooled over "
             "the networks with two or more ("
