@@ -273,19 +273,20 @@ def main(argv=None):
     args = parser.parse_args(argv)
     helpers.start_quietly()
     source, images, labels = real_or_synthetic(args.images)
-    common = {"images": len(images), "batch_size": args.batch_size, "epochs": args.epochs,
+    common = {"images": len(images), "batch_size": args.batch_size,
               "data": "synthetic" if source == "synthetic" else os.path.basename(source),
               "environment": devices.environment()}
     if args.only in (None, "networks"):
         print(f"Training speed, batch {args.batch_size}, {len(images)} images per epoch:")
         x = data.standardize(images, *data.channel_stats(images))
         rows = bench_networks(args.networks, x, keras.utils.to_categorical(labels, 10), args.batch_size, args.epochs)
-        write(args.out, "networks", {**common, "networks": rows})
+        write(args.out, "networks", {**common, "epochs": args.epochs, "networks": rows})
     if args.only in (None, "apis"):
         print(f"\nSix ways to train {args.network}:")
         rows = bench_apis(args.network, images, labels, args.batch_size, args.api_rounds)
         write(args.out, "training_apis",
-              {**common, "rounds": args.api_rounds, "network": args.network, "ways": rows})
+              {**common, "rounds": args.api_rounds, "epochs_per_round": 2,  # the second timed
+               "network": args.network, "ways": rows})
     if args.only in (None, "augmentation"):
         device = "gpu" if devices.gpu_available() else "cpu"
         print(f"Augmentation and precision on the {device}, batch {args.batch_size}, "
@@ -294,7 +295,8 @@ def main(argv=None):
         bench_augmentation(args.networks, args.ways, x, keras.utils.to_categorical(labels, 10),
                            args.batch_size, args.epochs, save=lambda rows: write(
                                args.out, f"augmentation-{device}",
-                               {**common, "ways": args.ways, "networks": rows}))
+                               {**common, "epochs": args.epochs, "ways": args.ways,
+                                "networks": rows}))
 
 
 if __name__ == "__main__":

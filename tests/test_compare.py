@@ -498,3 +498,44 @@ def test_time_to_accuracy_figure_has_one_legend_entry_per_network():
         "VGG16", "ResNet18", "test, after the last epoch"]
     assert len(by_epoch.get_lines()) == 6  # per run: its curve and its test diamond
     assert by_time.get_xlabel() == "training time (minutes, cumulative)"
+
+
+def test_the_augmentation_table_gives_each_way_against_unaugmented_arrays():
+    bench = {"ways": ["arrays", "model:crop", "model:crop mixed"], "networks": {
+        "resnet18": {"arrays": {"images_per_second": 1000.0},
+                     "model:crop": {"images_per_second": 950.0},
+                     "model:crop mixed": {"images_per_second": 1900.0}}}}
+    table = compare.augmentation_table(bench)
+    assert "pad-and-crop in the model, mixed precision" in table
+    assert "| ResNet18 | 1,000 | 950 (x0.95) | 1,900 (x1.90) |" in table
+
+
+def test_weights_that_only_meet_padding_are_counted_from_the_map_size():
+    def conv(size, kernel, **kw):
+        inputs = keras.Input((size, size, 2))
+        layer = keras.layers.Conv2D(3, kernel, padding=kw.pop("padding", "same"), **kw)
+        layer(inputs)
+        return layer
+
+    # 7x7 on a 2x2 map: only the centre 3x3 taps ever meet the image; each output position
+    # meets 2x2 image values of its 7x7 window
+    assert compare.padding_only(conv(2, 7)) == (40 * 2 * 3, 4 * 4 * 2 * 3)
+    assert compare.padding_only(conv(2, 3)) == (0, 4 * 4 * 2 * 3)  # VGG16's last stage
+    assert compare.padding_only(conv(32, 5)) == (0, (32 * 5 - 6) ** 2 * 2 * 3)
+    assert compare.padding_only(conv(8, 3, padding="valid")) == (0, 6 * 6 * 9 * 2 * 3)
+    # the post's VGG16-big: its last 7x7 convolution (512 to 512 channels) on a 2x2 map
+    facts = compare.structure(models.build("vgg16_bigconv"))
+    assert facts["conv weights that only ever meet padding"] == 40 * 512 * 512
+    assert compare.structure(models.build("vgg16"))["conv weights that only ever meet padding"] == 0
+
+
+def test_a_chapter_sets_its_one_run_beside_the_other_seeds_of_its_recipe():
+    seed0 = record("vgg16", .376)
+    recs = records(seed0, record("vgg16", .408, seed=1), record("vgg16", .545, seed=2),
+                   record("vgg16", .9, seed=3, epochs=6, seconds=(1,) * 6),  # another recipe
+                   record("vgg16", .5, options={"stage_kernels": [5, 5, 7, 7, 7]}, run="v-big"))
+    assert [r["seed"] for r in compare.seed_runs(recs, "vgg16")] == [0, 1, 2]
+    text = compare.other_seeds_text(recs, seed0)
+    assert "40.8 % (seed 1) and 54.5 % (seed 2)" in text and "all 3 seeds" in text
+    assert "90.0" not in text and "50.0" not in text
+    assert "no other yet" in compare.other_seeds_text(records(seed0), seed0)

@@ -300,6 +300,29 @@ def summarize(records, names=NAMES):
     return summaries
 
 
+def seed_runs(records, name):
+    """The main runs of network ``name`` in ``records`` that share one recipe (``comparable``),
+    by seed: what a chapter can set beside its own run."""
+    return main_runs(comparable(records, (name,))[0], (name,)).get(name, [])
+
+
+def other_seeds_text(records, record):
+    """One or two sentences for a network chapter: where the other seeds of its network, under
+    the same recipe, ended on the test set, so that its one run is not read as the network's
+    result."""
+    label = LABELS.get(record["model"], record["model"])
+    runs = seed_runs(records, record["model"])
+    others = [r for r in runs if r["seed"] != record["seed"]]
+    if not others:
+        return (f"This is one seed of {label}, and this profile's records hold no other yet to "
+                "show how far another would land (`tools/train_runs.py` trains more; chapter 7 "
+                "reads them).")
+    return (f"This is one seed: other seeds of {label} under the same recipe reached "
+            + _and(f"{pct(r['test_accuracy'])} % (seed {r['seed']})" for r in others)
+            + f" on the test set, so read one run as one draw, not as the network's result; "
+            f"chapter 7 gives the interval over all {len(runs)} seeds.")
+
+
 def left_out(records, names=NAMES):
     """Run names that the comparisons leave out because their recipe is not their network's."""
     return comparable(records, names)[1]
@@ -457,14 +480,14 @@ def _chance_sentence(low):
 
 
 def _not_fit(*summaries):
-    """'VGG16 (51.0 %) had not yet fit its training images (...)' for those of ``summaries``
+    """'VGG16 (training accuracy 51.0 %) had not yet fit its training images (...)' for those of ``summaries``
     whose last-epoch training accuracy is below FIT_LEVEL; None where all have fit."""
     unfit = [n for n in summaries if n.train.mean < FIT_LEVEL]
     if not unfit:
         return None
-    names = _and(f"{n.label} ({pct(n.train.mean)} %)" for n in unfit)
+    names = _and(f"{n.label} (training accuracy {pct(n.train.mean)} %)" for n in unfit)
     return (f"{names} had not yet fit {'its' if len(unfit) == 1 else 'their'} training images "
-            f"(training accuracy below {pct(FIT_LEVEL, 0)} %)")
+            f"(below {pct(FIT_LEVEL, 0)} %)")
 
 
 def verdict_bigconv(s, post=POST):
@@ -703,6 +726,30 @@ def _conv_macs(layer):
     return int(h * w * cout * kh * kw * cin)  # the kernel holds in_channels / groups
 
 
+def _reach(size_in, size_out, kernel, stride, padding):
+    """Along one axis of a convolution: (kernel taps that ever meet an input value rather than
+    padding, the sum over output positions of the taps that meet one)."""
+    before = max((size_out - 1) * stride + kernel - size_in, 0) // 2 if padding == "same" else 0
+    hits = [[0 <= o * stride + t - before < size_in for t in range(kernel)]
+            for o in range(size_out)]
+    return sum(any(column) for column in zip(*hits)), sum(map(sum, hits))
+
+
+def padding_only(layer):
+    """(weights of a Conv2D that only ever multiply padding, MACs per image on input values).
+
+    With "same" padding, a kernel wider than its map has taps that meet the zero border at
+    every position (a 7x7 kernel on a 2x2 map: 40 of its 49 taps): their weights get no
+    gradient and never change what the network computes, and their products add nothing.
+    """
+    kh, kw, cin, cout = layer.kernel.shape
+    (_, hi, wi, _), (_, ho, wo, _) = layer.input.shape, layer.output.shape
+    sh, sw = layer.strides
+    used_h, sum_h = _reach(hi, ho, kh, sh, layer.padding)
+    used_w, sum_w = _reach(wi, wo, kw, sw, layer.padding)
+    return int((kh * kw - used_h * used_w) * cin * cout), int(sum_h * sum_w * cin * cout)
+
+
 def _layers(model):
     for layer in model.layers:
         if hasattr(layer, "layers") and not hasattr(layer, "kernel"):  # a nested model
@@ -728,7 +775,10 @@ def structure(model):
         "dropout layers": sum(type(x).__name__ == "Dropout" for x in _layers(model)),
         "convolutions followed by dropout": followed,
         "parameters": model.count_params(),
+        "conv weights that only ever meet padding": sum(padding_only(c)[0] for c in convs),
         "MACs per image": macs(model),
+        "MACs per image on image values (padding left out)": macs(model) - sum(
+            _conv_macs(c) - padding_only(c)[1] for c in convs),
     }
 
 
@@ -900,6 +950,35 @@ def speeds(bench):
             if row.get("book", {}).get("images_per_second")}
 
 
+def _way_label(way):
+    """'model:post mixed' -> "the post's augmentation in the model, mixed precision"."""
+    if way == "arrays":
+        return "no augmentation (arrays)"
+    place_kind, _, precision = way.partition(" ")
+    place, _, kind = place_kind.partition(":")
+    text = {"post": "post's augmentation", "crop": "pad-and-crop"}.get(kind, kind)
+    text += {"model": " in the model", "pipeline": " in the pipeline"}.get(place, f" ({place})")
+    return text + (f", {precision} precision" if precision else "")
+
+
+def augmentation_table(bench):
+    """A ``make bench --only augmentation`` record as a Markdown table: per network, the images
+    per second of each way it timed, and each way's ratio to unaugmented arrays (the ``fast``
+    profile's target: augmented training at 0.9x of them or better)."""
+    ways = bench["ways"]
+    header = ["network"] + [_way_label(way) for way in ways]
+    body = []
+    for name, row in bench["networks"].items():
+        base = row.get("arrays", {}).get("images_per_second")
+        cells = []
+        for way in ways:
+            rate = row[way]["images_per_second"]
+            cells.append(f"{rate:,.0f}" + (f" (x{rate / base:.2f})" if base and way != "arrays"
+                                           else ""))
+        body.append([LABELS.get(name, name)] + cells)
+    return markdown_table(header, body)
+
+
 def cost_table(built, bench=None):
     """MACs per image, where they happen, parameters, and the measured speed beside them.
 
@@ -952,11 +1031,13 @@ def speed_text(cost, bench):
         fastest_simple = max(rate[n] for n in simple)
         slowest_complex = min(rate[n] for n in complex_)
         if slowest_complex > fastest_simple:
-            text += (" Per image, the networks the post calls complex, GoogLeNet and ResNet18, "
-                     "are both faster than either VGG.")
+            text += (" On this device, per image, the networks the post calls complex, "
+                     "GoogLeNet and ResNet18, are both faster than either VGG.")
         else:
-            text += (" Per image, the networks the post calls complex are not both faster than "
-                     "the VGGs.")
+            text += (" On this device, per image, the networks the post calls complex are not "
+                     "both faster than the VGGs.")
+        text += (" Another device can rank them otherwise: what is fast on one depends on how "
+                 "well its layer shapes use that hardware.")
     return text
 
 

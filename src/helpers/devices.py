@@ -120,11 +120,13 @@ def enable_memory_growth():
 
 
 def set_mixed_precision(enabled):
-    """Compute in float16 with float32 weights ("mixed_float16"), or back to "float32".
+    """Compute in 16 bits with float32 weights, or back to "float32"; returns the policy's name.
 
-    Build the model *after* this call. The book's models keep their final softmax in float32.
+    The 16-bit type is the one ``policy_for("mixed")`` picks for this machine: bfloat16 where
+    the GPU has it (and on a CPU), float16 with loss scaling on older GPUs. Build the model
+    *after* this call. The book's models keep their final softmax in float32.
     """
-    keras.config.set_dtype_policy("mixed_float16" if enabled else "float32")
+    keras.config.set_dtype_policy(policy_for("mixed") if enabled else "float32")
     return keras.config.dtype_policy().name
 
 
@@ -269,10 +271,13 @@ def environment():
     return env
 
 
-def time_train_step(model_name="vgg16", batch_size=128, steps=3, device=None, jit_compile=False):
+def time_train_step(model_name="vgg16", batch_size=128, steps=3, device=None, jit_compile=None):
     """Median seconds of one training step of ``model_name`` on random data (after a warm-up).
 
     ``device`` ("/CPU:0", "/GPU:0") pins the work with ``tf.device`` on TensorFlow.
+    ``jit_compile`` None means what the book's training uses here
+    (``training.default_jit_compile``: XLA on a GPU and on JAX), so that the step timed is the
+    step the chapters train with.
     """
     import contextlib
     import time
@@ -289,6 +294,10 @@ def time_train_step(model_name="vgg16", batch_size=128, steps=3, device=None, ji
     rng = np.random.default_rng(0)
     x = rng.normal(size=(batch_size, 32, 32, 3)).astype("float32")
     y = keras.utils.to_categorical(rng.integers(0, 10, batch_size), 10)
+    if jit_compile is None:
+        from helpers import training  # it imports this module
+
+        jit_compile = training.default_jit_compile()
     with context:
         model = models.build(model_name)
         model.compile(

@@ -146,7 +146,9 @@ def gradient_tape_loop(model, x, y, batch_size, epochs, seed=0):
     """A custom training step with ``tf.GradientTape`` (TensorFlow): everything is explicit.
 
     The loss must include ``model.losses`` (the L2 penalties of ``kernel_regularizer``) by
-    hand; ``fit`` adds them itself.
+    hand; ``fit`` adds them itself. ``optimizer.scale_loss`` is a no-op in float32; under
+    ``mixed_float16`` the optimizer is a LossScaleOptimizer, whose ``apply`` divides the
+    gradients by the scale that this multiplies the loss by.
     """
     import tensorflow as tf
 
@@ -159,7 +161,8 @@ def gradient_tape_loop(model, x, y, batch_size, epochs, seed=0):
             loss = loss_fn(yb, predictions)
             if model.losses:
                 loss += tf.add_n(model.losses)
-        grads = tape.gradient(loss, model.trainable_variables)
+            scaled = optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled, model.trainable_variables)
         optimizer.apply(grads, model.trainable_variables)
         return loss
 
@@ -170,8 +173,10 @@ class TapeTrainStep(keras.Model):
     """A model whose ``fit`` runs a hand-written training step (TensorFlow backend only).
 
     Overriding ``train_step`` changes what one step does and keeps everything else ``fit``
-    gives: callbacks, the progress bar, validation, distribution. This step is ``fit``'s own,
-    written out: ``compute_loss`` adds ``model.losses`` (the L2 penalties) to the loss. Build
+    gives: callbacks, the progress bar, validation, distribution. This step is a minimal
+    version of ``fit``'s (as in the keras.io guide): ``compute_loss`` adds ``model.losses`` (the
+    L2 penalties) to the loss, and ``scale_loss`` scales it as mixed precision in float16
+    needs; it leaves out sample weights and the loss tracking distribution needs. Build
     it around an existing functional model with ``TapeTrainStep(model.inputs, model.outputs)``
     (the layers are shared). On JAX and PyTorch ``train_step`` has another form (keras.io,
     "Customizing what happens in fit()").
@@ -184,7 +189,8 @@ class TapeTrainStep(keras.Model):
         with tf.GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred)
-        grads = tape.gradient(loss, self.trainable_variables)
+            scaled = self.optimizer.scale_loss(loss)  # float16: the optimizer unscales
+        grads = tape.gradient(scaled, self.trainable_variables)
         self.optimizer.apply(grads, self.trainable_variables)
         for metric in self.metrics:
             if metric.name == "loss":
