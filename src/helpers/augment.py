@@ -98,9 +98,10 @@ def best_place():
     On a GPU that is Keras' own advice, and on JAX or PyTorch the alternative is a PyDataset
     that runs the layers batch by batch outside the compiled step (0.07x of unaugmented arrays
     for ResNet18 on an H200). On this 2-core CPU with TensorFlow, the post's augmentation in
-    the model trained GoogLeNet and ResNet18 at 1.10x and 1.07x the speed of the tf.data
-    pipeline that augments in parallel threads (results/bench/augmentation-cpu.json, one run
-    on a shared machine: differences of 10 % are within its noise), so it is not slower there
-    either. Where a measurement says otherwise, this is the one place to decide it.
+    the model trained GoogLeNet and ResNet18 at 0.97x and 1.00x the speed of unaugmented
+    arrays, and the tf.data pipeline that augments in parallel threads at 0.94x and 0.97x
+    (results/bench/augmentation-cpu.json, one run: differences of a few per cent are within
+    its noise), so it is not slower there either. Where a measurement says otherwise, this is
+    the one place to decide it.
     """
     return "model"

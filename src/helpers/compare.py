@@ -174,6 +174,13 @@ def _gap(records):
     return mean, mean - half, mean + half
 
 
+def _machine(environment):
+    """'CPU: AMD EPYC (2 cores)': the device a record ran on, with its CPU cores if known."""
+    device = environment.get("device", "?")
+    cores = environment.get("cpu_cores")
+    return f"{device} ({cores} cores)" if cores and not environment.get("gpu") else device
+
+
 def summarize_network(name, records):
     """One network's Summary over ``records`` (its seeds), which must share one ``recipe``."""
     data = records[0]["data"]
@@ -193,7 +200,7 @@ def summarize_network(name, records):
         test_size=data["test_size"],
         val_size=data.get("val_size"),
         minutes=float(np.mean([r["total_seconds"] for r in records])) / 60,
-        devices=tuple(sorted({r["environment"].get("device", "?") for r in records})),
+        devices=tuple(sorted({_machine(r["environment"]) for r in records})),
     )
 
 
@@ -421,7 +428,8 @@ def table_notes(summaries):
             f"Book: {first.train_size:,} training images, test on {first.test_size:,}; train % is "
             "the last epoch's running accuracy as `fit` reports it (augmentation and dropout "
             "on), which is most likely what the post's figure is too (it does not say). Time on "
-            + "; ".join(devices) + "."
+            + "; ".join(devices) + ", as wall-clock time, which other work on the machine "
+            "can move."
         )
     return notes
 
