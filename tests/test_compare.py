@@ -508,6 +508,11 @@ def test_the_augmentation_table_gives_each_way_against_unaugmented_arrays():
     table = compare.augmentation_table(bench)
     assert "pad-and-crop in the model, mixed precision" in table
     assert "| ResNet18 | 1,000 | 950 (x0.95) | 1,900 (x1.90) |" in table
+    assert "no augmentation (arrays) (reference)" in table
+    assert compare._way_label("arrays mixed") == "no augmentation (arrays), mixed precision"
+    # the ratios are to the record's own reference, its first way
+    bench["ways"] = ["model:crop", "arrays"]
+    assert "| ResNet18 | 950 | 1,000 (x1.05) |" in compare.augmentation_table(bench)
 
 
 def test_weights_that_only_meet_padding_are_counted_from_the_map_size():
@@ -523,10 +528,21 @@ def test_weights_that_only_meet_padding_are_counted_from_the_map_size():
     assert compare.padding_only(conv(2, 3)) == (0, 4 * 4 * 2 * 3)  # VGG16's last stage
     assert compare.padding_only(conv(32, 5)) == (0, (32 * 5 - 6) ** 2 * 2 * 3)
     assert compare.padding_only(conv(8, 3, padding="valid")) == (0, 6 * 6 * 9 * 2 * 3)
+    # stride 2, 'same', 3x3 -> 2x2 with a 7x7 kernel: 3 padded before, so the two outputs of
+    # an axis read taps 3-5 and 1-3; taps 0 and 6 never meet the image
+    assert compare.padding_only(conv(3, 7, strides=2)) == ((49 - 25) * 2 * 3, 6 * 6 * 2 * 3)
+    with pytest.raises(ValueError, match="dilated"):
+        compare.padding_only(conv(8, 3, dilation_rate=2))
     # the post's VGG16-big: its last 7x7 convolution (512 to 512 channels) on a 2x2 map
     facts = compare.structure(models.build("vgg16_bigconv"))
     assert facts["conv weights that only ever meet padding"] == 40 * 512 * 512
     assert compare.structure(models.build("vgg16"))["conv weights that only ever meet padding"] == 0
+    # the MACs on image values: its last conv does 4 x 4 of its 2 x 2 x 49 products per
+    # channel pair, and every other conv loses some at the border of its map
+    on_image = "MACs per image on image values (padding left out)"
+    last_conv_loss = 512 * 512 * (2 * 2 * 49 - 4 * 4)
+    assert facts["MACs per image"] - facts[on_image] > last_conv_loss
+    assert facts["trainable parameters"] < facts["parameters"]  # BN's moving statistics
 
 
 def test_a_chapter_sets_its_one_run_beside_the_other_seeds_of_its_recipe():
@@ -538,4 +554,8 @@ def test_a_chapter_sets_its_one_run_beside_the_other_seeds_of_its_recipe():
     text = compare.other_seeds_text(recs, seed0)
     assert "40.8 % (seed 1) and 54.5 % (seed 2)" in text and "all 3 seeds" in text
     assert "90.0" not in text and "50.0" not in text
-    assert "no other yet" in compare.other_seeds_text(records(seed0), seed0)
+    assert "no other of its recipe yet" in compare.other_seeds_text(records(seed0), seed0)
+    # a run of another recipe is set beside the seeds of its own recipe only
+    other = record("vgg16", .7, seed=4, epochs=6, seconds=(1,) * 6)
+    text = compare.other_seeds_text(dict(recs, **records(other)), other)
+    assert "90.0 % (seed 3)" in text and "chapter 7" not in text and "37.6" not in text

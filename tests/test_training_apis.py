@@ -75,3 +75,26 @@ def test_train_step_override_does_what_the_train_on_batch_loop_does(arrays):
     _, loop_loss = training_apis.train_on_batch_loop(tiny(), x, y, 20, 2)
     _, custom_loss = training_apis.fit_custom_step(tiny(), x, y, 20, 2)
     assert custom_loss == pytest.approx(loop_loss, abs=1e-4)
+
+
+@TF_ONLY
+def test_the_tape_loop_scales_the_loss_as_float16_mixed_precision_needs(arrays):
+    _, _, _, _, x, y = arrays
+
+    def dense_sgd():
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(),
+                                  keras.layers.Dense(10, activation="softmax", dtype="float32")])
+        return training.compile_model(model, keras.optimizers.SGD(0.05), loss="categorical",
+                                      jit_compile=False)
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        # train_on_batch runs Keras' own step, which scales the loss and unscales the gradients;
+        # unscaled by a hand-written step, SGD's updates would be 2**15 times too small
+        _, keras_loss = training_apis.train_on_batch_loop(dense_sgd(), x, y, 20, 2)
+        _, tape_loss = training_apis.gradient_tape_loop(dense_sgd(), x, y, 20, 2)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    assert tape_loss == pytest.approx(keras_loss, rel=0.02)

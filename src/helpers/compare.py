@@ -318,16 +318,18 @@ def other_seeds_text(records, record):
     the same recipe, ended on the test set, so that its one run is not read as the network's
     result."""
     label = LABELS.get(record["model"], record["model"])
-    runs = seed_runs(records, record["model"])
-    others = [r for r in runs if r["seed"] != record["seed"]]
+    runs = main_runs(records, (record["model"],)).get(record["model"], [])
+    others = [r for r in runs if r["seed"] != record["seed"] and recipe(r) == recipe(record)]
     if not others:
-        return (f"This is one seed of {label}, and this profile's records hold no other yet to "
-                "show how far another would land (`tools/train_runs.py` trains more; chapter 7 "
-                "reads them).")
-    return (f"This is one seed: other seeds of {label} under the same recipe reached "
+        return (f"This is one seed of {label}, and this profile's records hold no other of its "
+                "recipe yet to show how far another would land (`tools/train_runs.py` trains "
+                "more; chapter 7 reads them).")
+    text = (f"This is one seed: other seeds of {label} under the same recipe reached "
             + _and(f"{pct(r['test_accuracy'])} % (seed {r['seed']})" for r in others)
-            + f" on the test set, so read one run as one draw, not as the network's result; "
-            f"chapter 7 gives the interval over all {len(runs)} seeds.")
+            + " on the test set, so read one run as one draw, not as the network's result")
+    if any(r["run"] == record["run"] for r in seed_runs(records, record["model"])):
+        text += f"; chapter 7 gives the interval over all {len(others) + 1} seeds"
+    return text + "."
 
 
 def left_out(records, names=NAMES):
@@ -747,9 +749,12 @@ def padding_only(layer):
     """(weights of a Conv2D that only ever multiply padding, MACs per image on input values).
 
     With "same" padding, a kernel wider than its map has taps that meet the zero border at
-    every position (a 7x7 kernel on a 2x2 map: 40 of its 49 taps): their weights get no
-    gradient and never change what the network computes, and their products add nothing.
+    every position (a 7x7 kernel on a 2x2 map: 40 of its 49 taps): the data give their
+    weights no gradient (an L2 penalty only shrinks them), they never change what the network
+    computes, and their products add nothing. Assumes channels-last maps and no dilation.
     """
+    if tuple(layer.dilation_rate) != (1, 1):
+        raise ValueError(f"{layer.name}: padding_only does not handle dilated convolutions")
     kh, kw, cin, cout = layer.kernel.shape
     (_, hi, wi, _), (_, ho, wo, _) = layer.input.shape, layer.output.shape
     sh, sw = layer.strides
@@ -783,6 +788,7 @@ def structure(model):
         "dropout layers": sum(type(x).__name__ == "Dropout" for x in _layers(model)),
         "convolutions followed by dropout": followed,
         "parameters": model.count_params(),
+        "trainable parameters": sum(int(np.prod(w.shape)) for w in model.trainable_weights),
         "conv weights that only ever meet padding": sum(padding_only(c)[0] for c in convs),
         "MACs per image": macs(model),
         "MACs per image on image values (padding left out)": macs(model) - sum(
@@ -960,9 +966,9 @@ def speeds(bench):
 
 def _way_label(way):
     """'model:post mixed' -> "the post's augmentation in the model, mixed precision"."""
-    if way == "arrays":
-        return "no augmentation (arrays)"
     place_kind, _, precision = way.partition(" ")
+    if place_kind == "arrays":
+        return "no augmentation (arrays)" + (f", {precision} precision" if precision else "")
     place, _, kind = place_kind.partition(":")
     text = {"post": "post's augmentation", "crop": "pad-and-crop"}.get(kind, kind)
     text += {"model": " in the model", "pipeline": " in the pipeline"}.get(place, f" ({place})")
@@ -971,18 +977,19 @@ def _way_label(way):
 
 def augmentation_table(bench):
     """A ``make bench --only augmentation`` record as a Markdown table: per network, the images
-    per second of each way it timed, and each way's ratio to unaugmented arrays (the ``fast``
-    profile's target: augmented training at 0.9x of them or better)."""
+    per second of each way it timed, and each way's ratio to the record's reference, its first
+    way (unaugmented arrays by default: the ``fast`` profile's target is augmented training at
+    0.9x of them or better)."""
     ways = bench["ways"]
-    header = ["network"] + [_way_label(way) for way in ways]
+    header = ["network"] + [_way_label(way) + (" (reference)" if way == ways[0] else "")
+                            for way in ways]
     body = []
     for name, row in bench["networks"].items():
-        base = row.get("arrays", {}).get("images_per_second")
+        base = row[ways[0]]["images_per_second"]
         cells = []
         for way in ways:
             rate = row[way]["images_per_second"]
-            cells.append(f"{rate:,.0f}" + (f" (x{rate / base:.2f})" if base and way != "arrays"
-                                           else ""))
+            cells.append(f"{rate:,.0f}" + (f" (x{rate / base:.2f})" if way != ways[0] else ""))
         body.append([LABELS.get(name, name)] + cells)
     return markdown_table(header, body)
 

@@ -153,6 +153,8 @@ def gradient_tape_loop(model, x, y, batch_size, epochs, seed=0):
     import tensorflow as tf
 
     loss_fn, optimizer = model.loss, model.optimizer
+    if not optimizer.built:  # as fit does first: a LossScaleOptimizer's scale is then a variable
+        optimizer.build(model.trainable_variables)
 
     @tf.function
     def step(xb, yb):
