@@ -422,7 +422,14 @@ def test_cost_table_and_post_style_text():
     text = compare.post_style_text(bench({"vgg16": 1, "resnet18": 1}))
     assert "0.95 to 1.06" in text and "both sides of 1" in text and "39.0 to 40.0 s" in text
     one_side = compare.post_style_text(bench({"vgg16": 1, "resnet18": 1}, ratios=(1.1, 1.2)))
-    assert "one side of 1" in one_side
+    assert "one side of 1: the book's build was 10 to 20 % faster" in one_side
+    assert "more than one network's epochs vary" in one_side
+    close = compare.post_style_text(bench({"vgg16": 1, "resnet18": 1}, ratios=(1.02, 1.03)))
+    assert "2 to 3 % faster" in close and "does not establish" in close
+    earlier = {"networks": {"vgg16": {"ratio_to_post_style": 0.99}}}
+    unrepeated = compare.post_style_text(
+        bench({"vgg16": 1, "resnet18": 1}, ratios=(1.1, 1.2)), earlier)
+    assert "came out at 0.99" in unrepeated and "did not repeat" in unrepeated
 
 
 # ----------------------------------------------------------------------------- chapter 4's controls

@@ -1057,24 +1057,39 @@ def speed_text(cost, bench):
 
 
 def post_style_text(bench, longer=None):
-    """The book's build against the post's (``benchmarks/post_style.py``): is there a gap?"""
+    """The book's build against the post's (``benchmarks/post_style.py``): is there a gap?
+
+    ``longer``: an earlier record that timed VGG16 alone with more epochs per way, if any.
+    """
     ratios = [row["ratio_to_post_style"] for row in (bench or {}).get("networks", {}).values()
               if "ratio_to_post_style" in row]
     if not ratios:
         return "There is no benchmark of the post's way of building the networks."
     vgg = bench["networks"].get("vgg16", {}).get("book", {}).get("epoch_seconds", [])[1:]
+    spread = max(vgg) / min(vgg) - 1 if vgg else None
     text = (f"The speed ratio, the book's way over the post's, ranged from {min(ratios):.2f} "
             f"to {max(ratios):.2f}")
     if vgg:
-        text += (f"; one network's timed epochs alone vary about as much (VGG16's, built the "
-                 f"book's way, took {min(vgg):.1f} to {max(vgg):.1f} s)")
+        text += (f"; one network's timed epochs alone varied by {100 * spread:.0f} % (VGG16's, "
+                 f"built the book's way, took {min(vgg):.1f} to {max(vgg):.1f} s)")
     text += "."
-    if longer:
-        text += (f" VGG16 timed again alone, with more epochs per way, came out at "
-                 f"{longer['networks']['vgg16']['ratio_to_post_style']:.2f}.")
-    straddles = min(ratios) <= 1 <= max(ratios)
-    text += (" The ratios fall on both sides of 1: no difference stands out from the noise."
-             if straddles else " All ratios fall on one side of 1.")
+    again = longer["networks"]["vgg16"]["ratio_to_post_style"] if longer else None
+    if again is not None:
+        text += (f" VGG16 timed alone in an earlier benchmark, with more epochs per way, came "
+                 f"out at {again:.2f}.")
+    if min(ratios) <= 1 <= max(ratios):
+        return text + " The ratios fall on both sides of 1: no difference stands out from the noise."
+    faster = min(ratios) > 1
+    low, high = sorted(abs(r - 1) for r in (min(ratios), max(ratios)))
+    text += (f" All ratios fall on one side of 1: the book's build was {100 * low:.0f} to "
+             f"{100 * high:.0f} % {'faster' if faster else 'slower'}")
+    if again is not None and (again <= 1 if faster else again >= 1):
+        text += ", which VGG16's longer timing did not repeat, so a difference is not established."
+    elif spread is not None and high <= 2 * spread:
+        text += (", no more than twice what one network's epochs vary, so one short run per "
+                 "network does not establish a difference.")
+    else:
+        text += ", more than one network's epochs vary."
     return text
 
 
