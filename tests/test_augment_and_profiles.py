@@ -143,6 +143,7 @@ def test_xla_by_default_on_jax_and_gpus_only(monkeypatch):
     monkeypatch.setattr(devices, "backend", lambda: "tensorflow")
     monkeypatch.setattr(devices, "gpu_available", lambda: True)
     assert training.default_jit_compile() is True
+    assert training.default_jit_compile("/CPU:0") is False  # a GPU machine's CPU, pinned
 
 
 @pytest.fixture(scope="module")

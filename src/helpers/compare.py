@@ -319,7 +319,8 @@ def other_seeds_text(records, record):
     result."""
     label = LABELS.get(record["model"], record["model"])
     runs = main_runs(records, (record["model"],)).get(record["model"], [])
-    others = [r for r in runs if r["seed"] != record["seed"] and recipe(r) == recipe(record)]
+    own = recipe(record)
+    others = [r for r in runs if r["seed"] != record["seed"] and recipe(r) == own]
     if not others:
         return (f"This is one seed of {label}, and this profile's records hold no other of its "
                 "recipe yet to show how far another would land (`tools/train_runs.py` trains "
@@ -327,7 +328,7 @@ def other_seeds_text(records, record):
     text = (f"This is one seed: other seeds of {label} under the same recipe reached "
             + _and(f"{pct(r['test_accuracy'])} % (seed {r['seed']})" for r in others)
             + " on the test set, so read one run as one draw, not as the network's result")
-    if any(r["run"] == record["run"] for r in seed_runs(records, record["model"])):
+    if recipe(runs[0]) == own:  # the lowest seed's recipe is the one chapter 7 compares
         text += f"; chapter 7 gives the interval over all {len(others) + 1} seeds"
     return text + "."
 
@@ -781,6 +782,7 @@ def structure(model):
              and getattr(layer, "activation", None) is not None
              and getattr(layer.activation, "__name__", "relu") == "relu"]
     followed, total = dropout_after_convs(model)
+    total_macs, on_padding = macs(model), [padding_only(c) for c in convs]
     return {
         "convolutions": len(convs),
         "kernel sizes": sorted({tuple(c.kernel_size) for c in convs}),
@@ -789,10 +791,10 @@ def structure(model):
         "convolutions followed by dropout": followed,
         "parameters": model.count_params(),
         "trainable parameters": sum(int(np.prod(w.shape)) for w in model.trainable_weights),
-        "conv weights that only ever meet padding": sum(padding_only(c)[0] for c in convs),
-        "MACs per image": macs(model),
-        "MACs per image on image values (padding left out)": macs(model) - sum(
-            _conv_macs(c) - padding_only(c)[1] for c in convs),
+        "conv weights that only ever meet padding": sum(w for w, _ in on_padding),
+        "MACs per image": total_macs,
+        "MACs per image on image values (padding left out)": total_macs - sum(
+            _conv_macs(c) - on_image for c, (_, on_image) in zip(convs, on_padding)),
     }
 
 

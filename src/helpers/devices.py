@@ -297,9 +297,7 @@ def time_train_step(model_name="vgg16", batch_size=128, steps=3, device=None, ji
     if jit_compile is None:
         from helpers import training  # it imports this module
 
-        # a CPU pinned on a GPU machine trains as a CPU does: without XLA on TensorFlow
-        on_cpu = device is not None and "CPU" in device.upper() and backend() == "tensorflow"
-        jit_compile = False if on_cpu else training.default_jit_compile()
+        jit_compile = training.default_jit_compile(device)
     with context:
         model = models.build(model_name)
         model.compile(
