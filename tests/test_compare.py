@@ -566,3 +566,31 @@ def test_a_chapter_sets_its_one_run_beside_the_other_seeds_of_its_recipe():
     other = record("vgg16", .7, seed=4, epochs=6, seconds=(1,) * 6)
     text = compare.other_seeds_text(dict(recs, **records(other)), other)
     assert "90.0 % (seed 3)" in text and "chapter 7" not in text and "37.6" not in text
+
+
+# ----------------------------------------------------------------------------- CPU trials
+
+
+def _trial(model, acc, seed=0):
+    return {"run": model + (f"-seed{seed}" if seed else ""), "model": model, "seed": seed,
+            "epochs": 30, "test_accuracy": acc, "total_seconds": 3000.0,
+            "data": {"train_size": 50000, "test_size": 10000},
+            "environment": {"device": "CPU: test", "cpu_cores": 2, "gpu": False}}
+
+
+def test_a_trial_is_judged_against_the_aim_by_its_test_set_interval():
+    # GoogLeNet's aim: 89.46 - 1 = 88.46 %; on 10,000 images the interval is about +-0.6 points
+    above, short, inside = (compare.trial_text({"googlenet": _trial("googlenet", acc)})
+                            for acc in (0.895, 0.875, 0.885))
+    assert "above the recipe's aim of 88.46 %" in above
+    assert "short of the recipe's aim of 88.46 %" in short
+    assert "lies inside its interval" in inside
+    assert "89.46 % after about 150 epochs" in above and "after 30 epochs" in above
+
+
+def test_trial_table_has_a_row_per_run_in_the_books_network_order():
+    table = compare.trial_table({"r": _trial("resnet18", 0.9), "g": _trial("googlenet", 0.88)})
+    rows = table.splitlines()[2:]
+    assert [row.split(" | ")[0] for row in rows] == ["| GoogLeNet", "| ResNet18"]
+    assert "88.46" in rows[0] and "50,000" in rows[0] and "CPU: test (2 cores)" in rows[0]
+    assert compare.trial_text({}) == "No CPU trials are recorded."

@@ -32,3 +32,33 @@ def test_one_control_can_be_chosen_by_name(capsys):
     assert "vgg16-stage_kernels" not in printed
     with pytest.raises(SystemExit):
         train_runs.main(["--profile", "smoke", "--controls", "seven_layers"])
+
+
+def test_a_cpu_trial_is_only_for_gpu_profiles():
+    with pytest.raises(SystemExit):  # a cpu run is its own record: no trial folder for it
+        train_runs.main(["--profile", "cpu", "--seeds", "0", "--cpu-trial"])
+
+
+def test_a_cpu_trial_trains_without_saving_and_files_the_record_as_a_trial(
+        tmp_path, monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    from helpers import devices, experiment
+    from test_results import make_record
+
+    calls = []
+
+    def train(name, profile, prepared, *, seed, save, verbose, **options):
+        calls.append((name, profile.name, save))
+        return SimpleNamespace(record=make_record(
+            run=name, profile=profile.name, environment={"device": "CPU", "gpu": False}))
+
+    monkeypatch.setattr(devices, "gpu_available", lambda: False)
+    monkeypatch.setattr(experiment, "prepare_data", lambda *a, **k: None)
+    monkeypatch.setattr(experiment, "train_network", train)
+    monkeypatch.setattr(results, "trials_dir", lambda: tmp_path / "cpu-trials")
+    train_runs.main(["--profile", "fast", "--seeds", "0", "--networks", "googlenet",
+                     "--cpu-trial"])
+    assert calls == [("googlenet", "fast", False)]  # save=False: never to results/fast
+    assert (tmp_path / "cpu-trials" / "fast" / "googlenet.json").exists()
+    assert "googlenet: test accuracy" in capsys.readouterr().out

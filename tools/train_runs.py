@@ -3,6 +3,10 @@
     python tools/train_runs.py --profile fast --seeds 1 2            # seeds 1, 2 of all four
     python tools/train_runs.py --profile fast --controls             # chapter 4's controls
     python tools/train_runs.py --profile cpu --controls five_3x3     # only the cheap one
+    python tools/train_runs.py --profile fast --seeds 0 --networks googlenet --cpu-trial
+
+The last trains the GPU recipe on a CPU, as a trial of the recipe: its record goes to
+results/cpu-trials/fast/, never where the GPU records belong (chapter 7 shows both apart).
 
 The chapters train seed 0 of each network themselves; chapter 7 pools whatever seeds the
 records hold. The controls separate VGG16-big's two changes (chapter 4): its five layers with
@@ -23,7 +27,7 @@ from helpers.compare import CONTROLS  # name -> (model, options)
 
 
 def main(argv=None):
-    from helpers import experiment, models, profiles
+    from helpers import experiment, models, profiles, results
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="auto", help="smoke, cpu, fast, full or auto")
@@ -34,9 +38,19 @@ def main(argv=None):
                         help="chapter 4's controls: all without names, or those named")
     parser.add_argument("--control-seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--source", default="auto", help="CIFAR-10 source (helpers.data)")
+    parser.add_argument("--cpu-trial", action="store_true",
+                        help="train a GPU profile's recipe on this CPU; saved to "
+                             "results/cpu-trials/<profile>/")
     args = parser.parse_args(argv)
     helpers.start_quietly()
     profile = profiles.get(args.profile)
+    if args.cpu_trial:
+        from helpers import devices
+        if profile.name not in profiles.GPU_PROFILES:
+            parser.error(f"--cpu-trial is for the GPU profiles ({', '.join(profiles.GPU_PROFILES)})"
+                         f"; a {profile.name!r} run is saved as its own record without it")
+        if devices.gpu_available():
+            parser.error("a GPU is visible: drop --cpu-trial, this run is the profile's own record")
     plan = [(name, seed, {}) for seed in args.seeds for name in args.networks]
     if args.controls is not None:
         chosen = args.controls or list(CONTROLS)
@@ -48,9 +62,12 @@ def main(argv=None):
     for name, seed, options in plan:
         if seed not in prepared:  # the same subsets for every network of a seed
             prepared[seed] = experiment.prepare_data(profile, args.source, seed)
-        run = experiment.train_network(name, profile, prepared[seed], seed=seed, verbose=0,
-                                       **options)
+        run = experiment.train_network(name, profile, prepared[seed], seed=seed,
+                                       verbose=2 if args.cpu_trial else 0,
+                                       save=not args.cpu_trial, **options)
         record = run.record
+        if args.cpu_trial:
+            results.save_trial(record)
         print(f"{record['run']}: test accuracy {record['test_accuracy']:.4f}, "
               f"{record['total_seconds'] / 60:.1f} min on {record['environment']['device']}",
               flush=True)

@@ -1133,6 +1133,63 @@ def seeds_text(summaries):
     return ", ".join(f"{label}: {n} seed{'s' if n > 1 else ''}" for label, n in counts.items())
 
 
+# ----------------------------------------------------------------------------- CPU trials
+
+# What the ``fast`` profile aims at (profiles): each network at or above the post's validation
+# accuracy less this many points, on all 10,000 test images
+FAST_AIM_MARGIN = 1.0
+
+
+def _trial_order(records):
+    return sorted(records.values(), key=lambda r: (NAMES.index(r["model"]) if r["model"] in NAMES
+                                                   else len(NAMES), r["seed"], r["run"]))
+
+
+def trial_table(trials, post=POST):
+    """CPU trials of a GPU profile's recipe (``results.save_trial``), one row per run."""
+    header = ["network", "seed", "epochs: post / trial", "training images", "test %",
+              "95 % interval (test set)", "post val %", f"aim: post − {FAST_AIM_MARGIN:g}",
+              "time", "on"]
+    rows = []
+    for r in _trial_order(trials):
+        p, acc = post.get(r["model"]), r["test_accuracy"]
+        low, high = wilson(acc, r["data"]["test_size"])
+        rows.append([
+            LABELS.get(r["model"], r["model"]), r["seed"],
+            f"about {p.epochs} / {r['epochs']}" if p else f"– / {r['epochs']}",
+            f"{r['data']['train_size']:,}", pct(acc, 2), f"{pct(low)} – {pct(high)}",
+            f"{p.val:.2f}" if p else "–", f"{p.val - FAST_AIM_MARGIN:.2f}" if p else "–",
+            duration(r["total_seconds"] / 60), _machine(r["environment"]),
+        ])
+    return markdown_table(header, rows)
+
+
+def trial_text(trials, post=POST):
+    """Each trial against the recipe's aim, in sentences; the aim judged by the trial's
+    Wilson interval (one seed: the test set's noise only)."""
+    parts = []
+    for r in _trial_order(trials):
+        label, p, acc = LABELS.get(r["model"], r["model"]), post.get(r["model"]), r["test_accuracy"]
+        low, high = wilson(acc, r["data"]["test_size"])
+        sentence = (f"{label} (seed {r['seed']}) reached {pct(acc, 2)} % on the "
+                    f"{r['data']['test_size']:,} test images (95 % interval {span(low, high)}) "
+                    f"after {r['epochs']} epochs, {duration(r['total_seconds'] / 60)} of training")
+        if p:
+            aim = (p.val - FAST_AIM_MARGIN) / 100
+            if low > aim:
+                verdict = "above the recipe's aim of {aim} % beyond the test set's noise"
+            elif high < aim:
+                verdict = "short of the recipe's aim of {aim} %, beyond the test set's noise"
+            else:
+                verdict = "the recipe's aim of {aim} % lies inside its interval, so one run " \
+                          "cannot say whether it meets it"
+            sentence += (f": {verdict.format(aim=pct(aim, 2))}. The post reports "
+                         f"{p.val:.2f} % after about {p.epochs} epochs ({points(acc - p.val / 100)} "
+                         "points from it, one run each)")
+        parts.append(sentence + ".")
+    return " ".join(parts) if parts else "No CPU trials are recorded."
+
+
 # ----------------------------------------------------------------------------- chapter 4's controls
 
 # The controls, by the name ``tools/train_runs.py --controls`` takes: (model, options)

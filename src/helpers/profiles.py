@@ -89,12 +89,19 @@ PROFILES = {
     # at 0.4 (0.1 per 128 images, scaled linearly) after a 2-epoch linear warm-up, then a cosine
     # decay to 0; label smoothing 0.1; the networks' own L2 at 5e-4 (cifar-vgg's value);
     # pad-and-crop augmentation inside the compiled step; mixed precision. 30 epochs each, at
-    # most a third of the post's. Not yet run on a GPU: the first device session tunes it.
+    # most a third of the post's. BN statistics as in ``cpu`` (neither touches the training
+    # itself, which normalises by each batch): a CPU trial without them validated GoogLeNet at
+    # 10-17 % for four epochs while it trained at 25-48 %, the lagging averages of weights
+    # that move fast at this rate, and the post's dropout before a BN layer in every network
+    # shifts them further (chapter 4). At momentum 0.9 an epoch's 98 updates leave 0.9**98
+    # ~ 3e-5 of the last re-estimate, so the "as trained" figures stay exact. Not yet run on a
+    # GPU; tried on a CPU (results/cpu-trials/fast, chapter 7).
     "fast": Profile(
         "fast", train_per_class=None, val_per_class=None, test_per_class=None,
         epochs=_each(30), batch_size=512, optimizer="sgd_cosine", learning_rate=0.4,
         augmentation="crop", augment_in="model", precision="auto", label_smoothing=0.1,
-        weight_decay=5e-4, warmup_epochs=2,
+        weight_decay=5e-4, warmup_epochs=2, bn_momentum=0.9,
+        bn_recalibration=RECALIBRATION_IMAGES,
     ),
     # The recipe of the code the post builds on (geifman's cifar-vgg, after Liu & Deng 2015):
     # SGD 0.1, Nesterov, legacy decay 1e-6, halved every 20 epochs, batch 128; the post's

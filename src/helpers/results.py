@@ -3,6 +3,8 @@
 The comparison chapter draws only from these records. A record is written atomically (a
 temporary file, then a rename), so an interrupted write leaves the previous record whole, and
 its path is derived from its own profile, so a run never overwrites another profile's record.
+CPU runs of a GPU profile's recipe (trials of the recipe, not GPU evidence) have their own
+folder, ``results/cpu-trials/<profile>/`` (``save_trial``).
 """
 
 from __future__ import annotations
@@ -85,11 +87,37 @@ def path_for(profile, run, root=None):
     return Path(root or results_dir()) / profile / f"{run}.json"
 
 
+def trials_dir():
+    """Runs of a GPU profile's recipe on a CPU: evidence about the recipe, kept apart from the
+    GPU records that the profile's chapters show (``results/cpu-trials/<profile>/``)."""
+    return results_dir() / "cpu-trials"
+
+
 def save(record, root=None):
     """Validate and write ``record`` atomically to ``<root>/<profile>/<run>.json``."""
     validate(record)
     check_saveable(record["profile"], gpu=bool(record["environment"].get("gpu")))
-    path = path_for(record["profile"], record["run"], root)
+    return _write(record, path_for(record["profile"], record["run"], root))
+
+
+def save_trial(record, root=None):
+    """Write a CPU run of a GPU profile's recipe to ``<trials_dir>/<profile>/<run>.json``.
+
+    Only such runs belong there: a GPU run is the profile's own record (``save``), and a run
+    of the ``cpu`` or ``smoke`` profile is not a trial of anything.
+    """
+    validate(record)
+    if record["profile"] not in GPU_PROFILES:
+        raise RecordError(f"record {record['run']!r} is a {record['profile']!r} run; trials are "
+                          f"CPU runs of {' or '.join(GPU_PROFILES)}: use save()")
+    if record["environment"].get("gpu"):
+        raise RecordError(f"record {record['run']!r} ran on a GPU: it is the profile's own "
+                          "record, not a CPU trial; use save()")
+    return _write(record, path_for(record["profile"], record["run"], root or trials_dir()))
+
+
+def _write(record, path):
+    """Write ``record`` to ``path`` atomically, never over another profile's record."""
     if path.exists():
         try:
             previous = json.loads(path.read_text())
