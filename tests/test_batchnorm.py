@@ -93,7 +93,8 @@ def test_the_callback_re_estimates_before_each_validation(images):
 
 
 @pytest.mark.parametrize("figures, words", [
-    ((0.10, 0.11, 0.36), "the shift dropout puts into the statistics"),
+    ((0.10, 0.11, 0.36), "in this run, the shift dropout puts into the statistics"),
+    ((0.356, 0.305, 0.61), "with dropout on even lowered it"),
     ((0.10, 0.30, 0.36), "lagged"),
     ((0.33, 0.32, 0.27), "lowered"),
     ((0.33, 0.34, 0.31), "not what holds"),
@@ -103,4 +104,6 @@ def test_the_callback_re_estimates_before_each_validation(images):
 def test_diagnosis_reads_the_three_accuracies(figures, words):
     sentence = batchnorm.diagnosis(*figures)
     assert words in sentence
+    assert ("even lowered" in sentence) == (figures[1] - figures[0] < -batchnorm.CLEAR_CHANGE
+                                            and figures[2] - figures[0] > batchnorm.CLEAR_CHANGE)
     assert f"{figures[0]:.1%} as trained" in sentence

@@ -454,16 +454,26 @@ def test_controls_text_separates_kernel_and_depth():
     # five layers: big kernels 86 vs 3x3 90 -> cost; thirteen layers: 92.5 vs 93 -> noise
     assert "At five layers, the big kernels cost: \u22124.0 points" in text
     assert "At thirteen layers, the big kernels cannot be told apart from the noise" in text
-    assert "With 3x3 kernels, going from 13 layers to 5 cost: \u22123.0 points" in text
+    assert ("With 3x3 kernels, going from VGG16's 13 layers to VGG16-big's five-layer layout "
+            "cost: \u22123.0 points") in text
+    assert "No record of the arm" not in text
     assert "had not fit" not in text  # _control's records carry no training accuracy
     short = [dict(r, train_accuracy=0.5) for r in recs]
-    assert "how fast each starts learning" in compare.controls_text({r["run"]: r for r in short})
+    assert "no run of any arm had fit its training images" in compare.controls_text(
+        {r["run"]: r for r in short})
+    short[0] = dict(short[0], train_accuracy=0.95)
+    assert "some runs had not fit their training images" in compare.controls_text(
+        {r["run"]: r for r in short})
+    without = compare.controls_text({r["run"]: r for r in recs[:3]})  # no 13-layer big arm
+    assert "No record of the arm “13 layers, 5x5/7x7”" in without
+    assert "At thirteen layers" not in without
     assert text.endswith("One seed per arm: each interval holds the test set's noise only, not "
                          "how far another seed could move a run (chapter 7 measures that spread).")
     recs += [_control(r["model"], r["test_accuracy"] - 0.01, seed=1,
                       **{k: tuple(v) for k, v in r["options"].items()}) for r in list(recs)]
     assert compare.controls_text({r["run"]: r for r in recs}).endswith(
-        "2 seeds per arm, paired: each interval holds their spread and the test set's noise.")
+        "2 seeds per arm, matched by seed; each interval holds their spread and the test set's "
+        "noise, treating the arms as independent (the wider, cautious choice).")
 
 
 def test_controls_are_paired_by_seed_and_refused_near_chance():
@@ -594,3 +604,18 @@ def test_trial_table_has_a_row_per_run_in_the_books_network_order():
     assert [row.split(" | ")[0] for row in rows] == ["| GoogLeNet", "| ResNet18"]
     assert "88.46" in rows[0] and "50,000" in rows[0] and "CPU: test (2 cores)" in rows[0]
     assert compare.trial_text({}) == "No CPU trials are recorded."
+
+
+def test_as_trained_text_lists_every_seed_of_the_recipe_or_nothing_for_one():
+    def run(seed, as_trained, acc, epochs=14):
+        return {"run": "vgg16_bigconv" + (f"-seed{seed}" if seed else ""), "model": "vgg16_bigconv",
+                "options": {}, "seed": seed, "epochs": epochs, "test_accuracy": acc,
+                "test_accuracy_as_trained": as_trained,
+                "data": {"train_size": 8000, "test_size": 10000}}
+    recs = {r["run"]: r for r in (run(0, 0.361, 0.631), run(1, 0.464, 0.650),
+                                  run(2, 0.20, 0.40, epochs=5))}  # seed 2: another recipe
+    text = compare.as_trained_text(recs, recs["vgg16_bigconv"])
+    assert text.startswith("The test set shows the same over the 2 stored seeds")
+    assert "36.1 → 63.1 % (seed 0) and 46.4 → 65.0 % (seed 1)." in text
+    assert compare.as_trained_text({"vgg16_bigconv": recs["vgg16_bigconv"]},
+                                   recs["vgg16_bigconv"]) == ""

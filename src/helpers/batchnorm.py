@@ -142,9 +142,11 @@ def diagnosis(as_trained, dropout_on, dropout_off):
                 f"{CLEAR_CHANGE * 100:.0f} points ({figures}): the BN statistics are not what "
                 "holds this network back.")
     if off > CLEAR_CHANGE and not on > CLEAR_CHANGE:
+        lowered = (" The re-estimate with dropout on even lowered it, which this experiment does "
+                   "not explain." if on < -CLEAR_CHANGE else "")
         return (f"Only the statistics re-estimated with dropout off lifted the validation accuracy "
-                f"({figures}): the shift dropout puts into the statistics BN learns, not "
-                "lagging averages, held inference mode back.")
+                f"({figures}): in this run, the shift dropout puts into the statistics BN learns, "
+                f"not lagging averages, held inference mode back.{lowered}")
     if on > CLEAR_CHANGE:
         return (f"Fresh statistics lifted the validation accuracy even with dropout on ({figures}): "
                 "the moving averages had lagged behind the weights (or the un-augmented images "

@@ -333,6 +333,22 @@ def other_seeds_text(records, record):
     return text + "."
 
 
+def as_trained_text(records, record):
+    """Where a recipe re-estimates its BN statistics: the test accuracy with the statistics as
+    training left them, then re-estimated, for every stored seed of ``record``'s network and
+    recipe, as a sentence ("" with fewer than two such seeds: one run is the chapter's own)."""
+    own = recipe(record)
+    runs = [r for r in main_runs(records, (record["model"],)).get(record["model"], [])
+            if recipe(r) == own and r.get("test_accuracy_as_trained") is not None]
+    if len(runs) < 2:
+        return ""
+    return (f"The test set shows the same over the {len(runs)} stored seeds of this recipe: with "
+            "the statistics as training left them, then re-estimated with dropout off, "
+            f"{LABELS.get(record['model'], record['model'])} scored "
+            + _and(f"{pct(r['test_accuracy_as_trained'])} → {pct(r['test_accuracy'])} % "
+                   f"(seed {r['seed']})" for r in runs) + ".")
+
+
 def left_out(records, names=NAMES):
     """Run names that the comparisons leave out because their recipe is not their network's."""
     return comparable(records, names)[1]
@@ -1251,8 +1267,12 @@ def controls_text(records):
         # (what is held fixed, what changes, the changed arm, the reference arm)
         ("At five layers", "the big kernels", b, c),
         ("At thirteen layers", "the big kernels", d, a),
-        ("With 3x3 kernels", "going from 13 layers to 5", c, a),
-        ("With the big kernels", "going from 13 layers to 5", b, d),
+        # depth cannot change alone: the five-layer arms also have VGG16-big's ReLUs, its
+        # dropout after every convolution and its pools (chapter 4 lists the differences)
+        ("With 3x3 kernels", "going from VGG16's 13 layers to VGG16-big's five-layer layout",
+         c, a),
+        ("With the big kernels",
+         "going from VGG16's 13 layers to VGG16-big's five-layer layout", b, d),
     )
     parts = []
     for fixed, change, changed, reference in comparisons:
@@ -1267,12 +1287,23 @@ def controls_text(records):
     seeds = next(iter(arms.values())).n
     unfit = [r for r in records.values() if r.get("train_accuracy", 1.0) < FIT_LEVEL and any(
         r["model"] == model and _options(r) == options for _, model, options in CONTROL_ARMS)]
+    arm_runs = [r for r in records.values() if any(
+        r["model"] == model and _options(r) == options for _, model, options in CONTROL_ARMS)]
+    unfit = [r for r in arm_runs if r.get("train_accuracy", 1.0) < FIT_LEVEL]
     if unfit:
-        parts.append(f"At this budget some arms had not fit their training images (training "
-                     f"accuracy below {pct(FIT_LEVEL, 0)} %), so these differences say how fast "
-                     "each starts learning, not where it would end")
+        which = ("no run of any arm had fit its" if len(unfit) == len(arm_runs)
+                 else "some runs had not fit their")
+        parts.append(f"At this budget {which} training images (training accuracy below "
+                     f"{pct(FIT_LEVEL, 0)} %), so these differences say how fast each starts "
+                     "learning, not where it would end")
+    missing = [label for label, _, _ in CONTROL_ARMS if label not in arms]
+    if missing:
+        parts.append(f"No record of the arm{'s' if len(missing) > 1 else ''} "
+                     + _and(f"“{label}”" for label in missing)
+                     + " (`tools/train_runs.py --controls` trains it), so the comparisons that "
+                     "need it are left out")
     noise = ("One seed per arm: each interval holds the test set's noise only, not how far another "
              "seed could move a run (chapter 7 measures that spread)." if seeds == 1 else
-             f"{seeds} seeds per arm, paired: each interval holds their spread and the test set's "
-             "noise.")
+             f"{seeds} seeds per arm, matched by seed; each interval holds their spread and the "
+             "test set's noise, treating the arms as independent (the wider, cautious choice).")
     return ". ".join(parts) + ". " + noise

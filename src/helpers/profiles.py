@@ -78,8 +78,8 @@ PROFILES = {
     # the post's SGD: SGD at 0.1 with the legacy decay left ResNet18 at chance in an early trial.
     # BN momentum 0.9 so that the moving statistics follow weights that change quickly. The BN
     # statistics are re-estimated with dropout off before each validation: VGG16-big, trained
-    # with dropout before five of its BN layers, otherwise validates at chance (chapter 4 shows
-    # both numbers). Its cost, a forward pass over 2,000 images an epoch, is in each epoch's seconds.
+    # with dropout before five of its BN layers, otherwise tests 19-31 points lower over three
+    # seeds (chapter 4 shows both numbers). Its cost, a forward pass over 2,000 images an epoch, is in each epoch's seconds.
     "cpu": Profile(
         "cpu", train_per_class=800, val_per_class=100, test_per_class=None,
         epochs=_each(14), batch_size=32, optimizer="adam", learning_rate=1e-3, bn_momentum=0.9,
