@@ -51,6 +51,16 @@ def test_device_report_and_gpu_requirement_on_a_cpu():
         assert devices.enable_memory_growth() == 0
 
 
+def test_machine_names_a_cpu_with_its_cores_and_a_gpu_alone(monkeypatch):
+    assert devices.machine({"device": "CPU: X", "gpu": False, "cpu_cores": 2}) == "CPU: X (2 cores)"
+    assert devices.machine({"device": "NVIDIA H200", "gpu": True, "cpu_cores": 16}) == "NVIDIA H200"
+    assert devices.machine({"device": "CPU: X"}) == "CPU: X"  # a record that predates the count
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert devices.cpu_cores() == 1  # the cores this process may use, not the machine's
+    if not devices.gpu_available():
+        assert devices.machine() == f"{devices.device_name()} (1 core)"
+
+
 def test_mixed_precision_keeps_the_softmax_in_float32():
     try:
         policy = devices.set_mixed_precision(True)

@@ -26,7 +26,7 @@ import typing
 
 import numpy as np
 
-from helpers import profiles
+from helpers import devices, profiles
 
 Z95 = 1.959963984540054  # the 97.5 % quantile of the standard normal
 # Student's t, 97.5 % quantile, for 1..30 degrees of freedom (beyond that, the normal's)
@@ -174,13 +174,6 @@ def _gap(records):
     return mean, mean - half, mean + half
 
 
-def _machine(environment):
-    """'CPU: AMD EPYC (2 cores)': the device a record ran on, with its CPU cores if known."""
-    device = environment.get("device", "?")
-    cores = environment.get("cpu_cores")
-    return f"{device} ({cores} cores)" if cores and not environment.get("gpu") else device
-
-
 def summarize_network(name, records):
     """One network's Summary over ``records`` (its seeds), which must share one ``recipe``."""
     data = records[0]["data"]
@@ -200,7 +193,7 @@ def summarize_network(name, records):
         test_size=data["test_size"],
         val_size=data.get("val_size"),
         minutes=float(np.mean([r["total_seconds"] for r in records])) / 60,
-        devices=tuple(sorted({_machine(r["environment"]) for r in records})),
+        devices=tuple(sorted({devices.machine(r["environment"]) for r in records})),
     )
 
 
@@ -1175,7 +1168,7 @@ def trial_table(trials, post=POST):
             f"about {p.epochs} / {r['epochs']}" if p else f"– / {r['epochs']}",
             f"{r['data']['train_size']:,}", pct(acc, 2), f"{pct(low)} – {pct(high)}",
             f"{p.val:.2f}" if p else "–", f"{p.val - FAST_AIM_MARGIN:.2f}" if p else "–",
-            duration(r["total_seconds"] / 60), _machine(r["environment"]),
+            duration(r["total_seconds"] / 60), devices.machine(r["environment"]),
         ])
     return markdown_table(header, rows)
 

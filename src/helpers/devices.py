@@ -64,6 +64,26 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
+def cpu_cores():
+    """The CPU cores this process may run on (a container or ``taskset`` can allow fewer than
+    the machine has, and ``os.cpu_count`` counts the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count()
+
+
+def machine(environment=None):
+    """'CPU: AMD EPYC 7B13 (2 cores)' or 'NVIDIA H200': the device of ``environment`` (a
+    record's, default this process's), with its cores where it is a CPU."""
+    environment = environment or {"device": device_name(), "gpu": gpu_available(),
+                                  "cpu_cores": cpu_cores()}
+    device, cores = environment.get("device", "?"), environment.get("cpu_cores")
+    if not cores or environment.get("gpu"):
+        return device
+    return f"{device} ({cores} core{'s' if cores != 1 else ''})"
+
+
 def device_name():
     """A short name of the device that trains: the first GPU, else the CPU model."""
     gpus = gpu_names()
@@ -259,7 +279,7 @@ def environment():
         "backend_version": backend_version(),
         "device": device_name(),
         "gpu": gpu_available(),
-        "cpu_cores": os.cpu_count(),
+        "cpu_cores": cpu_cores(),
         "precision": keras.config.dtype_policy().name,
         "git_commit": loaded_commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
