@@ -473,7 +473,8 @@ def test_controls_text_separates_kernel_and_depth():
                       **{k: tuple(v) for k, v in r["options"].items()}) for r in list(recs)]
     assert compare.controls_text({r["run"]: r for r in recs}).endswith(
         "2 seeds per arm, matched by seed; each interval holds their spread and the test set's "
-        "noise, treating the arms as independent (the wider, cautious choice).")
+        "noise, treating the arms as independent (usually the wider choice: a seed draws the "
+        "same training images for every arm).")
 
 
 def test_controls_are_paired_by_seed_and_refused_near_chance():
@@ -581,11 +582,19 @@ def test_a_chapter_sets_its_one_run_beside_the_other_seeds_of_its_recipe():
 # ----------------------------------------------------------------------------- CPU trials
 
 
-def _trial(model, acc, seed=0):
+def _trial(model, acc, seed=0, **hyper):
+    import dataclasses
+
+    from helpers import profiles
+
+    settings = {k: v for k, v in dataclasses.asdict(profiles.PROFILES["fast"]).items()
+                if k != "epochs"}
     return {"run": model + (f"-seed{seed}" if seed else ""), "model": model, "seed": seed,
-            "epochs": 30, "test_accuracy": acc, "total_seconds": 3000.0,
-            "data": {"train_size": 50000, "test_size": 10000},
-            "environment": {"device": "CPU: test", "cpu_cores": 2, "gpu": False}}
+            "profile": "fast", "options": {}, "epochs": 30, "test_accuracy": acc,
+            "total_seconds": 3000.0, "data": {"train_size": 50000, "test_size": 10000},
+            "hyper": {**settings, "dtype_policy": "float32", **hyper},
+            "environment": {"device": "CPU: test", "cpu_cores": 2, "gpu": False,
+                            "backend": "tensorflow"}}
 
 
 def test_a_trial_is_judged_against_the_aim_by_its_test_set_interval():
@@ -601,9 +610,23 @@ def test_a_trial_is_judged_against_the_aim_by_its_test_set_interval():
 def test_trial_table_has_a_row_per_run_in_the_books_network_order():
     table = compare.trial_table({"r": _trial("resnet18", 0.9), "g": _trial("googlenet", 0.88)})
     rows = table.splitlines()[2:]
-    assert [row.split(" | ")[0] for row in rows] == ["| GoogLeNet", "| ResNet18"]
+    assert [row.split(" | ")[0] for row in rows] == ["| GoogLeNet, seed 0", "| ResNet18, seed 0"]
     assert "88.46" in rows[0] and "50,000" in rows[0] and "CPU: test (2 cores)" in rows[0]
-    assert compare.trial_text({}) == "No CPU trials are recorded."
+    assert "today's" in rows[0] and "tensorflow, float32" in rows[0]
+    assert "--cpu-trial" in compare.trial_text({})  # none yet: how to make one
+
+
+def test_a_trial_of_a_retuned_recipe_says_so_and_a_variant_gets_no_aim():
+    assert compare.is_current_recipe(_trial("googlenet", 0.88))
+    old = _trial("googlenet", 0.88, learning_rate=0.2)
+    assert not compare.is_current_recipe(old)
+    assert not compare.is_current_recipe(dict(_trial("googlenet", 0.88), epochs=20))
+    assert "under an earlier version of the recipe" in compare.trial_text({"g": old})
+    assert "an earlier one" in compare.trial_table({"g": old})
+    variant = dict(_trial("googlenet", 0.88), run="googlenet-use_pool_branch=True",
+                   options={"use_pool_branch": True})
+    assert "aim" not in compare.trial_text({"v": variant})
+    assert "`googlenet-use_pool_branch=True`" in compare.trial_table({"v": variant})
 
 
 def test_as_trained_text_lists_every_seed_of_the_recipe_or_nothing_for_one():
@@ -615,7 +638,7 @@ def test_as_trained_text_lists_every_seed_of_the_recipe_or_nothing_for_one():
     recs = {r["run"]: r for r in (run(0, 0.361, 0.631), run(1, 0.464, 0.650),
                                   run(2, 0.20, 0.40, epochs=5))}  # seed 2: another recipe
     text = compare.as_trained_text(recs, recs["vgg16_bigconv"])
-    assert text.startswith("The test set shows the same over the 2 stored seeds")
+    assert text.startswith("Over the 2 stored seeds of this recipe, the test accuracy of VGG16-big")
     assert "36.1 → 63.1 % (seed 0) and 46.4 → 65.0 % (seed 1)." in text
     assert compare.as_trained_text({"vgg16_bigconv": recs["vgg16_bigconv"]},
                                    recs["vgg16_bigconv"]) == ""

@@ -36,6 +36,10 @@ assert r["environment"]["backend"] == "jax", r["environment"]
 assert all(np.isfinite(r["history"]["loss"])), r["history"]["loss"]
 assert r["history"]["learning_rate"][-1] < 1e-6  # warm-up, then the cosine down to 0
 assert r["test_accuracy_as_trained"] is not None  # the re-estimate ran inside fit
+# and reached the network that was tested: its BN statistics are not those training left
+from helpers import batchnorm
+tested, left = (batchnorm.moving_statistics(m) for m in (run.model, run.as_trained))
+assert any(not np.allclose(a, b) for t, l in zip(tested, left) for a, b in zip(t, l))
 print("ok")
 """
 

@@ -34,9 +34,19 @@ def test_one_control_can_be_chosen_by_name(capsys):
         train_runs.main(["--profile", "smoke", "--controls", "seven_layers"])
 
 
-def test_a_cpu_trial_is_only_for_gpu_profiles():
-    with pytest.raises(SystemExit):  # a cpu run is its own record: no trial folder for it
-        train_runs.main(["--profile", "cpu", "--seeds", "0", "--cpu-trial"])
+@pytest.mark.parametrize("args, gpu, reason", [
+    (["--profile", "cpu", "--seeds", "0"], False, "--cpu-trial is for the GPU profiles"),
+    (["--profile", "fast", "--seeds", "0"], True, "a GPU is visible"),
+    (["--profile", "fast", "--controls"], False, "not --controls"),
+])
+def test_a_cpu_trial_is_only_for_the_posts_networks_under_a_gpu_profile_on_a_cpu(
+        args, gpu, reason, monkeypatch, capsys):
+    from helpers import devices
+
+    monkeypatch.setattr(devices, "gpu_available", lambda: gpu)
+    with pytest.raises(SystemExit):
+        train_runs.main(args + ["--cpu-trial"])
+    assert reason in capsys.readouterr().err
 
 
 def test_a_cpu_trial_trains_without_saving_and_files_the_record_as_a_trial(

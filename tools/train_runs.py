@@ -51,6 +51,9 @@ def main(argv=None):
                          f"; a {profile.name!r} run is saved as its own record without it")
         if devices.gpu_available():
             parser.error("a GPU is visible: drop --cpu-trial, this run is the profile's own record")
+        if args.controls is not None:
+            parser.error("--cpu-trial tries the recipe on the post's networks: give --seeds, "
+                         "not --controls")
     plan = [(name, seed, {}) for seed in args.seeds for name in args.networks]
     if args.controls is not None:
         chosen = args.controls or list(CONTROLS)

@@ -335,9 +335,9 @@ def as_trained_text(records, record):
             if recipe(r) == own and r.get("test_accuracy_as_trained") is not None]
     if len(runs) < 2:
         return ""
-    return (f"The test set shows the same over the {len(runs)} stored seeds of this recipe: with "
-            "the statistics as training left them, then re-estimated with dropout off, "
-            f"{LABELS.get(record['model'], record['model'])} scored "
+    return (f"Over the {len(runs)} stored seeds of this recipe, the test accuracy of "
+            f"{LABELS.get(record['model'], record['model'])} with the statistics as training left "
+            "them, then re-estimated with dropout off, was "
             + _and(f"{pct(r['test_accuracy_as_trained'])} → {pct(r['test_accuracy'])} % "
                    f"(seed {r['seed']})" for r in runs) + ".")
 
@@ -1144,9 +1144,7 @@ def seeds_text(summaries):
 
 # ----------------------------------------------------------------------------- CPU trials
 
-# What the ``fast`` profile aims at (profiles): each network at or above the post's validation
-# accuracy less this many points, on all 10,000 test images
-FAST_AIM_MARGIN = 1.0
+FAST_AIM_MARGIN = profiles.FAST_AIM_MARGIN  # the fast profile's aim: the post's accuracy less this
 
 
 def _trial_order(records):
@@ -1154,21 +1152,38 @@ def _trial_order(records):
                                                    else len(NAMES), r["seed"], r["run"]))
 
 
+def is_current_recipe(record):
+    """Whether ``record`` was trained with its profile's recipe as it stands today (settings and
+    the network's epochs): a trial of a recipe that has since been retuned tests another one."""
+    today = profiles.get(record["profile"])
+    settings = {k: v for k, v in dataclasses.asdict(profiles.from_record(record)).items()
+                if k not in _NOT_RECIPE}
+    now = {k: v for k, v in dataclasses.asdict(today).items() if k not in _NOT_RECIPE}
+    return settings == now and record["epochs"] == today.epochs.get(record["model"])
+
+
+def _setting(record):
+    env, hyper = record["environment"], record["hyper"]
+    return f"{env.get('backend', '?')}, {hyper.get('dtype_policy') or env.get('precision', '?')}"
+
+
 def trial_table(trials, post=POST):
     """CPU trials of a GPU profile's recipe (``results.save_trial``), one row per run."""
-    header = ["network", "seed", "epochs: post / trial", "training images", "test %",
+    header = ["run", "recipe", "epochs: post / trial", "training images", "test %",
               "95 % interval (test set)", "post val %", f"aim: post − {FAST_AIM_MARGIN:g}",
-              "time", "on"]
+              "time", "on", "Keras backend, precision"]
     rows = []
     for r in _trial_order(trials):
         p, acc = post.get(r["model"]), r["test_accuracy"]
         low, high = wilson(acc, r["data"]["test_size"])
+        label = LABELS.get(r["model"], r["model"]) + (f" (`{r['run']}`)" if r.get("options") else
+                                                      f", seed {r['seed']}")
         rows.append([
-            LABELS.get(r["model"], r["model"]), r["seed"],
+            label, "today's" if is_current_recipe(r) else "an earlier one",
             f"about {p.epochs} / {r['epochs']}" if p else f"– / {r['epochs']}",
             f"{r['data']['train_size']:,}", pct(acc, 2), f"{pct(low)} – {pct(high)}",
             f"{p.val:.2f}" if p else "–", f"{p.val - FAST_AIM_MARGIN:.2f}" if p else "–",
-            duration(r["total_seconds"] / 60), devices.machine(r["environment"]),
+            duration(r["total_seconds"] / 60), devices.machine(r["environment"]), _setting(r),
         ])
     return markdown_table(header, rows)
 
@@ -1176,14 +1191,19 @@ def trial_table(trials, post=POST):
 def trial_text(trials, post=POST):
     """Each trial against the recipe's aim, in sentences; the aim judged by the trial's
     Wilson interval (one seed: the test set's noise only)."""
+    if not trials:
+        return ("No CPU trial of the recipe is recorded: `python tools/train_runs.py --profile "
+                "fast --seeds 0 --networks googlenet --cpu-trial` makes one (about an hour on "
+                "two cores).")
     parts = []
     for r in _trial_order(trials):
         label, p, acc = LABELS.get(r["model"], r["model"]), post.get(r["model"]), r["test_accuracy"]
         low, high = wilson(acc, r["data"]["test_size"])
-        sentence = (f"{label} (seed {r['seed']}) reached {pct(acc, 2)} % on the "
+        earlier = "" if is_current_recipe(r) else ", under an earlier version of the recipe"
+        sentence = (f"{label} (seed {r['seed']}{earlier}) reached {pct(acc, 2)} % on the "
                     f"{r['data']['test_size']:,} test images (95 % interval {span(low, high)}) "
                     f"after {r['epochs']} epochs, {duration(r['total_seconds'] / 60)} of training")
-        if p:
+        if p and not r.get("options"):  # the aim is the post's network's, not a variant's
             aim = (p.val - FAST_AIM_MARGIN) / 100
             if low > aim:
                 verdict = "above the recipe's aim of {aim} % beyond the test set's noise"
@@ -1196,7 +1216,10 @@ def trial_text(trials, post=POST):
                          f"{p.val:.2f} % after about {p.epochs} epochs ({points(acc - p.val / 100)} "
                          "points from it, one run each)")
         parts.append(sentence + ".")
-    return " ".join(parts) if parts else "No CPU trials are recorded."
+    seeds = ("One seed each, so an interval here holds the test set's noise only; another seed "
+             "could move a run further (the seed spreads in the table above belong to another "
+             "recipe and budget, and do not transfer).")
+    return " ".join(parts) + " " + seeds
 
 
 # ----------------------------------------------------------------------------- chapter 4's controls
@@ -1227,6 +1250,12 @@ def control_arms(records):
     only runs of VGG16-big's recipe (its lowest seed's), so that arms trained under another
     recipe of the same profile are not compared with it.
     """
+    return {label: interval([r["test_accuracy"] for r in runs], runs[0]["data"]["test_size"])
+            for label, runs in _control_runs(records).items()}
+
+
+def _control_runs(records):
+    """``{label: [records by seed]}``: the runs ``control_arms`` compares (see there)."""
     records = comparable(records)[0]
     reference = main_runs(records, ("vgg16_bigconv",)).get("vgg16_bigconv")
     if reference:
@@ -1238,10 +1267,8 @@ def control_arms(records):
             found[label] = {r["seed"]: r for r in runs}
     if not found:
         return {}
-    shared = set.intersection(*(set(runs) for runs in found.values()))
-    return {label: interval([runs[s]["test_accuracy"] for s in sorted(shared)],
-                            next(iter(runs.values()))["data"]["test_size"])
-            for label, runs in found.items() if shared}
+    shared = sorted(set.intersection(*(set(runs) for runs in found.values())))
+    return {label: [runs[s] for s in shared] for label, runs in found.items() if shared}
 
 
 def controls_text(records):
@@ -1278,10 +1305,7 @@ def controls_text(records):
     if not parts:
         return "Too few arms of the experiment are in the records."
     seeds = next(iter(arms.values())).n
-    unfit = [r for r in records.values() if r.get("train_accuracy", 1.0) < FIT_LEVEL and any(
-        r["model"] == model and _options(r) == options for _, model, options in CONTROL_ARMS)]
-    arm_runs = [r for r in records.values() if any(
-        r["model"] == model and _options(r) == options for _, model, options in CONTROL_ARMS)]
+    arm_runs = [r for runs in _control_runs(records).values() for r in runs]
     unfit = [r for r in arm_runs if r.get("train_accuracy", 1.0) < FIT_LEVEL]
     if unfit:
         which = ("no run of any arm had fit its" if len(unfit) == len(arm_runs)
@@ -1293,10 +1317,12 @@ def controls_text(records):
     if missing:
         parts.append(f"No record of the arm{'s' if len(missing) > 1 else ''} "
                      + _and(f"“{label}”" for label in missing)
-                     + " (`tools/train_runs.py --controls` trains it), so the comparisons that "
+                     + f" (`tools/train_runs.py --controls` trains {'them' if len(missing) > 1 else 'it'}), so "
+                     "the comparisons that "
                      "need it are left out")
     noise = ("One seed per arm: each interval holds the test set's noise only, not how far another "
              "seed could move a run (chapter 7 measures that spread)." if seeds == 1 else
              f"{seeds} seeds per arm, matched by seed; each interval holds their spread and the "
-             "test set's noise, treating the arms as independent (the wider, cautious choice).")
+             "test set's noise, treating the arms as independent (usually the wider choice: a seed "
+             "draws the same training images for every arm).")
     return ". ".join(parts) + ". " + noise

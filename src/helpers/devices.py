@@ -65,8 +65,8 @@ def cpu_name():
 
 
 def cpu_cores():
-    """The CPU cores this process may run on (a container or ``taskset`` can allow fewer than
-    the machine has, and ``os.cpu_count`` counts the machine's)."""
+    """The CPU cores this process may run on (``taskset`` or a cpuset can allow fewer than the
+    machine has, and ``os.cpu_count`` counts the machine's; a cgroup CPU quota is not seen)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -76,8 +76,8 @@ def cpu_cores():
 def machine(environment=None):
     """'CPU: AMD EPYC 7B13 (2 cores)' or 'NVIDIA H200': the device of ``environment`` (a
     record's, default this process's), with its cores where it is a CPU."""
-    environment = environment or {"device": device_name(), "gpu": gpu_available(),
-                                  "cpu_cores": cpu_cores()}
+    if environment is None:
+        environment = {"device": device_name(), "gpu": gpu_available(), "cpu_cores": cpu_cores()}
     device, cores = environment.get("device", "?"), environment.get("cpu_cores")
     if not cores or environment.get("gpu"):
         return device
