@@ -591,6 +591,7 @@ def _trial(model, acc, seed=0, **hyper):
                 if k != "epochs"}
     return {"run": model + (f"-seed{seed}" if seed else ""), "model": model, "seed": seed,
             "profile": "fast", "options": {}, "epochs": 30, "test_accuracy": acc,
+            "history": {"accuracy": [0.5, acc]},
             "total_seconds": 3000.0, "data": {"train_size": 50000, "test_size": 10000},
             "hyper": {**settings, "dtype_policy": "float32", **hyper},
             "environment": {"device": "CPU: test", "cpu_cores": 2, "gpu": False,
@@ -618,7 +619,9 @@ def test_trial_table_has_a_row_per_run_in_the_books_network_order():
 
 def test_a_trial_of_a_retuned_recipe_says_so_and_a_variant_gets_no_aim():
     assert compare.is_current_recipe(_trial("googlenet", 0.88))
-    old = _trial("googlenet", 0.88, learning_rate=0.2)
+    from helpers import profiles
+
+    old = _trial("googlenet", 0.88, learning_rate=2 * profiles.PROFILES["fast"].learning_rate)
     assert not compare.is_current_recipe(old)
     assert not compare.is_current_recipe(dict(_trial("googlenet", 0.88), epochs=20))
     assert "under an earlier version of the recipe" in compare.trial_text({"g": old})
@@ -642,3 +645,13 @@ def test_as_trained_text_lists_every_seed_of_the_recipe_or_nothing_for_one():
     assert "36.1 → 63.1 % (seed 0) and 46.4 → 65.0 % (seed 1)." in text
     assert compare.as_trained_text({"vgg16_bigconv": recs["vgg16_bigconv"]},
                                    recs["vgg16_bigconv"]) == ""
+
+
+def test_a_collapse_of_training_accuracy_is_named_with_its_epochs():
+    steady = dict(_trial("googlenet", 0.88), history={"accuracy": [0.3, 0.5, 0.6, 0.58, 0.7]})
+    assert compare.collapse_text(steady) == ""  # 2 points below the best: not a collapse
+    fell = dict(_trial("googlenet", 0.78),
+                history={"accuracy": [0.3, 0.8035, 0.7866, 0.5975, 0.7, 0.8038]})
+    assert compare.collapse_text(fell) == ("its training accuracy fell from 80.3 % (epoch 2) to "
+                                           "59.8 % (epoch 4) and ended at 80.4 %")
+    assert "On the way, its training accuracy fell" in compare.trial_text({"g": fell})

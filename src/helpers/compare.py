@@ -1167,6 +1167,23 @@ def _setting(record):
     return f"{env.get('backend', '?')}, {hyper.get('dtype_policy') or env.get('precision', '?')}"
 
 
+# a fall of training accuracy from its best so far larger than this is called a collapse
+COLLAPSE = 0.05
+
+
+def collapse_text(record):
+    """'its training accuracy fell from 80.4 % (epoch 21) to 59.8 % (epoch 23) ...', or "" where
+    it never fell more than ``COLLAPSE`` below its best so far."""
+    acc = np.asarray(record["history"]["accuracy"], dtype=float)
+    best = np.maximum.accumulate(acc)
+    trough = int(np.argmax(best - acc))
+    if best[trough] - acc[trough] <= COLLAPSE:
+        return ""
+    peak = int(np.argmax(acc[:trough + 1]))
+    return (f"its training accuracy fell from {pct(acc[peak])} % (epoch {peak + 1}) to "
+            f"{pct(acc[trough])} % (epoch {trough + 1}) and ended at {pct(acc[-1])} %")
+
+
 def trial_table(trials, post=POST):
     """CPU trials of a GPU profile's recipe (``results.save_trial``), one row per run."""
     header = ["run", "recipe", "epochs: post / trial", "training images", "test %",
@@ -1215,6 +1232,8 @@ def trial_text(trials, post=POST):
             sentence += (f": {verdict.format(aim=pct(aim, 2))}. The post reports "
                          f"{p.val:.2f} % after about {p.epochs} epochs ({points(acc - p.val / 100)} "
                          "points from it, one run each)")
+        if collapse_text(r):
+            sentence += ". On the way, " + collapse_text(r)
         parts.append(sentence + ".")
     seeds = ("One seed each, so an interval here holds the test set's noise only; another seed "
              "could move a run further (the seed spreads in the table above belong to another "
