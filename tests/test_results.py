@@ -197,6 +197,12 @@ def test_a_cpu_trial_of_a_gpu_recipe_is_kept_apart_from_the_gpu_records(tmp_path
     assert results.load("fast", "resnet18", root=tmp_path / "cpu-trials")["profile"] == "fast"
     assert not (tmp_path / "fast").exists()
     assert results.trials_dir() == results.results_dir() / "cpu-trials"
+    # a second trial (the recipe may have changed) is kept beside the first, not over it
+    again = results.save_trial(dict(trial, test_accuracy=0.7), root=tmp_path / "cpu-trials")
+    assert again.name == "resnet18-trial2.json"
+    kept = results.load_all("fast", root=tmp_path / "cpu-trials")
+    assert {k: r["test_accuracy"] for k, r in kept.items()} == {
+        "resnet18": 0.62, "resnet18-trial2": 0.7}
 
 
 @pytest.mark.parametrize("changes, reason", [

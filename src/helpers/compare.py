@@ -1148,8 +1148,10 @@ FAST_AIM_MARGIN = profiles.FAST_AIM_MARGIN  # the fast profile's aim: the post's
 
 
 def _trial_order(records):
-    return sorted(records.values(), key=lambda r: (NAMES.index(r["model"]) if r["model"] in NAMES
-                                                   else len(NAMES), r["seed"], r["run"]))
+    """(file name, record) pairs in the book's network order, then seed, then file name."""
+    return sorted(records.items(), key=lambda kv: (
+        NAMES.index(kv[1]["model"]) if kv[1]["model"] in NAMES else len(NAMES), kv[1]["seed"],
+        kv[0]))
 
 
 def is_current_recipe(record):
@@ -1186,15 +1188,14 @@ def collapse_text(record):
 
 def trial_table(trials, post=POST):
     """CPU trials of a GPU profile's recipe (``results.save_trial``), one row per run."""
-    header = ["run", "recipe", "epochs: post / trial", "training images", "test %",
+    header = ["run (record)", "recipe", "epochs: post / trial", "training images", "test %",
               "95 % interval (test set)", "post val %", f"aim: post − {FAST_AIM_MARGIN:g}",
               "time", "on", "Keras backend, precision"]
     rows = []
-    for r in _trial_order(trials):
+    for name, r in _trial_order(trials):
         p, acc = post.get(r["model"]), r["test_accuracy"]
         low, high = wilson(acc, r["data"]["test_size"])
-        label = LABELS.get(r["model"], r["model"]) + (f" (`{r['run']}`)" if r.get("options") else
-                                                      f", seed {r['seed']}")
+        label = f"{LABELS.get(r['model'], r['model'])}, seed {r['seed']} (`{name}`)"
         rows.append([
             label, "today's" if is_current_recipe(r) else "an earlier one",
             f"about {p.epochs} / {r['epochs']}" if p else f"– / {r['epochs']}",
@@ -1213,7 +1214,7 @@ def trial_text(trials, post=POST):
                 "fast --seeds 0 --networks googlenet --cpu-trial` makes one (about an hour on "
                 "two cores).")
     parts = []
-    for r in _trial_order(trials):
+    for _, r in _trial_order(trials):
         label, p, acc = LABELS.get(r["model"], r["model"]), post.get(r["model"]), r["test_accuracy"]
         low, high = wilson(acc, r["data"]["test_size"])
         earlier = "" if is_current_recipe(r) else ", under an earlier version of the recipe"

@@ -4,7 +4,7 @@ The comparison chapter draws only from these records. A record is written atomic
 temporary file, then a rename), so an interrupted write leaves the previous record whole, and
 its path is derived from its own profile, so a run never overwrites another profile's record.
 CPU runs of a GPU profile's recipe (trials of the recipe, not GPU evidence) have their own
-folder, ``results/cpu-trials/<profile>/`` (``save_trial``).
+folder, ``results/cpu-trials/<profile>/`` (``save_trial``), where every trial is kept.
 """
 
 from __future__ import annotations
@@ -113,7 +113,13 @@ def save_trial(record, root=None):
     if record["environment"].get("gpu"):
         raise RecordError(f"record {record['run']!r} ran on a GPU: it is the profile's own "
                           "record, not a CPU trial; use save()")
-    return _write(record, path_for(record["profile"], record["run"], root or trials_dir()))
+    # a trial is an experiment on the recipe, which may have changed since the last one: keep
+    # every trial (<run>.json, then <run>-trial2.json, ...), never replace one
+    path, n = path_for(record["profile"], record["run"], root or trials_dir()), 1
+    while path.exists():
+        n += 1
+        path = path_for(record["profile"], f"{record['run']}-trial{n}", root or trials_dir())
+    return _write(record, path)
 
 
 def _write(record, path):
