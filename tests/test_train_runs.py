@@ -43,6 +43,7 @@ def test_a_cpu_trial_is_only_for_the_posts_networks_under_a_gpu_profile_on_a_cpu
         args, gpu, reason, monkeypatch, capsys):
     from helpers import devices
 
+    monkeypatch.delenv("BOOK_PROFILE", raising=False)  # CI sets it, and it wins over --profile
     monkeypatch.setattr(devices, "gpu_available", lambda: gpu)
     with pytest.raises(SystemExit):
         train_runs.main(args + ["--cpu-trial"])
@@ -63,6 +64,7 @@ def test_a_cpu_trial_trains_without_saving_and_files_the_record_as_a_trial(
         return SimpleNamespace(record=make_record(
             run=name, profile=profile.name, environment={"device": "CPU", "gpu": False}))
 
+    monkeypatch.delenv("BOOK_PROFILE", raising=False)  # CI sets it, and it wins over --profile
     monkeypatch.setattr(devices, "gpu_available", lambda: False)
     monkeypatch.setattr(experiment, "prepare_data", lambda *a, **k: None)
     monkeypatch.setattr(experiment, "train_network", train)

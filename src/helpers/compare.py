@@ -1157,7 +1157,7 @@ def _trial_order(records):
 def is_current_recipe(record):
     """Whether ``record`` was trained with its profile's recipe as it stands today (settings and
     the network's epochs): a trial of a recipe that has since been retuned tests another one."""
-    today = profiles.get(record["profile"])
+    today = profiles.PROFILES[record["profile"]]  # by name: $BOOK_PROFILE must not stand in
     settings = {k: v for k, v in dataclasses.asdict(profiles.from_record(record)).items()
                 if k not in _NOT_RECIPE}
     now = {k: v for k, v in dataclasses.asdict(today).items() if k not in _NOT_RECIPE}
