@@ -207,12 +207,14 @@ def recipe(record):
     record predates take their defaults). Runs are pooled or set side by side only where their
     recipes are equal."""
     data = record["data"]
-    settings = None
-    if record.get("hyper"):
-        settings = tuple(sorted(
-            (k, repr(v)) for k, v in dataclasses.asdict(profiles.from_record(record)).items()
-            if k not in _NOT_RECIPE))
+    settings = _settings(profiles.from_record(record)) if record.get("hyper") else None
     return data["train_size"], data["test_size"], record["epochs"], settings
+
+
+def _settings(profile):
+    """The settings of ``profile`` that change how a run trains, comparable as a tuple."""
+    return tuple(sorted((k, repr(v)) for k, v in dataclasses.asdict(profile).items()
+                        if k not in _NOT_RECIPE))
 
 
 def comparable(records, names=NAMES):
@@ -1144,9 +1146,6 @@ def seeds_text(summaries):
 
 # ----------------------------------------------------------------------------- CPU trials
 
-FAST_AIM_MARGIN = profiles.FAST_AIM_MARGIN  # the fast profile's aim: the post's accuracy less this
-
-
 def _trial_order(records):
     """(file name, record) pairs in the book's network order, then seed, then file name."""
     return sorted(records.items(), key=lambda kv: (
@@ -1158,10 +1157,8 @@ def is_current_recipe(record):
     """Whether ``record`` was trained with its profile's recipe as it stands today (settings and
     the network's epochs): a trial of a recipe that has since been retuned tests another one."""
     today = profiles.PROFILES[record["profile"]]  # by name: $BOOK_PROFILE must not stand in
-    settings = {k: v for k, v in dataclasses.asdict(profiles.from_record(record)).items()
-                if k not in _NOT_RECIPE}
-    now = {k: v for k, v in dataclasses.asdict(today).items() if k not in _NOT_RECIPE}
-    return settings == now and record["epochs"] == today.epochs.get(record["model"])
+    return (_settings(profiles.from_record(record)) == _settings(today)
+            and record["epochs"] == today.epochs.get(record["model"]))
 
 
 def _setting(record):
@@ -1189,7 +1186,8 @@ def collapse_text(record):
 def trial_table(trials, post=POST):
     """CPU trials of a GPU profile's recipe (``results.save_trial``), one row per run."""
     header = ["run (record)", "recipe", "epochs: post / trial", "training images", "test %",
-              "95 % interval (test set)", "post val %", f"aim: post − {FAST_AIM_MARGIN:g}",
+              "95 % interval (test set)", "post val %",
+              f"aim: post − {profiles.FAST_AIM_MARGIN:g}",
               "time", "on", "Keras backend, precision"]
     rows = []
     for name, r in _trial_order(trials):
@@ -1200,7 +1198,8 @@ def trial_table(trials, post=POST):
             label, "today's" if is_current_recipe(r) else "an earlier one",
             f"about {p.epochs} / {r['epochs']}" if p else f"– / {r['epochs']}",
             f"{r['data']['train_size']:,}", pct(acc, 2), f"{pct(low)} – {pct(high)}",
-            f"{p.val:.2f}" if p else "–", f"{p.val - FAST_AIM_MARGIN:.2f}" if p else "–",
+            f"{p.val:.2f}" if p else "–",
+            f"{p.val - profiles.FAST_AIM_MARGIN:.2f}" if p else "–",
             duration(r["total_seconds"] / 60), devices.machine(r["environment"]), _setting(r),
         ])
     return markdown_table(header, rows)
@@ -1222,7 +1221,7 @@ def trial_text(trials, post=POST):
                     f"{r['data']['test_size']:,} test images (95 % interval {span(low, high)}) "
                     f"after {r['epochs']} epochs, {duration(r['total_seconds'] / 60)} of training")
         if p and not r.get("options"):  # the aim is the post's network's, not a variant's
-            aim = (p.val - FAST_AIM_MARGIN) / 100
+            aim = (p.val - profiles.FAST_AIM_MARGIN) / 100
             if low > aim:
                 verdict = "above the recipe's aim of {aim} % beyond the test set's noise"
             elif high < aim:
@@ -1233,8 +1232,9 @@ def trial_text(trials, post=POST):
             sentence += (f": {verdict.format(aim=pct(aim, 2))}. The post reports "
                          f"{p.val:.2f} % after about {p.epochs} epochs ({points(acc - p.val / 100)} "
                          "points from it, one run each)")
-        if collapse_text(r):
-            sentence += ". On the way, " + collapse_text(r)
+        collapse = collapse_text(r)
+        if collapse:
+            sentence += ". On the way, " + collapse
         parts.append(sentence + ".")
     seeds = ("One seed each, so an interval here holds the test set's noise only; another seed "
              "could move a run further (the seed spreads in the table above belong to another "
@@ -1270,8 +1270,12 @@ def control_arms(records):
     only runs of VGG16-big's recipe (its lowest seed's), so that arms trained under another
     recipe of the same profile are not compared with it.
     """
+    return _arm_intervals(_control_runs(records))
+
+
+def _arm_intervals(arm_runs):
     return {label: interval([r["test_accuracy"] for r in runs], runs[0]["data"]["test_size"])
-            for label, runs in _control_runs(records).items()}
+            for label, runs in arm_runs.items()}
 
 
 def _control_runs(records):
@@ -1293,7 +1297,8 @@ def _control_runs(records):
 
 def controls_text(records):
     """What chapter 4's controlled experiment shows in ``records``: one or two sentences."""
-    arms = control_arms(records)
+    arm_records = _control_runs(records)
+    arms = _arm_intervals(arm_records)
     labels = [label for label, _, _ in CONTROL_ARMS]
     a, d, c, b = (arms.get(label) for label in labels)
     if not (c or d):
@@ -1325,7 +1330,7 @@ def controls_text(records):
     if not parts:
         return "Too few arms of the experiment are in the records."
     seeds = next(iter(arms.values())).n
-    arm_runs = [r for runs in _control_runs(records).values() for r in runs]
+    arm_runs = [r for runs in arm_records.values() for r in runs]
     unfit = [r for r in arm_runs if r.get("train_accuracy", 1.0) < FIT_LEVEL]
     if unfit:
         which = ("no run of any arm had fit its" if len(unfit) == len(arm_runs)
@@ -1335,11 +1340,11 @@ def controls_text(records):
                      "learning, not where it would end")
     missing = [label for label, _, _ in CONTROL_ARMS if label not in arms]
     if missing:
-        parts.append(f"No record of the arm{'s' if len(missing) > 1 else ''} "
+        several = len(missing) > 1
+        parts.append(f"No record of the arm{'s' if several else ''} "
                      + _and(f"“{label}”" for label in missing)
-                     + f" (`tools/train_runs.py --controls` trains {'them' if len(missing) > 1 else 'it'}), so "
-                     "the comparisons that "
-                     "need it are left out")
+                     + f" (`tools/train_runs.py --controls` trains {'them' if several else 'it'}), "
+                     f"so the comparisons that need {'them' if several else 'it'} are left out")
     noise = ("One seed per arm: each interval holds the test set's noise only, not how far another "
              "seed could move a run (chapter 7 measures that spread)." if seeds == 1 else
              f"{seeds} seeds per arm, matched by seed; each interval holds their spread and the "

@@ -83,7 +83,8 @@ PROFILES = {
     # BN momentum 0.9 so that the moving statistics follow weights that change quickly. The BN
     # statistics are re-estimated with dropout off before each validation: VGG16-big, trained
     # with dropout before five of its BN layers, otherwise tests 19-31 points lower over three
-    # seeds (chapter 4 shows both numbers). Its cost, a forward pass over 2,000 images an epoch, is in each epoch's seconds.
+    # seeds (chapter 4 shows both numbers). Its cost, a forward pass over 2,000 images an
+    # epoch, is in each epoch's seconds.
     "cpu": Profile(
         "cpu", train_per_class=800, val_per_class=100, test_per_class=None,
         epochs=_each(14), batch_size=32, optimizer="adam", learning_rate=1e-3, bn_momentum=0.9,
@@ -91,11 +92,8 @@ PROFILES = {
     ),
     # A modern recipe for a GPU, the networks unchanged: batch 512, SGD with Nesterov momentum
     # at 0.2 (Goyal et al.'s 0.1 per 256 images, scaled linearly) after a 2-epoch linear
-    # warm-up, then a cosine decay to 0. At first 0.4 (cifar-vgg's 0.1 per 128 images, scaled):
-    # its CPU trial of GoogLeNet (results/cpu-trials/fast) trained to 80 % by epoch 21, then
-    # collapsed in epochs 22-23 (training accuracy 0.60) and ended at 78.4 %, ten points short
-    # of its aim, so the rate was halved (one change; the next trial or GPU run tests it); label smoothing 0.1; the networks' own L2 at 5e-4 (cifar-vgg's value);
-    # pad-and-crop augmentation inside the compiled step; mixed precision. 30 epochs each, at
+    # warm-up, then a cosine decay to 0; label smoothing 0.1; the networks' own L2 at 5e-4
+    # (cifar-vgg's value); pad-and-crop augmentation inside the compiled step; mixed precision. 30 epochs each, at
     # most a third of the post's. It aims at each network's validation accuracy in the post less
     # FAST_AIM_MARGIN points, on all 10,000 test images. BN statistics as in ``cpu`` (neither
     # setting touches the training itself, which normalises by each batch and never reads the
@@ -104,8 +102,10 @@ PROFILES = {
     # behind weights that change fast at this rate; in the VGGs, dropout before BN layers
     # shifts them further (chapter 4). The record keeps both figures (``*_as_trained``). At
     # momentum 0.9 an epoch's 98 updates leave 0.9**98 ~ 3e-5 of the last re-estimate, so the
-    # "as trained" figures stay exact. Not yet run on a GPU; tried on a CPU
-    # (results/cpu-trials/fast, chapter 7).
+    # "as trained" figures stay exact. Not yet run on a GPU. Tried on a CPU (GoogLeNet,
+    # results/cpu-trials/fast, chapter 7): at first at 0.4 (cifar-vgg's 0.1 per 128 images,
+    # scaled), where it collapsed in epochs 22-23 and ended at 78.4 %; at 0.2 (one change), no
+    # collapse and 84.6 %, still short of its aim: the GPU run tunes the rest.
     "fast": Profile(
         "fast", train_per_class=None, val_per_class=None, test_per_class=None,
         epochs=_each(30), batch_size=512, optimizer="sgd_cosine", learning_rate=0.2,

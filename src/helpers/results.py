@@ -115,10 +115,11 @@ def save_trial(record, root=None):
                           "record, not a CPU trial; use save()")
     # a trial is an experiment on the recipe, which may have changed since the last one: keep
     # every trial (<run>.json, then <run>-trial2.json, ...), never replace one
-    path, n = path_for(record["profile"], record["run"], root or trials_dir()), 1
+    root, run, n = root or trials_dir(), record["run"], 1
+    path = path_for(record["profile"], run, root)
     while path.exists():
         n += 1
-        path = path_for(record["profile"], f"{record['run']}-trial{n}", root or trials_dir())
+        path = path_for(record["profile"], f"{run}-trial{n}", root)
     return _write(record, path)
 
 
