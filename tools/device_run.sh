@@ -101,10 +101,13 @@ run_chapter() {  # run_chapter NOTEBOOK LIMIT_S
     "$STAGE/notebooks/$1.ipynb" -p ABLATIONS False --log-output
 }
 
-# the cheap networks first, so that a deadline costs the GoogLeNet (about 3x their time) alone
+# the cheap networks first, so that a deadline costs the GoogLeNet (about 3x their time) alone.
+# Expected at REFERENCE.md's float32 rates (mixed precision should be faster): 33 epochs of a
+# VGG about 40 s of training, 50 of ResNet18 about 80 s, 50 of GoogLeNet about 215 s, each
+# plus compiling (6-28 s), validation and the notebook's start: about 9 minutes in all
 step_chapters() {
-  for nb in 03_vgg16 04_vgg16_bigconv 06_resnet18; do run_chapter "$nb" "${CHAPTER_S:-150}"; done
-  run_chapter 05_googlenet "${GOOGLENET_S:-300}"
+  for nb in 03_vgg16 04_vgg16_bigconv 06_resnet18; do run_chapter "$nb" "${CHAPTER_S:-180}"; done
+  run_chapter 05_googlenet "${GOOGLENET_S:-360}"
   run_chapter 07_comparison 60
 }
 
