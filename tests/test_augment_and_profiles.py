@@ -41,6 +41,37 @@ def test_pad_crop_is_inert_outside_training():
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(augment.RandomPadCrop(4)(x)), x)
 
 
+def _correlation(a, b):
+    return abs(float(np.corrcoef(np.ravel(a).astype(float), np.ravel(b).astype(float))[0, 1]))
+
+
+def test_pad_crop_and_flip_draw_independently():
+    # One bright pixel left of centre: where it lands gives the flip and both crop offsets.
+    # (The layers once shared the run's seed; this pair showed no coupling then, the post's
+    # flip and rotation did: the test below.)
+    x = np.zeros((512, 32, 32, 3), "float32")
+    x[:, 16, 8, :] = 1.0
+    out = keras.ops.convert_to_numpy(augment.layers("crop", seed=0)(x, training=True))[..., 0]
+    row, column = out.max(axis=2).argmax(axis=1), out.max(axis=1).argmax(axis=1)
+    flipped = column > 15  # unflipped it lands in columns 4-12, flipped in 19-27
+    dx, dy = np.where(flipped, column - 19, 12 - column), 20 - row  # the crop's offsets, 0-8
+    assert 0.4 < flipped.mean() < 0.6 and set(dx) == set(dy) == set(range(9))
+    assert _correlation(flipped, dx) < 0.15 and _correlation(flipped, dy) < 0.15
+
+
+def test_the_posts_flip_and_rotation_draw_independently():
+    # given one seed they drew the same uniforms: an image was flipped exactly when its
+    # rotation was clockwise
+    shift, flip, rotation = data.augmentation(seed=1).layers
+    assert len({shift.seed, flip.seed, rotation.seed}) == 3
+    x = np.zeros((512, 32, 32, 3), "float32")
+    flips = flip.get_random_transformation(x, training=True)["flips"]
+    angles = rotation.get_random_transformation(x, training=True)["angle"]
+    assert _correlation(keras.ops.convert_to_numpy(flips), keras.ops.convert_to_numpy(angles) > 0) < 0.15
+    assert data.layer_seeds(None, 2) == (None, None)
+    assert data.layer_seeds(1, 3) == data.layer_seeds(1, 3) != data.layer_seeds(2, 3)
+
+
 def test_unknown_augmentation_says_which_exist():
     with pytest.raises(ValueError, match="post, crop"):
         augment.layers("mixup")

@@ -65,8 +65,9 @@ def layers(kind="post", seed=None):
     if kind == "post":
         augmentation = data.augmentation(seed=seed)
     elif kind == "crop":
+        crop, flip = data.layer_seeds(seed, 2)
         augmentation = keras.Sequential(
-            [RandomPadCrop(4, seed=seed), keras.layers.RandomFlip("horizontal", seed=seed)],
+            [RandomPadCrop(4, seed=crop), keras.layers.RandomFlip("horizontal", seed=flip)],
             name="augmentation",
         )
     else:
