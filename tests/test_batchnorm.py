@@ -92,6 +92,14 @@ def test_the_callback_re_estimates_before_each_validation(images):
     assert not np.allclose(as_trained, keras.ops.convert_to_numpy(model.get_layer("bn").moving_variance))
 
 
+def test_diagnosis_reads_the_mean_of_several_dropout_draws():
+    # one draw 7 points down would read as "lowered"; the mean of three, 3 points down, not
+    sentence = batchnorm.diagnosis(0.356, [0.286, 0.336, 0.356], 0.61)
+    assert "even lowered" not in sentence
+    assert "32.6% re-estimated with dropout on (the mean of 3 draws of the dropout masks, 28.6% to 35.6%)" in sentence
+    assert "even lowered" in batchnorm.diagnosis(0.356, [0.286, 0.296, 0.300], 0.61)
+
+
 @pytest.mark.parametrize("figures, words", [
     ((0.10, 0.11, 0.36), "in this run, the shift dropout puts into the statistics"),
     ((0.356, 0.305, 0.61), "with dropout on even lowered it"),

@@ -656,3 +656,21 @@ def test_a_collapse_of_training_accuracy_is_named_with_its_epochs():
     assert compare.collapse_text(fell) == ("its training accuracy fell from 80.3 % (epoch 2) to "
                                            "59.8 % (epoch 4) and ended at 80.4 %")
     assert "On the way, its training accuracy fell" in compare.trial_text({"g": fell})
+
+
+def test_most_scattered_is_the_network_whose_seeds_spread_most():
+    runs = lambda *accs: [{"test_accuracy": a} for a in accs]  # noqa: E731
+    assert compare.most_scattered({"vgg16": runs(0.2, 0.6), "resnet18": runs(0.6, 0.62)}) == "vgg16"
+    assert compare.most_scattered({"vgg16": runs(0.2)}) is None
+
+
+def test_runs_trained_with_one_seed_for_all_augmentation_layers_are_counted():
+    old = {"hyper": {"augment": True, "augmentation": "post"}}
+    new = {"hyper": {"augment": True, "augmentation": "post", "augmentation_seeds": "per layer"}}
+    crop = {"hyper": {"augment": True, "augmentation": "crop"}}  # showed no coupling
+    assert compare.drew_coupled_augmentation(old) and not compare.drew_coupled_augmentation(new)
+    assert not compare.drew_coupled_augmentation(crop)
+    assert compare.augmentation_seeds_text({"a": old, "b": new}).startswith("1 of the 2 runs here were")
+    assert compare.augmentation_seeds_text({"a": old}).startswith("the one run here was")
+    assert compare.augmentation_seeds_text({"a": old, "b": old}).startswith("all 2 runs here were")
+    assert compare.augmentation_seeds_text({"b": new, "c": crop}).startswith("every run")

@@ -542,3 +542,14 @@ def test_channel_stats_exact_on_a_full_size_training_set():
     mean, std = data.channel_stats(x)
     np.testing.assert_allclose(mean, [1.0, 0.0, 0.2], atol=1e-5)
     np.testing.assert_allclose(std, [0.0, 0.0, 0.0], atol=1e-4)
+
+
+def test_a_bare_folder_name_is_a_path_and_cache_file_names_where_arrays_go(tmp_path, monkeypatch):
+    (tmp_path / "cifar10").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert data.resolve_source("cifar10") == str((tmp_path / "cifar10").resolve())
+    with pytest.raises(data.DatasetError, match="Unknown source"):
+        data.resolve_source("cifar11")
+    monkeypatch.setenv("CIFAR10_CACHE_DIR", str(tmp_path / "cache"))
+    assert data.cache_file("cifar10").parent == tmp_path / "cache"
+    assert data.cache_file("synthetic") is None and data.cache_file("keras") is None

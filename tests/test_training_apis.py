@@ -98,3 +98,13 @@ def test_the_tape_loop_scales_the_loss_as_float16_mixed_precision_needs(arrays):
     finally:
         keras.config.set_dtype_policy(previous)
     assert tape_loss == pytest.approx(keras_loss, rel=0.02)
+
+
+@TF_ONLY
+def test_gradient_tape_loop_takes_a_loss_compiled_by_name(arrays):
+    # as the post compiles: loss="categorical_crossentropy", a string, not a callable
+    _, _, _, _, x, y = arrays
+    model = tiny()
+    model.compile(optimizer=keras.optimizers.Adam(3e-2), loss="categorical_crossentropy")
+    _, loss = training_apis.gradient_tape_loop(model, x[:32], y[:32], 32, 2)
+    assert np.isfinite(loss)

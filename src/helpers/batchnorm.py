@@ -131,10 +131,16 @@ def diagnosis(as_trained, dropout_on, dropout_off):
 
     The three: with the moving statistics as training left them, re-estimated with dropout
     on and re-estimated with dropout off (both on un-augmented training images); a change
-    under ``CLEAR_CHANGE`` is not read as one.
+    under ``CLEAR_CHANGE`` is not read as one. A re-estimate with dropout on depends on the
+    dropout masks it drew: ``dropout_on`` may be several draws' accuracies, read by their mean.
     """
-    figures = (f"{as_trained:.1%} as trained, {dropout_on:.1%} re-estimated with dropout on, "
-               f"{dropout_off:.1%} with dropout off")
+    draws = np.atleast_1d(np.asarray(dropout_on, dtype=float))
+    dropout_on = float(draws.mean())
+    on_figure = f"{dropout_on:.1%} re-estimated with dropout on"
+    if draws.size > 1:
+        on_figure += (f" (the mean of {draws.size} draws of the dropout masks, "
+                      f"{draws.min():.1%} to {draws.max():.1%})")
+    figures = f"{as_trained:.1%} as trained, {on_figure}, {dropout_off:.1%} with dropout off"
     on, off = dropout_on - as_trained, dropout_off - as_trained
     clear = lambda change: abs(change) > CLEAR_CHANGE  # noqa: E731
     if not clear(on) and not clear(off):

@@ -1144,7 +1144,36 @@ def seeds_text(summaries):
     return ", ".join(f"{label}: {n} seed{'s' if n > 1 else ''}" for label, n in counts.items())
 
 
-# ----------------------------------------------------------------------------- CPU trials
+def most_scattered(main):
+    """The network whose seeds' test accuracies spread most (sample standard deviation), or
+    ``None`` where no network has two seeds; ``main`` maps each network to its runs."""
+    spreads = {name: float(np.std([r["test_accuracy"] for r in runs], ddof=1))
+               for name, runs in main.items() if len(runs) > 1}
+    return max(spreads, key=spreads.get) if spreads else None
+
+
+def drew_coupled_augmentation(record):
+    """Whether ``record``'s run gave the post's augmentation layers one seed between them, so
+    that its flips and rotations drew the same numbers (before ``data.layer_seeds``)."""
+    hyper = record.get("hyper", {})
+    return (bool(hyper.get("augment")) and hyper.get("augmentation", "post") == "post"
+            and "augmentation_seeds" not in hyper)
+
+
+def augmentation_seeds_text(records):
+    """How many of ``records`` (a dict of records) trained with coupled flips and rotations."""
+    coupled = sum(map(drew_coupled_augmentation, records.values()))
+    if not coupled:
+        return "every run here drew each augmentation layer from a seed of its own."
+    if coupled == len(records):
+        share = "the one run here was" if coupled == 1 else f"all {coupled} runs here were"
+    else:
+        share = f"{coupled} of the {len(records)} runs here were"
+    return (f"{share} trained while the augmentation layers shared the run's seed, so that an "
+            "image was flipped exactly when it was rotated clockwise (chapter 2): half the "
+            "combinations of the post's augmentation. What that cost them is not measured; a "
+            "re-run trains with independent draws.")
+
 
 def _trial_order(records):
     """(file name, record) pairs in the book's network order, then seed, then file name."""

@@ -67,6 +67,7 @@ def resolve_source(source="auto"):
         return source
     if isinstance(source, (str, os.PathLike)) and (
         isinstance(source, os.PathLike) or os.sep in str(source) or "." in str(source)
+        or (str(source) and Path(source).expanduser().exists())  # a bare name: "cifar10"
     ):
         return _existing_path(source, "source")
     raise DatasetError(
@@ -270,21 +271,30 @@ def cache_dir():
     return Path(os.environ.get("CIFAR10_CACHE_DIR", "~/.cache/cnn-cifar10-book")).expanduser()
 
 
+def cache_file(source):
+    """Where ``load_cifar10(source)`` keeps the decoded arrays of a folder or archive (whether
+    or not they are there yet); ``None`` for the Keras download and synthetic data."""
+    resolved = resolve_source(source)
+    if resolved in ("keras", "synthetic"):
+        return None
+    return cache_dir() / f"cifar10-{_source_key(Path(resolved))[:24]}.npz"
+
+
 def _load_cached(path):
-    cache_file = cache_dir() / f"cifar10-{_source_key(path)[:24]}.npz"
-    if cache_file.exists():
+    target = cache_file(path)
+    if target.exists():
         try:
-            with np.load(cache_file) as z:
+            with np.load(target) as z:
                 return (z["x_train"], z["y_train"]), (z["x_test"], z["y_test"])
         except Exception:
             pass  # a damaged cache file is rebuilt below
     (x_train, y_train), (x_test, y_test) = read_image_folder(path)
     try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache_file.parent, suffix=".tmp.npz")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp.npz")
         with os.fdopen(fd, "wb") as f:
             np.savez(f, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-        os.replace(tmp, cache_file)
+        os.replace(tmp, target)
     except OSError:
         pass  # no cache then; the next load decodes again
     return (x_train, y_train), (x_test, y_test)

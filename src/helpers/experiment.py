@@ -206,6 +206,8 @@ def train_network(
         "hyper": {
             **{k: v for k, v in dataclasses.asdict(profile).items() if k != "epochs"},
             "augmented_in": place if profile.augment else None,
+            # records without it drew every augmentation layer from one seed (data.layer_seeds)
+            "augmentation_seeds": "per layer" if profile.augment else None,
             "dtype_policy": policy,
         },
         "history": history,

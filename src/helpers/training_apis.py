@@ -152,7 +152,9 @@ def gradient_tape_loop(model, x, y, batch_size, epochs, seed=0):
     """
     import tensorflow as tf
 
-    loss_fn, optimizer = model.loss, model.optimizer
+    # compile's loss may be a name, as the post writes it: keras.losses.get turns that into
+    # the per-image function, which the mean below reduces as a Loss object reduces itself
+    loss_fn, optimizer = keras.losses.get(model.loss), model.optimizer
     if not optimizer.built:  # as fit does first: a LossScaleOptimizer's scale is then a variable
         optimizer.build(model.trainable_variables)
 
@@ -160,7 +162,7 @@ def gradient_tape_loop(model, x, y, batch_size, epochs, seed=0):
     def step(xb, yb):
         with tf.GradientTape() as tape:
             predictions = model(xb, training=True)
-            loss = loss_fn(yb, predictions)
+            loss = keras.ops.mean(loss_fn(yb, predictions))
             if model.losses:
                 loss += tf.add_n(model.losses)
             scaled = optimizer.scale_loss(loss)
