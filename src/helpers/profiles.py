@@ -106,7 +106,9 @@ PROFILES = {
     # "as trained" figures stay exact. Not yet run on a GPU. Tried on a CPU (GoogLeNet,
     # results/cpu-trials/fast, chapter 7), one change at a time: 30 epochs at 0.4 (cifar-vgg's
     # 0.1 per 128 images, scaled) collapsed in epochs 22-23 and ended at 78.4 %; at 0.2, no
-    # collapse and 84.6 %, still rising when the rate reached 0, short of its aim; hence 50.
+    # collapse and 84.6 %, still rising when the rate reached 0, short of its aim; hence 50,
+    # which gave 85.2 % (a dip at epoch 12, at the peak rate, recovered): inside the test set's
+    # noise of 84.6, still 3.2 points short. More epochs alone do not close the gap here.
     "fast": Profile(
         "fast", train_per_class=None, val_per_class=None, test_per_class=None,
         epochs={"vgg16": 33, "vgg16_bigconv": 33, "googlenet": 50, "resnet18": 50},
