@@ -74,3 +74,35 @@ def test_a_cpu_trial_trains_without_saving_and_files_the_record_as_a_trial(
     assert calls == [("googlenet", "fast", False)]  # save=False: never to results/fast
     assert (tmp_path / "cpu-trials" / "fast" / "googlenet.json").exists()
     assert "googlenet: test accuracy" in capsys.readouterr().out
+
+
+def test_set_changes_a_trials_recipe_and_nothing_else():
+    from helpers import profiles
+
+    fast = profiles.PROFILES["fast"]
+    changed = train_runs.with_settings(
+        fast, ["batch_size=128", "learning_rate=0.05", "epochs=30"], ["googlenet"])
+    assert (changed.batch_size, changed.learning_rate) == (128, 0.05)
+    assert changed.epochs == {**fast.epochs, "googlenet": 30}
+    assert changed.name == "fast" and changed.label_smoothing == fast.label_smoothing
+    assert fast.batch_size == 512  # the profile itself is untouched
+
+
+@pytest.mark.parametrize("assignment, reason", [
+    ("batch=128", "NAME one of"),
+    ("batch_size", "NAME one of"),
+    ("batch_size=big", "batch_size takes values of type int"),
+    ("epochs=0", "whole number of epochs"),
+])
+def test_set_says_what_was_wrong(assignment, reason):
+    from helpers import profiles
+
+    with pytest.raises(ValueError, match=reason):
+        train_runs.with_settings(profiles.PROFILES["fast"], [assignment], ["googlenet"])
+
+
+def test_set_is_only_for_trials(monkeypatch, capsys):
+    monkeypatch.delenv("BOOK_PROFILE", raising=False)
+    with pytest.raises(SystemExit):
+        train_runs.main(["--profile", "fast", "--seeds", "0", "--set", "batch_size=128"])
+    assert "--set is for --cpu-trial only" in capsys.readouterr().err

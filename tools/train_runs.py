@@ -4,9 +4,13 @@
     python tools/train_runs.py --profile fast --controls             # chapter 4's controls
     python tools/train_runs.py --profile cpu --controls five_3x3     # only the cheap one
     python tools/train_runs.py --profile fast --seeds 0 --networks googlenet --cpu-trial
+    python tools/train_runs.py --profile fast --seeds 0 --networks googlenet --cpu-trial \
+        --set batch_size=128 learning_rate=0.05 epochs=30
 
-The last trains the GPU recipe on a CPU, as a trial of the recipe: its record goes to
+The last two train the GPU recipe on a CPU, as a trial of the recipe: its record goes to
 results/cpu-trials/fast/, never where the GPU records belong (chapter 7 shows both apart).
+``--set`` changes settings of the recipe for a trial only (the record keeps them, and chapter 7
+names what differs from today's recipe); ``epochs`` sets the chosen networks' epochs.
 
 The chapters train seed 0 of each network themselves; chapter 7 pools whatever seeds the
 records hold. The controls separate VGG16-big's two changes (chapter 4): its five layers with
@@ -19,6 +23,8 @@ record is saved as soon as its run ends.
 from __future__ import annotations
 
 import argparse
+import ast
+import dataclasses
 import sys
 
 import helpers
@@ -41,9 +47,19 @@ def main(argv=None):
     parser.add_argument("--cpu-trial", action="store_true",
                         help="train a GPU profile's recipe on this CPU; saved to "
                              "results/cpu-trials/<profile>/")
+    parser.add_argument("--set", nargs="+", default=[], metavar="NAME=VALUE",
+                        help="with --cpu-trial: change settings of the recipe (names of "
+                             "helpers.profiles.Profile; epochs=N for the chosen networks)")
     args = parser.parse_args(argv)
     helpers.start_quietly()
     profile = profiles.get(args.profile)
+    if args.set and not args.cpu_trial:
+        parser.error("--set is for --cpu-trial only: a profile's own records follow the "
+                     "profile as it stands (change helpers/profiles.py to change it)")
+    try:
+        profile = with_settings(profile, args.set, args.networks)
+    except ValueError as error:
+        parser.error(str(error))
     if args.cpu_trial:
         from helpers import devices
         if profile.name not in profiles.GPU_PROFILES:
@@ -74,6 +90,35 @@ def main(argv=None):
         print(f"{record['run']}: test accuracy {record['test_accuracy']:.4f}, "
               f"{record['total_seconds'] / 60:.1f} min on {record['environment']['device']}",
               flush=True)
+
+
+def with_settings(profile, assignments, networks):
+    """``profile`` with ``NAME=VALUE`` assignments applied (values as Python literals, else
+    strings); ``epochs=N`` sets the epochs of ``networks``."""
+    fields = {f.name for f in dataclasses.fields(profile)} - {"name"}
+    changes = {}
+    for assignment in assignments:
+        name, sep, text = assignment.partition("=")
+        if not sep or name not in fields:
+            raise ValueError(f"--set {assignment!r}: write NAME=VALUE with NAME one of "
+                             f"{', '.join(sorted(fields))}")
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text
+        if name == "epochs":
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"--set epochs={text}: give a whole number of epochs, 1 or more")
+            value = {**profile.epochs, **dict.fromkeys(networks, value)}
+        else:
+            current = getattr(profile, name)
+            kind = float if isinstance(current, float) else type(current)
+            if current is not None and not (isinstance(value, kind) or
+                                            (kind is float and type(value) is int)):
+                raise ValueError(f"--set {assignment!r}: {name} takes values of type {kind.__name__} "
+                                 f"(the profile has {current!r})")
+        changes[name] = value
+    return dataclasses.replace(profile, **changes)
 
 
 if __name__ == "__main__":
