@@ -1185,9 +1185,34 @@ def _trial_order(records):
 def is_current_recipe(record):
     """Whether ``record`` was trained with its profile's recipe as it stands today (settings and
     the network's epochs): a trial of a recipe that has since been retuned tests another one."""
+    return not recipe_differences(record)
+
+
+# how recipe_differences names a setting (others: the field's name, with spaces)
+_SETTING_NAMES = {"batch_size": "batch", "learning_rate": "learning rate", "weight_decay": "L2",
+                  "bn_momentum": "BN momentum", "bn_recalibration": "BN re-estimate images",
+                  "warmup_epochs": "warm-up epochs", "augment_in": "augmentation in"}
+
+
+def recipe_differences(record):
+    """How ``record``'s recipe differs from its profile's today, as phrases ("batch 128 instead
+    of 512"), epochs first; [] for today's recipe. Settings a record predates count as their
+    defaults (``profiles.from_record``)."""
     today = profiles.PROFILES[record["profile"]]  # by name: $BOOK_PROFILE must not stand in
-    return (_settings(profiles.from_record(record)) == _settings(today)
-            and record["epochs"] == today.epochs.get(record["model"]))
+    then = profiles.from_record(record)
+    wanted = today.epochs.get(record["model"])
+    found = [] if record["epochs"] == wanted else [f"{record['epochs']} epochs instead of {wanted}"]
+    for field in dataclasses.fields(today):
+        was, now = getattr(then, field.name), getattr(today, field.name)
+        if field.name not in _NOT_RECIPE and repr(was) != repr(now):
+            name = _SETTING_NAMES.get(field.name, field.name.replace("_", " "))
+            found.append(f"{name} {was:g} instead of {now:g}" if _is_number(was, now)
+                         else f"{name} {was} instead of {now}")
+    return found
+
+
+def _is_number(*values):
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
 
 def _setting(record):
@@ -1214,7 +1239,7 @@ def collapse_text(record):
 
 def trial_table(trials, post=POST):
     """CPU trials of a GPU profile's recipe (``results.save_trial``), one row per run."""
-    header = ["run (record)", "recipe", "epochs: post / trial", "training images", "test %",
+    header = ["run (record)", "recipe: today's, or how it differs", "epochs: post / trial", "training images", "test %",
               "95 % interval (test set)", "post val %",
               f"aim: post − {profiles.FAST_AIM_MARGIN:g}",
               "time", "on", "Keras backend, precision"]
@@ -1224,7 +1249,7 @@ def trial_table(trials, post=POST):
         low, high = wilson(acc, r["data"]["test_size"])
         label = f"{LABELS.get(r['model'], r['model'])}, seed {r['seed']} (`{name}`)"
         rows.append([
-            label, "today's" if is_current_recipe(r) else "an earlier one",
+            label, "; ".join(recipe_differences(r)) or "today's",
             f"about {p.epochs} / {r['epochs']}" if p else f"– / {r['epochs']}",
             f"{r['data']['train_size']:,}", pct(acc, 2), f"{pct(low)} – {pct(high)}",
             f"{p.val:.2f}" if p else "–",
@@ -1245,7 +1270,8 @@ def trial_text(trials, post=POST):
     for _, r in _trial_order(trials):
         label, p, acc = LABELS.get(r["model"], r["model"]), post.get(r["model"]), r["test_accuracy"]
         low, high = wilson(acc, r["data"]["test_size"])
-        earlier = "" if is_current_recipe(r) else ", under an earlier version of the recipe"
+        changed = recipe_differences(r)
+        earlier = f"; today's recipe but {', '.join(changed)}" if changed else ""
         sentence = (f"{label} (seed {r['seed']}{earlier}) reached {pct(acc, 2)} % on the "
                     f"{r['data']['test_size']:,} test images (95 % interval {span(low, high)}) "
                     f"after {r['epochs']} epochs, {duration(r['total_seconds'] / 60)} of training")
