@@ -553,3 +553,19 @@ def test_a_bare_folder_name_is_a_path_and_cache_file_names_where_arrays_go(tmp_p
     monkeypatch.setenv("CIFAR10_CACHE_DIR", str(tmp_path / "cache"))
     assert data.cache_file("cifar10").parent == tmp_path / "cache"
     assert data.cache_file("synthetic") is None and data.cache_file("keras") is None
+
+
+def test_an_archive_is_read_once_for_its_cache_name_and_its_fingerprint(tmp_path, monkeypatch):
+    archive = tmp_path / "a.tar.gz"
+    archive.write_bytes(b"some bytes")
+    monkeypatch.setenv("CIFAR10_CACHE_DIR", str(tmp_path / "cache"))
+    opened = []
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda p, *a, **k: (opened.append(str(p)), real_open(
+        p, *a, **k))[1])
+    name = data.cache_file(str(archive))
+    data.fingerprint(str(archive))
+    assert opened.count(str(archive)) == 1
+    archive.write_bytes(b"other bytes!")  # a new version: hashed again, named anew
+    assert data.cache_file(str(archive)) != name
+    assert opened.count(str(archive)) == 2

@@ -235,9 +235,23 @@ def _source_key(path):
                 rel = Path(dirpath, name).relative_to(path).as_posix()
                 digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     else:
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
+        digest.update(_file_sha256(path).encode())
+    return digest.hexdigest()
+
+
+def _file_sha256(path):
+    """The SHA-256 of a file's bytes, read once per version of the file: a first load asks for
+    it twice (the cache's name, the record's fingerprint), and an archive is ~170 MB."""
+    stat = path.stat()
+    return _hash_file(path, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+
+
+@functools.lru_cache(maxsize=8)
+def _hash_file(path, *version):  # version: what changes when the file is rewritten
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -260,11 +274,7 @@ def _fingerprint(path, size, mtime_ns):
     """``fingerprint``'s work, once per file version: a notebook saves several records."""
     if path.is_dir():
         return {"kind": "folder", "listing_sha256": _source_key(path)}
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return {"kind": "file", "sha256": digest.hexdigest()}
+    return {"kind": "file", "sha256": _file_sha256(path)}
 
 
 def cache_dir():
