@@ -115,3 +115,25 @@ def test_diagnosis_reads_the_three_accuracies(figures, words):
     assert ("even lowered" in sentence) == (figures[1] - figures[0] < -batchnorm.CLEAR_CHANGE
                                             and figures[2] - figures[0] > batchnorm.CLEAR_CHANGE)
     assert f"{figures[0]:.1%} as trained" in sentence
+
+
+def test_statistics_compared_measures_each_re_estimate_and_leaves_the_model_alone(images):
+    model = tiny_model()
+    before = batchnorm.moving_statistics(model)
+    variances = batchnorm.statistics_compared(
+        model, images, lambda m: float(keras.ops.convert_to_numpy(
+            m.get_layer("bn").moving_variance).mean()), draws=2, batch_size=100)
+    assert list(variances) == [batchnorm.AS_TRAINED, "re-estimated, dropout on (1)",
+                               "re-estimated, dropout on (2)", batchnorm.DROPOUT_OFF]
+    assert variances[batchnorm.AS_TRAINED] == 1.0  # a fresh layer's moving variance
+    # dropout before BN inflates the variance each draw learns; the draws differ by their masks
+    assert variances["re-estimated, dropout on (1)"] > variances[batchnorm.DROPOUT_OFF]
+    assert variances["re-estimated, dropout on (1)"] != variances["re-estimated, dropout on (2)"]
+    for (m0, v0), (m1, v1) in zip(before, batchnorm.moving_statistics(model)):
+        np.testing.assert_array_equal(v0, v1)
+    sentence = batchnorm.diagnosis_of({batchnorm.AS_TRAINED: 0.356,
+                                       "re-estimated, dropout on (1)": 0.286,
+                                       "re-estimated, dropout on (2)": 0.296,
+                                       batchnorm.DROPOUT_OFF: 0.61})
+    assert sentence == batchnorm.diagnosis(0.356, [0.286, 0.296], 0.61)
+    assert "the mean of 2 draws" in sentence and "even lowered" in sentence

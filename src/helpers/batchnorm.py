@@ -125,6 +125,29 @@ class RecalibrateBeforeValidation(keras.callbacks.Callback):
 # 5 points on 1,000 validation images is over 3 standard errors of an accuracy near 30 %
 CLEAR_CHANGE = 0.05
 
+# with dropout on, a re-estimate depends on the masks it draws: this many draws, read by their mean
+DROPOUT_DRAWS = 3
+AS_TRAINED = "moving statistics from training"
+DROPOUT_OFF = "re-estimated, dropout off"
+
+
+def statistics_compared(model, images, accuracy, *, draws=DROPOUT_DRAWS, batch_size=250):
+    """``accuracy(network)`` of ``model`` with its BN statistics as trained, re-estimated on
+    ``images`` ``draws`` times with dropout on, and once with dropout off, by label in that
+    order (chapters 3 and 4; ``diagnosis_of`` reads them). ``model`` is not modified."""
+    networks = {AS_TRAINED: model}
+    for k in range(draws):
+        networks[f"re-estimated, dropout on ({k + 1})"] = recalibrated(
+            model, images, dropout=True, batch_size=batch_size)
+    networks[DROPOUT_OFF] = recalibrated(model, images, dropout=False, batch_size=batch_size)
+    return {label: accuracy(network) for label, network in networks.items()}
+
+
+def diagnosis_of(accuracies):
+    """``diagnosis`` of the accuracies ``statistics_compared`` returns."""
+    on = [value for label, value in accuracies.items() if "dropout on" in label]
+    return diagnosis(accuracies[AS_TRAINED], on, accuracies[DROPOUT_OFF])
+
 
 def diagnosis(as_trained, dropout_on, dropout_off):
     """What three validation accuracies say about a network's BN statistics, as a sentence.
