@@ -1,4 +1,5 @@
-# make book | make test | make reproduce PROFILE=cpu|fast|full | make bench | make device-prep
+# make book | make test | make reproduce PROFILE=cpu|fast|full | make compare PROFILE=... |
+# make bench | make device-prep
 # Each target creates .venv and installs requirements.txt on first use (again only when
 # requirements.txt or pyproject.toml change).
 
@@ -12,7 +13,7 @@ SHARED_DATA := ../shared/data/cifar10-jpeg.tar.gz
 export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 1
 
-.PHONY: book test reproduce bench device-prep clean
+.PHONY: book test reproduce compare bench device-prep clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +45,12 @@ reproduce: $(STAMP)
 	    notebooks/.$$nb.run.ipynb --log-output --execution-timeout 7200 \
 	  && mv notebooks/.$$nb.run.ipynb notebooks/$$nb.ipynb || exit 1; \
 	done
+
+# Chapter 7 alone, on the records there are (after a device run's records are unpacked)
+compare: $(STAMP)
+	BOOK_PROFILE=$(PROFILE) $(BIN)/papermill --cwd notebooks notebooks/07_comparison.ipynb \
+	  notebooks/.07_comparison.run.ipynb --log-output \
+	  && mv notebooks/.07_comparison.run.ipynb notebooks/07_comparison.ipynb
 
 bench: $(STAMP)
 	CIFAR10_PATH=$${CIFAR10_PATH:-$$(test -f $(SHARED_DATA) && realpath $(SHARED_DATA))} \

@@ -267,7 +267,7 @@ def main(argv=None):
                         default=["arrays", "model:crop", "model:crop mixed"],
                         help="ways for the augmentation benchmark (the first is the reference)")
     parser.add_argument("--networks", nargs="+", choices=models.NAMES, default=list(models.NAMES),
-                        help="networks for the network benchmark")
+                        help="networks for the network and augmentation benchmarks, in order")
     parser.add_argument("--out", default=str(results.results_dir() / "bench"),
                         help="folder for the JSON records")
     args = parser.parse_args(argv)

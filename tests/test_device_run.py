@@ -71,3 +71,44 @@ def test_without_data_it_stops_at_once_and_says_what_to_do(tmp_path):
 def test_a_misspelt_step_stops_it_before_anything_is_installed_or_run(tmp_path):
     code, log = device_run(tmp_path, "chapter", DEADLINE_S="0")
     assert code == 2 and "unknown step 'chapter'" in log and "device run:" not in log
+
+
+def test_chapters_come_back_finished_or_marked_failed_with_no_path_of_that_machine(tmp_path):
+    """The chapter chain on stand-in notebooks: one finishes, one fails; chapters 5 and 6 alone
+    get papermill's ABLATIONS parameter (elsewhere it would add an unused cell)."""
+    import json
+
+    import nbformat
+
+    repo = tmp_path / "repo"
+    (repo / "tools").mkdir(parents=True)
+    (repo / "tools" / "device_run.sh").write_text((ROOT / "tools" / "device_run.sh").read_text())
+    (repo / "notebooks").mkdir()
+    cells = {"03_vgg16": "print('trained')", "04_vgg16_bigconv": "raise RuntimeError('broken')",
+             "05_googlenet": "print(ABLATIONS)", "06_resnet18": "print(ABLATIONS)"}
+    for name, code in cells.items():
+        parameters = nbformat.v4.new_code_cell("ABLATIONS = None", metadata={"tags": ["parameters"]})
+        nb = nbformat.v4.new_notebook(cells=[parameters, nbformat.v4.new_code_cell(code)])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        nbformat.write(nb, repo / "notebooks" / f"{name}.ipynb")
+    archive = tmp_path / "cifar10-jpeg.tar.gz"
+    archive.write_bytes(b"not read by these notebooks")
+    out, stage = tmp_path / "out", tmp_path / "stage"
+    done = subprocess.run(
+        ["bash", str(repo / "tools" / "device_run.sh"), "chapters"], cwd=tmp_path, timeout=300,
+        env=dict(os.environ, OUT=str(out), STAGE=str(stage), PYTHON=sys.executable,
+                 DEVICE_SMOKE="1", CIFAR10_PATH=str(archive), KERAS_BACKEND="jax"),
+        capture_output=True, text=True)
+    log = (out / "progress.log").read_text()
+    assert done.returncode == 0, log
+    assert "04_vgg16_bigconv: exit 1" in log and "03_vgg16: exit 0" in log
+    back = {p.name for p in (stage / "notebooks").iterdir()}
+    assert back == {"03_vgg16.ipynb", "04_vgg16_bigconv.failed.ipynb", "05_googlenet.ipynb",
+                    "06_resnet18.ipynb"}
+    finished = json.loads((stage / "notebooks" / "03_vgg16.ipynb").read_text())
+    assert finished["metadata"]["papermill"]["output_path"] == "notebooks/.03_vgg16.run.ipynb"
+    assert "ABLATIONS = False" not in json.dumps(finished["cells"])
+    googlenet = json.loads((stage / "notebooks" / "05_googlenet.ipynb").read_text())
+    assert "ABLATIONS = False" in json.dumps(googlenet["cells"])
+    assert not list((repo / "notebooks").glob(".*.run.ipynb"))  # nothing left behind

@@ -5,14 +5,16 @@
 #
 # Prepare here, once:  make device-prep      (wheels in .whl/, the data archive in data/)
 # Run there:           BOOK_GIT_COMMIT=<commit> bash tools/device_run.sh [STEP ...]
-#   steps: chapters (the four fast runs, cheapest first, then ch. 7), bench (augmentation and
-#   precision, per network), seeds (seeds 1 and 2 of each network, no notebook), controls
-#   (chapter 4's two controlled networks), compare (chapter 7 alone, after seeds/controls);
+#   steps: chapters (the four network chapters under `fast`, cheapest first), bench
+#   (augmentation and precision, per network), seeds (seeds 1 and 2 of each network, no
+#   notebook), controls (chapter 4's two controlled networks), compare (chapter 7; it only
+#   reads records, so it is better run here, after unpacking: make compare PROFILE=fast);
 #   default: chapters bench.
 # A session has 15 minutes of device time, the machine's start (a minute or more) included,
 # and a new machine does not start with under 4 left: plan ONE call, run with timeout_s 600,
 #     DEADLINE_S=570 bash tools/device_run.sh chapters bench
-# and a second only on the still-warm machine, at once, with DEADLINE_S = what is left - 30.
+# and a second only on the still-warm machine, at once, with DEADLINE_S = what is left - 30
+# (the chapters alone may take most of the first: the bench then goes to the second).
 # Before a call that adds to records made in an earlier one, unpack those here (below), or
 # chapter 7 there will not see them.
 #
@@ -20,9 +22,11 @@
 # everything is made in $STAGE and packed into $OUT/device-run.tgz after every chapter, run and
 # benchmark network (a kill loses only the step in flight); beside it $OUT/progress.log, also
 # printed. Here: mkdir /tmp/dr && tar xzf device-run.tgz -C /tmp/dr, then copy its notebooks/
-# and results/ into the repository.
+# and results/ into the repository (a chapter that failed or was cut short comes back as
+# notebooks/<name>.failed.ipynb, to read, not to commit), then: make compare PROFILE=fast.
 # Each step has its own time limit (CHAPTER_S, GOOGLENET_S, BENCH_S, RUN_S seconds) and the
-# whole call a deadline (DEADLINE_S after the start): a step that would start after it is
+# whole call a deadline (DEADLINE_S after the start): a step that would start after it, or
+# with less time left than it needs to finish (GoogLeNet's chapter: GOOGLENET_MIN_S), is
 # skipped, and says so. DEVICE_SMOKE=1 runs the same chain at smoke size (a CPU check here).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +52,8 @@ done
 
 export KERAS_BACKEND=${KERAS_BACKEND:-jax} XLA_PYTHON_CLIENT_PREALLOCATE=false
 export PYTHONUNBUFFERED=1 TF_CPP_MIN_LOG_LEVEL=2
+# the decoded arrays, shared by every chapter and the bench (~/.cache may not be writable)
+export CIFAR10_CACHE_DIR=${CIFAR10_CACHE_DIR:-/tmp/cnn-cifar10-cache}
 PY=${PYTHON:-python3}
 if ! "$PY" -c "import keras, papermill" 2>/dev/null; then
   [ -d .whl ] || { log "no .whl/ folder: run 'make device-prep' before the device call"; exit 2; }
@@ -68,7 +74,9 @@ fi
 # the copy there may have no .git: pass the commit (make device-prep prints the command)
 export BOOK_GIT_COMMIT=${BOOK_GIT_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}
 # what runs this, in one interpreter start: the devices, Keras, its backend, and a GPU or none
-seen=$("$PY" -c "import helpers, jax, keras; from helpers import devices; print(jax.devices(), 'keras', keras.__version__, 'on', keras.config.backend(), '(GPU)' if devices.gpu_available() else '(no GPU)')" 2>&1 | tail -1)
+# (stdout only: a warning on stderr must not hide the answer; it goes to the install log)
+seen=$("$PY" -c "import helpers, jax, keras; from helpers import devices; print(jax.devices(), 'keras', keras.__version__, 'on', keras.config.backend(), '(GPU)' if devices.gpu_available() else '(no GPU)')" 2>> "$STAGE/logs/install.log" | tail -1)
+[ -n "$seen" ] || seen="no answer from Python: $(tail -2 "$STAGE/logs/install.log" | tr '\n' ' ')"
 log "device run: $seen; commit $BOOK_GIT_COMMIT"
 
 if [ "${DEVICE_SMOKE:-0}" = 1 ]; then
@@ -76,7 +84,9 @@ if [ "${DEVICE_SMOKE:-0}" = 1 ]; then
   BENCH_ARGS=${BENCH_ARGS:-"--images 64 --epochs 2 --batch-size 32 --networks googlenet --ways arrays model:crop"}
 else
   PROFILE=fast
-  BENCH_ARGS=${BENCH_ARGS:-"--images 25000 --epochs 4 --batch-size 512"}
+  # 25,600 images: whole batches of 512, so no second compile for a last, smaller batch; the
+  # networks cheapest first, so that the limit costs GoogLeNet alone
+  BENCH_ARGS=${BENCH_ARGS:-"--images 25600 --epochs 4 --batch-size 512 --networks vgg16 resnet18 vgg16_bigconv googlenet"}
   # a GPU the backend cannot see would cost every step's start before failing: stop now
   [[ $seen == *"(GPU)" ]] || { log "no GPU visible to Keras on $KERAS_BACKEND: stopping before any step"; exit 2; }
 fi
@@ -88,32 +98,59 @@ collect() {  # the records made so far into the stage, then the stage into $OUT
   pack
 }
 
-run_guarded() {  # run_guarded NAME LIMIT_S COMMAND...: within the deadline, logged, collected
-  local name=$1 lim=$2; shift 2
-  if [ "$(left)" -lt 45 ]; then log "$name: skipped, $(left) s left before the deadline"; return; fi
+RC=0
+run_guarded() {  # run_guarded NAME LIMIT_S MIN_S COMMAND...: within the deadline, logged, collected
+  local name=$1 lim=$2 min=$3; shift 3
+  RC=124
+  if [ "$(left)" -lt "$min" ]; then
+    log "$name: skipped, $(left) s left before the deadline (it needs $min)"; return
+  fi
   timeout -k 10 "$(limit "$lim")" "$@" >> "$STAGE/logs/$name.log" 2>&1
-  log "$name: exit $? ($(grep -o 'test accuracy [0-9.]*[^;]*' "$STAGE/logs/$name.log" | tail -1))"
+  RC=$?
+  log "$name: exit $RC ($(grep -o 'test accuracy [0-9.]*[^;]*' "$STAGE/logs/$name.log" | tail -1))"
   collect
 }
 
-run_chapter() {  # run_chapter NOTEBOOK LIMIT_S
-  run_guarded "$1" "$2" "$PY" -m papermill --cwd notebooks "notebooks/$1.ipynb" \
-    "$STAGE/notebooks/$1.ipynb" -p ABLATIONS False --log-output
+run_chapter() {  # run_chapter NOTEBOOK LIMIT_S MIN_S [PAPERMILL ARGS...]
+  # written beside its source, as `make reproduce` does: the path papermill stores in the
+  # notebook is then the repository's, not this machine's
+  local nb=$1 lim=$2 min=$3 run="notebooks/.$1.run.ipynb"; shift 3
+  run_guarded "$nb" "$lim" "$min" "$PY" -m papermill --cwd notebooks "notebooks/$nb.ipynb" \
+    "$run" --log-output "$@"
+  if [ -f "$run" ]; then  # a failed or cut-short chapter must not pass for a finished one
+    if [ "$RC" = 0 ]; then mv "$run" "$STAGE/notebooks/$nb.ipynb"
+    else mv "$run" "$STAGE/notebooks/$nb.failed.ipynb"; fi
+    pack
+  fi
+}
+
+kernel_starts() {  # a one-cell notebook through papermill: seconds, against minutes per chapter
+  "$PY" -c "import nbformat as n; n.write(n.v4.new_notebook(cells=[n.v4.new_code_cell('1 + 1')]), '$STAGE/probe.ipynb')" \
+    && timeout 90 "$PY" -m papermill -k python3 "$STAGE/probe.ipynb" "$STAGE/probe.out.ipynb" \
+    >> "$STAGE/logs/kernel.log" 2>&1
 }
 
 # the cheap networks first, so that a deadline costs the GoogLeNet (about 3x their time) alone.
 # Expected at REFERENCE.md's float32 rates (mixed precision should be faster): 33 epochs of a
 # VGG about 40 s of training, 50 of ResNet18 about 80 s, 50 of GoogLeNet about 215 s, each
-# plus compiling (6-28 s), validation and the notebook's start: about 9 minutes in all
+# plus compiling (6-28 s, twice where the last batch is smaller), the BN re-estimate before
+# each validation, validation and the notebook's start: 7-10 minutes in all. GoogLeNet's
+# chapter starts only with GOOGLENET_MIN_S left: cut short, it would leave nothing.
 step_chapters() {
-  for nb in 03_vgg16 04_vgg16_bigconv 06_resnet18; do run_chapter "$nb" "${CHAPTER_S:-180}"; done
-  run_chapter 05_googlenet "${GOOGLENET_S:-360}"
-  run_chapter 07_comparison 60
+  if ! kernel_starts; then
+    log "chapters: skipped, a notebook kernel does not start ($(tail -2 "$STAGE/logs/kernel.log" | tr '\n' ' '))"
+    return
+  fi
+  for nb in 03_vgg16 04_vgg16_bigconv; do run_chapter "$nb" "${CHAPTER_S:-180}" 60; done
+  # only chapters 5 and 6 have the parameter: elsewhere papermill would add an unused cell
+  run_chapter 06_resnet18 "${CHAPTER_S:-180}" 60 -p ABLATIONS False
+  run_chapter 05_googlenet "${GOOGLENET_S:-360}" "${GOOGLENET_MIN_S:-270}" -p ABLATIONS False
 }
 
-step_compare() { run_chapter 07_comparison 60; }
+step_compare() { run_chapter 07_comparison 60 45; }
 
 step_bench() {  # its record is rewritten after every network (bench.py)
+  if [ "$(left)" -lt 45 ]; then log "bench: skipped, $(left) s left before the deadline"; return; fi
   timeout -k 10 "$(limit "${BENCH_S:-300}")" "$PY" benchmarks/bench.py --only augmentation $BENCH_ARGS \
     --out "$STAGE/results/bench" > "$STAGE/logs/bench.log" 2>&1
   log "bench: exit $? ($(grep -c 'images/s' "$STAGE/logs/bench.log") networks timed)"
@@ -122,7 +159,7 @@ step_bench() {  # its record is rewritten after every network (bench.py)
 
 train_run() {  # train_run LOGNAME ARGS...: one run of tools/train_runs.py, collected at once
   local name=$1; shift
-  run_guarded "$name" "${RUN_S:-200}" "$PY" tools/train_runs.py --profile "$PROFILE" "$@"
+  run_guarded "$name" "${RUN_S:-200}" 45 "$PY" tools/train_runs.py --profile "$PROFILE" "$@"
 }
 
 step_seeds() {  # seeds 1 and 2 of each network, one run at a time

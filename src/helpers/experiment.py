@@ -119,6 +119,9 @@ def recalibration_images(profile: Profile, prepared: Prepared, seed=0):
     return prepared.x_train[order[:count]]
 
 
+VALIDATION_BATCH = 500
+
+
 def train_network(
     model_name, profile: Profile, prepared: Prepared, *, seed=0, backup_dir=None,
     save=True, verbose=2, **options,
@@ -168,6 +171,9 @@ def train_network(
         start = time.perf_counter()
         history = training.fit(
             model, **train, epochs=epochs, validation_data=(prepared.x_val, prepared.y_val),
+            # 500 divides the validation sets of every profile: no second compile, on JAX,
+            # for a last, smaller batch (10,000 images in batches of 512 leave 272)
+            validation_batch_size=min(VALIDATION_BATCH, len(prepared.x_val)),
             backup_dir=backup_dir, verbose=verbose, callbacks=callbacks,
         )
         total = time.perf_counter() - start
