@@ -630,6 +630,13 @@ def test_a_trial_of_a_retuned_recipe_says_so_and_a_variant_gets_no_aim():
     shorter = dict(old, epochs=20, hyper=dict(old["hyper"], batch_size=128))
     assert compare.recipe_differences(shorter) == [
         "20 epochs instead of 50", "batch 128 instead of 512", "learning rate 0.4 instead of 0.2"]
+    today = profiles.PROFILES["fast"]
+    close = dict(old, hyper=dict(old["hyper"], learning_rate=today.learning_rate + 1e-8,
+                                 warmup_epochs=float(today.warmup_epochs)))
+    assert compare.recipe_differences(close) == [  # the same as today's, shown apart
+        f"learning rate {today.learning_rate + 1e-8!r} instead of {today.learning_rate!r}"]
+    older = dict(old, hyper={k: v for k, v in old["hyper"].items() if k != "bn_recalibration"})
+    assert "BN re-estimate images 0 instead of 2000" in compare.recipe_differences(older)
     variant = dict(_trial("googlenet", 0.88), run="googlenet-use_pool_branch=True",
                    options={"use_pool_branch": True})
     assert "aim" not in compare.trial_text({"v": variant})

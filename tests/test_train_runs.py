@@ -86,13 +86,33 @@ def test_set_changes_a_trials_recipe_and_nothing_else():
     assert changed.epochs == {**fast.epochs, "googlenet": 30}
     assert changed.name == "fast" and changed.label_smoothing == fast.label_smoothing
     assert fast.batch_size == 512  # the profile itself is untouched
+    # a whole number for a rate is a rate; None where the setting allows it
+    changed = train_runs.with_settings(fast, ["learning_rate=1", "halve_every=None"], [])
+    assert type(changed.learning_rate) is float and changed.halve_every is None
+
+
+def test_set_may_be_given_twice(monkeypatch):
+    from helpers import devices
+
+    monkeypatch.delenv("BOOK_PROFILE", raising=False)  # CI sets it, and it wins over --profile
+    monkeypatch.setattr(devices, "gpu_available", lambda: False)
+    seen = []
+    monkeypatch.setattr(train_runs, "with_settings", lambda p, a, n: seen.extend(a) or p)
+    with pytest.raises(SystemExit):  # nothing to train: after the settings are read
+        train_runs.main(["--profile", "fast", "--cpu-trial", "--set", "batch_size=128",
+                         "--set", "learning_rate=0.05"])
+    assert seen == ["batch_size=128", "learning_rate=0.05"]
 
 
 @pytest.mark.parametrize("assignment, reason", [
     ("batch=128", "NAME one of"),
     ("batch_size", "NAME one of"),
     ("batch_size=big", "batch_size takes values of type int"),
+    ("batch_size=True", "batch_size takes values of type int"),
+    ("halve_every=ten", "halve_every takes values of type int or None"),
+    ("optimizer=sgd", "optimizer is one of adam, sgd_post, sgd_cosine"),
     ("epochs=0", "whole number of epochs"),
+    ("epochs=True", "whole number of epochs"),
 ])
 def test_set_says_what_was_wrong(assignment, reason):
     from helpers import profiles

@@ -26,6 +26,7 @@ import argparse
 import ast
 import dataclasses
 import sys
+import typing
 
 import helpers
 
@@ -47,7 +48,7 @@ def main(argv=None):
     parser.add_argument("--cpu-trial", action="store_true",
                         help="train a GPU profile's recipe on this CPU; saved to "
                              "results/cpu-trials/<profile>/")
-    parser.add_argument("--set", nargs="+", default=[], metavar="NAME=VALUE",
+    parser.add_argument("--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
                         help="with --cpu-trial: change settings of the recipe (names of "
                              "helpers.profiles.Profile; epochs=N for the chosen networks)")
     args = parser.parse_args(argv)
@@ -94,29 +95,35 @@ def main(argv=None):
 
 def with_settings(profile, assignments, networks):
     """``profile`` with ``NAME=VALUE`` assignments applied (values as Python literals, else
-    strings); ``epochs=N`` sets the epochs of ``networks``."""
-    fields = {f.name for f in dataclasses.fields(profile)} - {"name"}
+    strings, checked against the setting's type and, for text, its choices); ``epochs=N``
+    sets the epochs of ``networks``."""
+    from helpers import profiles
+
+    types = typing.get_type_hints(type(profile))
     changes = {}
     for assignment in assignments:
         name, sep, text = assignment.partition("=")
-        if not sep or name not in fields:
+        if not sep or name not in types or name == "name":
             raise ValueError(f"--set {assignment!r}: write NAME=VALUE with NAME one of "
-                             f"{', '.join(sorted(fields))}")
+                             f"{', '.join(sorted(set(types) - {'name'}))}")
         try:
             value = ast.literal_eval(text)
         except (ValueError, SyntaxError):
             value = text
         if name == "epochs":
-            if not isinstance(value, int) or value < 1:
+            if type(value) is not int or value < 1:
                 raise ValueError(f"--set epochs={text}: give a whole number of epochs, 1 or more")
-            value = {**profile.epochs, **dict.fromkeys(networks, value)}
-        else:
-            current = getattr(profile, name)
-            kind = float if isinstance(current, float) else type(current)
-            if current is not None and not (isinstance(value, kind) or
-                                            (kind is float and type(value) is int)):
-                raise ValueError(f"--set {assignment!r}: {name} takes values of type {kind.__name__} "
-                                 f"(the profile has {current!r})")
+            changes[name] = {**profile.epochs, **dict.fromkeys(networks, value)}
+            continue
+        allowed = typing.get_args(types[name]) or (types[name],)  # int | None -> (int, None)
+        if type(value) is int and float in allowed and int not in allowed:
+            value = float(value)
+        if type(value) not in allowed and not (value is None and type(None) in allowed):
+            kinds = " or ".join("None" if t is type(None) else t.__name__ for t in allowed)
+            raise ValueError(f"--set {assignment!r}: {name} takes values of type {kinds}")
+        if name in profiles.CHOICES and value not in profiles.CHOICES[name]:
+            raise ValueError(f"--set {assignment!r}: {name} is one of "
+                             f"{', '.join(profiles.CHOICES[name])}")
         changes[name] = value
     return dataclasses.replace(profile, **changes)
 

@@ -135,12 +135,13 @@ def statistics_compared(model, images, accuracy, *, draws=DROPOUT_DRAWS, batch_s
     """``accuracy(network)`` of ``model`` with its BN statistics as trained, re-estimated on
     ``images`` ``draws`` times with dropout on, and once with dropout off, by label in that
     order (chapters 3 and 4; ``diagnosis_of`` reads them). ``model`` is not modified."""
-    networks = {AS_TRAINED: model}
-    for k in range(draws):
-        networks[f"re-estimated, dropout on ({k + 1})"] = recalibrated(
-            model, images, dropout=True, batch_size=batch_size)
-    networks[DROPOUT_OFF] = recalibrated(model, images, dropout=False, batch_size=batch_size)
-    return {label: accuracy(network) for label, network in networks.items()}
+    measured = {AS_TRAINED: accuracy(model)}
+    for k in range(draws):  # each copy measured as it is made: one copy in memory at a time
+        measured[f"re-estimated, dropout on ({k + 1})"] = accuracy(recalibrated(
+            model, images, dropout=True, batch_size=batch_size))
+    measured[DROPOUT_OFF] = accuracy(recalibrated(model, images, dropout=False,
+                                                  batch_size=batch_size))
+    return measured
 
 
 def diagnosis_of(accuracies):

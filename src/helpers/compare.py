@@ -1206,8 +1206,10 @@ def recipe_differences(record):
         was, now = getattr(then, field.name), getattr(today, field.name)
         if field.name not in _NOT_RECIPE and repr(was) != repr(now):
             name = _SETTING_NAMES.get(field.name, field.name.replace("_", " "))
-            found.append(f"{name} {was:g} instead of {now:g}" if _is_number(was, now)
-                         else f"{name} {was} instead of {now}")
+            if _is_number(was, now) and f"{was:g}" != f"{now:g}":
+                found.append(f"{name} {was:g} instead of {now:g}")
+            elif not _is_number(was, now) or not math.isclose(was, now):  # 1 vs 1.0: the same
+                found.append(f"{name} {was!r} instead of {now!r}")
     return found
 
 

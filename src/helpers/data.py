@@ -242,12 +242,17 @@ def _source_key(path):
 def _file_sha256(path):
     """The SHA-256 of a file's bytes, read once per version of the file: a first load asks for
     it twice (the cache's name, the record's fingerprint), and an archive is ~170 MB."""
+    return _hash_file(path, *_version(path))
+
+
+def _version(path):
+    """What changes when a file is rewritten or replaced (the key of the caches here)."""
     stat = path.stat()
-    return _hash_file(path, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino
 
 
 @functools.lru_cache(maxsize=8)
-def _hash_file(path, *version):  # version: what changes when the file is rewritten
+def _hash_file(path, *version):
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -265,12 +270,11 @@ def fingerprint(source):
     if source in ("keras", "synthetic"):
         return {"kind": source}
     path = Path(source).resolve()
-    stat = path.stat()
-    return dict(_fingerprint(path, stat.st_size, stat.st_mtime_ns))  # a copy: callers may edit
+    return dict(_fingerprint(path, *_version(path)))  # a copy: callers may edit
 
 
 @functools.lru_cache(maxsize=8)
-def _fingerprint(path, size, mtime_ns):
+def _fingerprint(path, *version):
     """``fingerprint``'s work, once per file version: a notebook saves several records."""
     if path.is_dir():
         return {"kind": "folder", "listing_sha256": _source_key(path)}

@@ -136,6 +136,9 @@ _OPTIMIZERS = {
     "sgd_cosine": "SGD (Nesterov momentum) with warm-up and cosine decay",
 }
 _AUGMENTATIONS = {"post": "random shifts, flips and rotations", "crop": "pad-and-crop shifts and flips"}
+# the values the text settings take (see Profile's comments)
+CHOICES = {"optimizer": tuple(_OPTIMIZERS), "augmentation": tuple(_AUGMENTATIONS),
+           "augment_in": ("auto", "model", "pipeline"), "precision": ("auto", "float32", "mixed")}
 
 
 def describe(profile, model_name):
