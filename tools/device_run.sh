@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The GPU evidence in one command, for a machine with JAX and a GPU but no TensorFlow (the lent
-# H200): chapters 3-7 under the `fast` profile, executed with papermill on Keras' JAX backend,
-# then the augmentation/precision benchmark.
+# H200): chapters 3-6 under the `fast` profile, executed with papermill on Keras' JAX backend,
+# then the augmentation/precision benchmark; chapter 7, which only reads the records, is run
+# here afterwards (make compare PROFILE=fast).
 #
 # Prepare here, once:  make device-prep      (wheels in .whl/, the data archive in data/)
 # Run there:           BOOK_GIT_COMMIT=<commit> bash tools/device_run.sh [STEP ...]
-#   steps: chapters (the four network chapters under `fast`, cheapest first), bench
+#   steps: chapters (the network chapters under `fast`, cheapest first; CHAPTERS names some,
+#   and a chapter already finished in $STAGE is not run again), bench
 #   (augmentation and precision, per network), seeds (seeds 1 and 2 of each network, no
 #   notebook), controls (chapter 4's two controlled networks), compare (chapter 7; it only
 #   reads records, so it is better run here, after unpacking: make compare PROFILE=fast);
@@ -14,16 +16,18 @@
 # and a new machine does not start with under 4 left: plan ONE call, run with timeout_s 600,
 #     DEADLINE_S=570 bash tools/device_run.sh chapters bench
 # and a second only on the still-warm machine, at once, with DEADLINE_S = what is left - 30
-# (the chapters alone may take most of the first: the bench then goes to the second).
-# Before a call that adds to records made in an earlier one, unpack those here (below), or
-# chapter 7 there will not see them.
+# (the chapters alone may take most of the first: the bench, or GoogLeNet's chapter if it was
+# skipped, then goes to the second, e.g. CHAPTERS=05_googlenet ... chapters).
+# Before a `compare` step there that adds to records made in an earlier call, unpack those
+# here (below), or chapter 7 will not see them.
 #
 # What comes back: the device tool returns at most 8 files from $OUT, with plain names, so
 # everything is made in $STAGE and packed into $OUT/device-run.tgz after every chapter, run and
 # benchmark network (a kill loses only the step in flight); beside it $OUT/progress.log, also
 # printed. Here: mkdir /tmp/dr && tar xzf device-run.tgz -C /tmp/dr, then copy its notebooks/
-# and results/ into the repository (a chapter that failed or was cut short comes back as
-# notebooks/<name>.failed.ipynb, to read, not to commit), then: make compare PROFILE=fast.
+# and results/ into the repository (a chapter that failed or was cut short comes back in
+# failed/, to read, not to commit), then: make compare PROFILE=fast. The call exits 1 if a
+# step failed (progress.log names it), 2 if it could not start.
 # Each step has its own time limit (CHAPTER_S, GOOGLENET_S, BENCH_S, RUN_S seconds) and the
 # whole call a deadline (DEADLINE_S after the start): a step that would start after it, or
 # with less time left than it needs to finish (GoogLeNet's chapter: GOOGLENET_MIN_S), is
@@ -32,7 +36,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/device-out}
 STAGE=${STAGE:-/tmp/device-stage}
-mkdir -p "$OUT" "$STAGE/notebooks" "$STAGE/logs"
+mkdir -p "$OUT" "$STAGE/notebooks" "$STAGE/failed" "$STAGE/logs"
 START=$(date +%s)
 DEADLINE_S=${DEADLINE_S:-570}
 log() {
@@ -52,8 +56,6 @@ done
 
 export KERAS_BACKEND=${KERAS_BACKEND:-jax} XLA_PYTHON_CLIENT_PREALLOCATE=false
 export PYTHONUNBUFFERED=1 TF_CPP_MIN_LOG_LEVEL=2
-# the decoded arrays, shared by every chapter and the bench (~/.cache may not be writable)
-export CIFAR10_CACHE_DIR=${CIFAR10_CACHE_DIR:-/tmp/cnn-cifar10-cache}
 PY=${PYTHON:-python3}
 if ! "$PY" -c "import keras, papermill" 2>/dev/null; then
   [ -d .whl ] || { log "no .whl/ folder: run 'make device-prep' before the device call"; exit 2; }
@@ -84,9 +86,12 @@ if [ "${DEVICE_SMOKE:-0}" = 1 ]; then
   BENCH_ARGS=${BENCH_ARGS:-"--images 64 --epochs 2 --batch-size 32 --networks googlenet --ways arrays model:crop"}
 else
   PROFILE=fast
+  # the decoded arrays, shared by every chapter and the bench (~/.cache may not be writable)
+  export CIFAR10_CACHE_DIR=${CIFAR10_CACHE_DIR:-/tmp/cnn-cifar10-cache}
   # 25,600 images: whole batches of 512, so no second compile for a last, smaller batch; the
-  # networks cheapest first, so that the limit costs GoogLeNet alone
-  BENCH_ARGS=${BENCH_ARGS:-"--images 25600 --epochs 4 --batch-size 512 --networks vgg16 resnet18 vgg16_bigconv googlenet"}
+  # networks cheapest first on an H200 (../shared/REFERENCE.md: 42,600, 41,400, 31,000 and
+  # 11,700 images/s), so that the limit costs GoogLeNet alone
+  BENCH_ARGS=${BENCH_ARGS:-"--images 25600 --epochs 4 --batch-size 512 --networks vgg16 vgg16_bigconv resnet18 googlenet"}
   # a GPU the backend cannot see would cost every step's start before failing: stop now
   [[ $seen == *"(GPU)" ]] || { log "no GPU visible to Keras on $KERAS_BACKEND: stopping before any step"; exit 2; }
 fi
@@ -98,7 +103,7 @@ collect() {  # the records made so far into the stage, then the stage into $OUT
   pack
 }
 
-RC=0
+RC=0 FAILED=""
 run_guarded() {  # run_guarded NAME LIMIT_S MIN_S COMMAND...: within the deadline, logged, collected
   local name=$1 lim=$2 min=$3; shift 3
   RC=124
@@ -107,6 +112,7 @@ run_guarded() {  # run_guarded NAME LIMIT_S MIN_S COMMAND...: within the deadlin
   fi
   timeout -k 10 "$(limit "$lim")" "$@" >> "$STAGE/logs/$name.log" 2>&1
   RC=$?
+  [ "$RC" = 0 ] || FAILED="$FAILED $name"
   log "$name: exit $RC ($(grep -o 'test accuracy [0-9.]*[^;]*' "$STAGE/logs/$name.log" | tail -1))"
   collect
 }
@@ -115,23 +121,26 @@ run_chapter() {  # run_chapter NOTEBOOK LIMIT_S MIN_S [PAPERMILL ARGS...]
   # written beside its source, as `make reproduce` does: the path papermill stores in the
   # notebook is then the repository's, not this machine's
   local nb=$1 lim=$2 min=$3 run="notebooks/.$1.run.ipynb"; shift 3
+  if [ -f "$STAGE/notebooks/$nb.ipynb" ]; then log "$nb: finished in an earlier call"; return; fi
+  rm -f "$run"  # a killed earlier call's, on a warm machine
   run_guarded "$nb" "$lim" "$min" "$PY" -m papermill --cwd notebooks "notebooks/$nb.ipynb" \
     "$run" --log-output "$@"
   if [ -f "$run" ]; then  # a failed or cut-short chapter must not pass for a finished one
-    if [ "$RC" = 0 ]; then mv "$run" "$STAGE/notebooks/$nb.ipynb"
-    else mv "$run" "$STAGE/notebooks/$nb.failed.ipynb"; fi
+    if [ "$RC" = 0 ]; then mv "$run" "$STAGE/notebooks/$nb.ipynb"; rm -f "$STAGE/failed/$nb.ipynb"
+    else mv "$run" "$STAGE/failed/$nb.ipynb"; fi
     pack
   fi
 }
 
 kernel_starts() {  # a one-cell notebook through papermill: seconds, against minutes per chapter
-  "$PY" -c "import nbformat as n; n.write(n.v4.new_notebook(cells=[n.v4.new_code_cell('1 + 1')]), '$STAGE/probe.ipynb')" \
-    && timeout 90 "$PY" -m papermill -k python3 "$STAGE/probe.ipynb" "$STAGE/probe.out.ipynb" \
-    >> "$STAGE/logs/kernel.log" 2>&1
+  { "$PY" -c "import sys, nbformat as n; n.write(n.v4.new_notebook(cells=[n.v4.new_code_cell('1 + 1')]), sys.argv[1])" \
+      "$STAGE/probe.ipynb" \
+    && timeout "$(limit 90)" "$PY" -m papermill -k python3 "$STAGE/probe.ipynb" "$STAGE/probe.out.ipynb"
+  } >> "$STAGE/logs/kernel.log" 2>&1
 }
 
-# the cheap networks first, so that a deadline costs the GoogLeNet (about 3x their time) alone.
-# Expected at REFERENCE.md's float32 rates (mixed precision should be faster): 33 epochs of a
+# the cheap networks first; GoogLeNet (about 3x their time) last, and only with the time to
+# finish. Expected at ../shared/REFERENCE.md's float32 rates (mixed precision should be faster): 33 epochs of a
 # VGG about 40 s of training, 50 of ResNet18 about 80 s, 50 of GoogLeNet about 215 s, each
 # plus compiling (6-28 s, twice where the last batch is smaller), the BN re-estimate before
 # each validation, validation and the notebook's start: 7-10 minutes in all. GoogLeNet's
@@ -141,10 +150,14 @@ step_chapters() {
     log "chapters: skipped, a notebook kernel does not start ($(tail -2 "$STAGE/logs/kernel.log" | tr '\n' ' '))"
     return
   fi
-  for nb in 03_vgg16 04_vgg16_bigconv; do run_chapter "$nb" "${CHAPTER_S:-180}" 60; done
-  # only chapters 5 and 6 have the parameter: elsewhere papermill would add an unused cell
-  run_chapter 06_resnet18 "${CHAPTER_S:-180}" 60 -p ABLATIONS False
-  run_chapter 05_googlenet "${GOOGLENET_S:-360}" "${GOOGLENET_MIN_S:-270}" -p ABLATIONS False
+  for nb in ${CHAPTERS:-03_vgg16 04_vgg16_bigconv 06_resnet18 05_googlenet}; do
+    case $nb in
+      # only chapters 5 and 6 have the parameter: elsewhere papermill would add an unused cell
+      05_googlenet) run_chapter "$nb" "${GOOGLENET_S:-360}" "${GOOGLENET_MIN_S:-270}" -p ABLATIONS False;;
+      06_resnet18) run_chapter "$nb" "${CHAPTER_S:-180}" 60 -p ABLATIONS False;;
+      *) run_chapter "$nb" "${CHAPTER_S:-180}" 60;;
+    esac
+  done
 }
 
 step_compare() { run_chapter 07_comparison 60 45; }
@@ -153,7 +166,9 @@ step_bench() {  # its record is rewritten after every network (bench.py)
   if [ "$(left)" -lt 45 ]; then log "bench: skipped, $(left) s left before the deadline"; return; fi
   timeout -k 10 "$(limit "${BENCH_S:-300}")" "$PY" benchmarks/bench.py --only augmentation $BENCH_ARGS \
     --out "$STAGE/results/bench" > "$STAGE/logs/bench.log" 2>&1
-  log "bench: exit $? ($(grep -c 'images/s' "$STAGE/logs/bench.log") networks timed)"
+  RC=$?
+  [ "$RC" = 0 ] || FAILED="$FAILED bench"
+  log "bench: exit $RC ($(grep -c 'images/s' "$STAGE/logs/bench.log") networks timed)"
   pack
 }
 
@@ -181,4 +196,5 @@ for step in "${@:-chapters bench}"; do
   done
 done
 pack
+if [ -n "$FAILED" ]; then log "done; failed:$FAILED"; exit 1; fi
 log "done"
