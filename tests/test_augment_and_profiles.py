@@ -146,6 +146,14 @@ def test_fast_is_at_most_a_third_of_the_posts_epochs_and_full_skips_ablations():
     assert not full.ablations and fast.ablations and profiles.PROFILES["cpu"].ablations
 
 
+@pytest.mark.parametrize("name", profiles.NAMES)
+def test_every_profiles_validation_set_is_whole_validation_batches(name):
+    # a smaller last batch costs a second compile of the test step on JAX and with XLA
+    profile = profiles.PROFILES[name]
+    size = 10 * profile.val_per_class if profile.val_per_class else 10_000
+    assert size % min(experiment.VALIDATION_BATCH, size) == 0
+
+
 def test_cosine_schedule_warms_up_then_decays_to_zero():
     schedule = training.cosine_schedule(0.4, steps_per_epoch=10, epochs=5, warmup_epochs=1)
     rate = lambda step: float(keras.ops.convert_to_numpy(schedule(step)))  # noqa: E731
