@@ -141,9 +141,9 @@ kernel_starts() {  # a one-cell notebook through papermill: seconds, against min
 
 # the cheap networks first; GoogLeNet (about 3x their time) last, and only with the time to
 # finish. Expected at ../shared/REFERENCE.md's float32 rates (mixed precision should be faster): 33 epochs of a
-# VGG about 40 s of training, 50 of ResNet18 about 80 s, 50 of GoogLeNet about 215 s, each
+# VGG about 40 s of training, 50 of ResNet18 about 80 s, 30 of GoogLeNet about 130 s, each
 # plus compiling (6-28 s, twice where the last batch is smaller), the BN re-estimate before
-# each validation, validation and the notebook's start: 7-10 minutes in all. GoogLeNet's
+# each validation, validation and the notebook's start: 6-9 minutes in all. GoogLeNet's
 # chapter starts only with GOOGLENET_MIN_S left: cut short, it would leave nothing.
 step_chapters() {
   if ! kernel_starts; then
@@ -153,7 +153,7 @@ step_chapters() {
   for nb in ${CHAPTERS:-03_vgg16 04_vgg16_bigconv 06_resnet18 05_googlenet}; do
     case $nb in
       # only chapters 5 and 6 have the parameter: elsewhere papermill would add an unused cell
-      05_googlenet) run_chapter "$nb" "${GOOGLENET_S:-360}" "${GOOGLENET_MIN_S:-270}" -p ABLATIONS False;;
+      05_googlenet) run_chapter "$nb" "${GOOGLENET_S:-300}" "${GOOGLENET_MIN_S:-200}" -p ABLATIONS False;;
       06_resnet18) run_chapter "$nb" "${CHAPTER_S:-180}" 60 -p ABLATIONS False;;
       *) run_chapter "$nb" "${CHAPTER_S:-180}" 60;;
     esac
