@@ -47,10 +47,8 @@ reproduce: $(STAMP)
 	done
 
 # Chapter 7 alone, on the records there are (after a device run's records are unpacked)
-compare: $(STAMP)
-	BOOK_PROFILE=$(PROFILE) $(BIN)/papermill --cwd notebooks notebooks/07_comparison.ipynb \
-	  notebooks/.07_comparison.run.ipynb --log-output \
-	  && mv notebooks/.07_comparison.run.ipynb notebooks/07_comparison.ipynb
+compare:
+	$(MAKE) reproduce NETWORKS= PROFILE=$(PROFILE)
 
 bench: $(STAMP)
 	CIFAR10_PATH=$${CIFAR10_PATH:-$$(test -f $(SHARED_DATA) && realpath $(SHARED_DATA))} \

@@ -104,7 +104,9 @@ collect() {  # the records made so far into the stage, then the stage into $OUT
 }
 
 RC=0 FAILED=""
-run_guarded() {  # run_guarded NAME LIMIT_S MIN_S COMMAND...: within the deadline, logged, collected
+# run_guarded NAME LIMIT_S MIN_S COMMAND...: within the deadline, logged, collected; its log line
+# ends with the run's last test accuracy, or how many networks the bench timed
+run_guarded() {
   local name=$1 lim=$2 min=$3; shift 3
   RC=124
   if [ "$(left)" -lt "$min" ]; then
@@ -113,7 +115,10 @@ run_guarded() {  # run_guarded NAME LIMIT_S MIN_S COMMAND...: within the deadlin
   timeout -k 10 "$(limit "$lim")" "$@" >> "$STAGE/logs/$name.log" 2>&1
   RC=$?
   [ "$RC" = 0 ] || FAILED="$FAILED $name"
-  log "$name: exit $RC ($(grep -o 'test accuracy [0-9.]*[^;]*' "$STAGE/logs/$name.log" | tail -1))"
+  local summary
+  summary=$(grep -o 'test accuracy [0-9.]*[^;]*' "$STAGE/logs/$name.log" | tail -1)
+  [ -n "$summary" ] || summary="$(grep -c 'images/s' "$STAGE/logs/$name.log") networks timed"
+  log "$name: exit $RC ($summary)"
   collect
 }
 
@@ -140,11 +145,12 @@ kernel_starts() {  # a one-cell notebook through papermill: seconds, against min
 }
 
 # the cheap networks first; GoogLeNet (about 3x their time) last, and only with the time to
-# finish. Expected at ../shared/REFERENCE.md's float32 rates (mixed precision should be faster): 33 epochs of a
-# VGG about 40 s of training, 50 of ResNet18 about 80 s, 30 of GoogLeNet about 130 s, each
-# plus compiling (6-28 s, twice where the last batch is smaller), the BN re-estimate before
-# each validation, validation and the notebook's start: 6-9 minutes in all. GoogLeNet's
-# chapter starts only with GOOGLENET_MIN_S left: cut short, it would leave nothing.
+# finish. Expected at ../shared/REFERENCE.md's float32 rates (mixed precision should be
+# faster): 33 epochs of a VGG about 40 s of training, 50 of ResNet18 about 80 s, 30 of
+# GoogLeNet about 130 s, each plus compiling (6-28 s, twice where the last batch is smaller),
+# the BN re-estimate before each validation, validation and the notebook's start: 6-9
+# minutes in all. GoogLeNet's chapter starts only with GOOGLENET_MIN_S left: cut short, it
+# would leave nothing.
 step_chapters() {
   if ! kernel_starts; then
     log "chapters: skipped, a notebook kernel does not start ($(tail -2 "$STAGE/logs/kernel.log" | tr '\n' ' '))"
@@ -163,13 +169,8 @@ step_chapters() {
 step_compare() { run_chapter 07_comparison 60 45; }
 
 step_bench() {  # its record is rewritten after every network (bench.py)
-  if [ "$(left)" -lt 45 ]; then log "bench: skipped, $(left) s left before the deadline"; return; fi
-  timeout -k 10 "$(limit "${BENCH_S:-300}")" "$PY" benchmarks/bench.py --only augmentation $BENCH_ARGS \
-    --out "$STAGE/results/bench" > "$STAGE/logs/bench.log" 2>&1
-  RC=$?
-  [ "$RC" = 0 ] || FAILED="$FAILED bench"
-  log "bench: exit $RC ($(grep -c 'images/s' "$STAGE/logs/bench.log") networks timed)"
-  pack
+  run_guarded bench "${BENCH_S:-300}" 45 "$PY" benchmarks/bench.py --only augmentation \
+    $BENCH_ARGS --out "$STAGE/results/bench"
 }
 
 train_run() {  # train_run LOGNAME ARGS...: one run of tools/train_runs.py, collected at once

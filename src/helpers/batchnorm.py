@@ -128,6 +128,7 @@ CLEAR_CHANGE = 0.05
 # with dropout on, a re-estimate depends on the masks it draws: this many draws, read by their mean
 DROPOUT_DRAWS = 3
 AS_TRAINED = "moving statistics from training"
+DROPOUT_ON = "re-estimated, dropout on"  # then the draw's number: "(1)", "(2)", ...
 DROPOUT_OFF = "re-estimated, dropout off"
 
 
@@ -137,7 +138,7 @@ def statistics_compared(model, images, accuracy, *, draws=DROPOUT_DRAWS, batch_s
     order (chapters 3 and 4; ``diagnosis_of`` reads them). ``model`` is not modified."""
     measured = {AS_TRAINED: accuracy(model)}
     for k in range(draws):  # each copy measured as it is made: one copy in memory at a time
-        measured[f"re-estimated, dropout on ({k + 1})"] = accuracy(recalibrated(
+        measured[f"{DROPOUT_ON} ({k + 1})"] = accuracy(recalibrated(
             model, images, dropout=True, batch_size=batch_size))
     measured[DROPOUT_OFF] = accuracy(recalibrated(model, images, dropout=False,
                                                   batch_size=batch_size))
@@ -146,7 +147,7 @@ def statistics_compared(model, images, accuracy, *, draws=DROPOUT_DRAWS, batch_s
 
 def diagnosis_of(accuracies):
     """``diagnosis`` of the accuracies ``statistics_compared`` returns."""
-    on = [value for label, value in accuracies.items() if "dropout on" in label]
+    on = [value for label, value in accuracies.items() if label.startswith(DROPOUT_ON)]
     return diagnosis(accuracies[AS_TRAINED], on, accuracies[DROPOUT_OFF])
 
 

@@ -1204,12 +1204,15 @@ def recipe_differences(record):
     found = [] if record["epochs"] == wanted else [f"{record['epochs']} epochs instead of {wanted}"]
     for field in dataclasses.fields(today):
         was, now = getattr(then, field.name), getattr(today, field.name)
-        if field.name not in _NOT_RECIPE and repr(was) != repr(now):
-            name = _SETTING_NAMES.get(field.name, field.name.replace("_", " "))
-            if _is_number(was, now) and f"{was:g}" != f"{now:g}":
-                found.append(f"{name} {was:g} instead of {now:g}")
-            elif not _is_number(was, now) or not math.isclose(was, now):  # 1 vs 1.0: the same
-                found.append(f"{name} {was!r} instead of {now!r}")
+        numbers = _is_number(was, now)
+        if field.name in _NOT_RECIPE or (math.isclose(was, now) if numbers else was == now):
+            continue  # 2 and 2.0 are the same setting
+        name = _SETTING_NAMES.get(field.name, field.name.replace("_", " "))
+        # :g reads best, unless it would print two different values alike
+        shown = (f"{was:g}", f"{now:g}") if numbers else (repr(was), repr(now))
+        if shown[0] == shown[1]:
+            shown = (repr(was), repr(now))
+        found.append(f"{name} {shown[0]} instead of {shown[1]}")
     return found
 
 
@@ -1241,8 +1244,8 @@ def collapse_text(record):
 
 def trial_table(trials, post=POST):
     """CPU trials of a GPU profile's recipe (``results.save_trial``), one row per run."""
-    header = ["run (record)", "recipe: today's, or how it differs", "epochs: post / trial", "training images", "test %",
-              "95 % interval (test set)", "post val %",
+    header = ["run (record)", "recipe: today's, or how it differs", "epochs: post / trial",
+              "training images", "test %", "95 % interval (test set)", "post val %",
               f"aim: post − {profiles.FAST_AIM_MARGIN:g}",
               "time", "on", "Keras backend, precision"]
     rows = []
