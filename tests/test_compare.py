@@ -328,6 +328,17 @@ def test_first_epoch_and_equal_time_sentences():
         record("resnet18", .5, seed=1, val=[.3] * 5, seconds=(30,) * 5)])
     assert "ResNet18 1.7 to 2.5 minutes from run to run" in compare.equal_time_text(slower)
     assert compare.first_epoch_text({}) == compare.equal_time_text({}) == "There are no runs to read."
+    assert "compiling" not in equal  # every epoch as long as the next
+
+
+def test_equal_time_sentence_names_a_first_epoch_spent_compiling():
+    # on a GPU the first epoch holds the compile: 60 s, then 1 s an epoch
+    main = compare.main_runs(records(
+        record("vgg16", .8, val=[.2, .5, .7, .8, .8], seconds=(60, 1, 1, 1, 1)),
+        record("resnet18", .8, val=[.4, .6, .7, .8, .8], seconds=(30, 1, 1, 1, 1))))
+    equal = compare.equal_time_text(main)
+    assert "VGG16 60 s against 1.0 s" in equal and "ResNet18 30 s against 1.0 s" in equal
+    assert "compiling" in equal
 
 
 def test_ablations_pair_runs_with_the_same_seed():

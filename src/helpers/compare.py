@@ -875,7 +875,25 @@ def equal_time_text(main):
             text += (f" These are wall-clock times, which the machine's load moves: the same "
                      f"work took {LABELS.get(name, name)} {min(minutes):.1f} to "
                      f"{max(minutes):.1f} minutes from run to run, so read them as rough.")
-    return text
+    return text + first_epoch_overhead_text(main, budget)
+
+
+def first_epoch_overhead_text(main, budget):
+    """A sentence where the first epochs' extra time (compiling, mostly) weighs on ``budget``."""
+    extra = {}
+    for name, rs in main.items():
+        seconds = rs[0]["history"]["seconds"]
+        if len(seconds) > 2:
+            typical = float(np.median(seconds[1:]))
+            extra[name] = (seconds[0], typical)
+    # on a GPU the step is compiled in the first epoch, which can outlast many later ones
+    if not extra or max(first - typical for first, typical in extra.values()) < 0.2 * budget:
+        return ""
+    parts = _and(f"{LABELS.get(n, n)} {first:.0f} s against {typical:.1f} s"
+                 for n, (first, typical) in extra.items())
+    return (f" The first epoch took far longer than a typical later one ({parts}): it "
+            f"holds the compiling of the training and test steps, which at this budget weighs as "
+            f"much as the training itself, so this comparison ranks compile times as well.")
 
 
 class Ablation(typing.NamedTuple):
