@@ -698,3 +698,22 @@ def test_runs_trained_with_one_seed_for_all_augmentation_layers_are_counted():
     assert compare.augmentation_seeds_text({"a": old}).startswith("the one run here was")
     assert compare.augmentation_seeds_text({"a": old, "b": old}).startswith("all 2 runs here were")
     assert compare.augmentation_seeds_text({"b": new, "c": crop}).startswith("every run")
+
+
+def test_gpu_speed_text_reads_the_records():
+    way = lambda rate, **kw: {"images_per_second": rate, **kw}  # noqa: E731
+    gpu = {"ways": ["arrays", "model:crop", "model:crop mixed"], "batch_size": 512,
+           "environment": {"device": "GPU: test"},
+           "networks": {"vgg16": {"arrays": way(1000.0), "model:crop": way(1000.0),
+                                  "model:crop mixed": way(1500.0, dtype_policy="mixed_bfloat16")},
+                        "resnet18": {"arrays": way(800.0), "model:crop": way(400.0),
+                                     "model:crop mixed": way(600.0)}}}
+    cpu = {"batch_size": 128, "environment": {"device": "CPU: test", "cpu_cores": 2},
+           "networks": {"vgg16": {"book": {"images_per_second": 10.0}}}}
+    text = compare.gpu_speed_text(gpu, cpu)
+    assert "mixed precision (mixed_bfloat16)" in text and "1.50 to 1.50" not in text
+    assert "1.50 times as fast" in text  # VGG16: 1500 / 1000 and ResNet18: 600 / 400, the same way in float32
+    assert "VGG16 1,000 images/s against 10 (100 times)" in text  # the float32 reference, like for like
+    assert "ResNet18 800" not in text  # no CPU figure to set it against
+    assert compare.gpu_speed_text(None) == "There is no GPU benchmark record yet."
+    assert "TF32" in compare.gpu_speed_text(gpu) and "against" not in compare.gpu_speed_text(gpu)

@@ -1025,6 +1025,42 @@ def augmentation_table(bench):
     return markdown_table(header, body)
 
 
+def gpu_speed_text(gpu, cpu=None):
+    """What a GPU record of ``make bench --only augmentation`` says, in two sentences: how much
+    mixed precision gained over float32 there, and how many times the CPU's speed in ``cpu`` (a
+    ``make bench`` networks record, the book's build) its reference way (float32, no
+    augmentation) ran each network at, if given."""
+    if not gpu:
+        return "There is no GPU benchmark record yet."
+    ways, rows = gpu["ways"], gpu["networks"]
+    mixed = [w for w in ways if w.endswith(" mixed")]
+    device = gpu["environment"]["device"]
+    parts = []
+    if mixed:  # each mixed way against the same way in float32
+        gains = [row[w]["images_per_second"] / row[w.removesuffix(" mixed")]["images_per_second"]
+                 for row in rows.values() for w in mixed if w.removesuffix(" mixed") in row]
+        if gains:
+            policy = next(iter(rows.values()))[mixed[0]].get("dtype_policy", "mixed precision")
+            low, high = f"{min(gains):.2f}", f"{max(gains):.2f}"
+            spread = low if low == high else f"{low} to {high}"
+            parts.append(f"On the {device}, mixed precision ({policy}) trained "
+                         f"{_and(LABELS.get(n, n) for n in rows)} {spread} times as fast as the same "
+                         f"way in float32, which there already runs on the tensor cores as TF32.")
+    cpu_rates = speeds(cpu) if cpu else {}
+    shared = [n for n in rows if n in cpu_rates]
+    if shared:
+        compared = []
+        for name in shared:  # like for like: the reference way, in float32
+            rate = rows[name][ways[0]]["images_per_second"]
+            compared.append(f"{LABELS.get(name, name)} {rate:,.0f} images/s against "
+                            f"{cpu_rates[name]:,.0f} ({rate / cpu_rates[name]:,.0f} times)")
+        parts.append(f"In float32 on unaugmented arrays, the same work as `make bench` timed on "
+                     f"{cpu['environment']['device']} ({cpu['environment'].get('cpu_cores', '?')}"
+                     f" cores; batch {cpu['batch_size']} there, {gpu['batch_size']} on the GPU): "
+                     f"{_and(compared)}.")
+    return " ".join(parts) or f"The {device} record has no way to compare."
+
+
 def cost_table(built, bench=None):
     """MACs per image, where they happen, parameters, and the measured speed beside them.
 
