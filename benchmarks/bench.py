@@ -244,6 +244,28 @@ def bench_augmentation(names, ways, x, y, batch_size, epochs, save=None):
     return rows
 
 
+# what must match for an earlier record's networks to join a new one's table
+MERGE_KEYS = ("images", "batch_size", "epochs", "ways", "data")
+
+
+def earlier_rows(path, settings, device, networks):
+    """The networks of the augmentation record at ``path`` that this run will not time, each
+    marked with the run that timed it: a later call on a lent GPU adds to an earlier one's
+    table instead of replacing it. Refused, before any timing, unless that record was made
+    with the same ``settings`` (``MERGE_KEYS``) on the same device."""
+    earlier = json.loads(pathlib.Path(path).read_text())
+    differs = [k for k in MERGE_KEYS if earlier.get(k) != settings[k]]
+    if earlier["environment"].get("device") != device:
+        differs.append(f"device ({earlier['environment'].get('device')} there, {device} here)")
+    if differs:
+        raise SystemExit(f"--merge-with {path}: that record differs in {', '.join(differs)}; "
+                         "time its networks again with these settings, or write elsewhere")
+    env = earlier["environment"]
+    timed_by = {k: env.get(k) for k in ("date", "git_commit", "backend", "backend_version")}
+    return {name: {**row, "timed_by": row.get("timed_by", timed_by)}
+            for name, row in earlier["networks"].items() if name not in networks}
+
+
 def write(out, name, payload):
     path = pathlib.Path(out) / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -270,6 +292,9 @@ def main(argv=None):
                         help="networks for the network and augmentation benchmarks, in order")
     parser.add_argument("--out", default=str(results.results_dir() / "bench"),
                         help="folder for the JSON records")
+    parser.add_argument("--merge-with", default=None, metavar="RECORD",
+                        help="an earlier augmentation record (same settings and device): its "
+                             "networks that this run does not time are kept in the new record")
     args = parser.parse_args(argv)
     helpers.start_quietly()
     source, images, labels = real_or_synthetic(args.images)
@@ -291,12 +316,14 @@ def main(argv=None):
         device = "gpu" if devices.gpu_available() else "cpu"
         print(f"Augmentation and precision on the {device}, batch {args.batch_size}, "
               f"{len(images)} images per epoch:", flush=True)
+        settings = {**common, "epochs": args.epochs, "ways": args.ways}
+        kept = (earlier_rows(args.merge_with, settings, common["environment"]["device"],
+                             args.networks) if args.merge_with else {})
         x = data.standardize(images, *data.channel_stats(images))
         bench_augmentation(args.networks, args.ways, x, keras.utils.to_categorical(labels, 10),
                            args.batch_size, args.epochs, save=lambda rows: write(
                                args.out, f"augmentation-{device}",
-                               {**common, "epochs": args.epochs, "ways": args.ways,
-                                "networks": rows}))
+                               {**settings, "networks": {**kept, **rows}}))
 
 
 if __name__ == "__main__":

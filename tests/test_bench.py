@@ -92,3 +92,27 @@ def test_ways_take_turns_in_a_changing_order():
     bench.in_turns(ways, 4, shuffle_seed=0)
     rounds = [calls[i:i + 3] for i in range(0, 12, 3)]
     assert all(sorted(r) == list("abc") for r in rounds) and len({"".join(r) for r in rounds}) > 1
+
+
+def test_augmentation_bench_adds_to_an_earlier_record_of_the_same_settings(tmp_path, monkeypatch):
+    # a second device call times the networks the first did not reach, and keeps the first's
+    monkeypatch.delenv("CIFAR10_PATH", raising=False)  # synthetic data: a smoke run
+    args = ["--images", "40", "--epochs", "2", "--batch-size", "20", "--only", "augmentation",
+            "--ways", "arrays", "model:crop"]
+    first, second = tmp_path / "first", tmp_path / "second"
+    bench.main(args + ["--networks", "googlenet", "--out", str(first)])
+    earlier = first / "augmentation-cpu.json"
+    bench.main(args + ["--networks", "resnet18", "--out", str(second), "--merge-with", str(earlier)])
+    record = json.loads((second / "augmentation-cpu.json").read_text())
+    assert list(record["networks"]) == ["googlenet", "resnet18"]
+    old = json.loads(earlier.read_text())
+    kept = record["networks"]["googlenet"]
+    assert kept["arrays"] == old["networks"]["googlenet"]["arrays"]
+    assert kept["timed_by"]["date"] == old["environment"]["date"]
+    assert "timed_by" not in record["networks"]["resnet18"]
+    # other settings: refused before any timing, and nothing written
+    with pytest.raises(SystemExit, match="differs in batch_size"):
+        bench.main(["--images", "40", "--epochs", "2", "--batch-size", "10", "--only",
+                    "augmentation", "--ways", "arrays", "model:crop", "--networks", "resnet18",
+                    "--out", str(tmp_path / "third"), "--merge-with", str(earlier)])
+    assert not (tmp_path / "third").exists()

@@ -79,31 +79,9 @@ def test_chapters_come_back_finished_or_failed_apart_with_no_path_of_that_machin
     ABLATIONS parameter (elsewhere it would add an unused cell)."""
     import json
 
-    import nbformat
-
-    repo = tmp_path / "repo"
-    (repo / "tools").mkdir(parents=True)
-    (repo / "tools" / "device_run.sh").write_text((ROOT / "tools" / "device_run.sh").read_text())
-    (repo / "notebooks").mkdir()
-    cells = {"03_vgg16": "print('trained')", "04_vgg16_bigconv": "raise RuntimeError('broken')",
-             "05_googlenet": "print(ABLATIONS)", "06_resnet18": "print(ABLATIONS)"}
-    for name, code in cells.items():
-        parameters = nbformat.v4.new_code_cell("ABLATIONS = None", metadata={"tags": ["parameters"]})
-        nb = nbformat.v4.new_notebook(cells=[parameters, nbformat.v4.new_code_cell(code)])
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                     "language": "python"}
-        nbformat.write(nb, repo / "notebooks" / f"{name}.ipynb")
-    archive = tmp_path / "cifar10-jpeg.tar.gz"
-    archive.write_bytes(b"not read by these notebooks")
-    out, stage = tmp_path / "out", tmp_path / "stage"
-
-    def call(**env):
-        done = subprocess.run(
-            ["bash", str(repo / "tools" / "device_run.sh"), "chapters"], cwd=tmp_path,
-            timeout=300, capture_output=True, text=True,
-            env=dict(os.environ, OUT=str(out), STAGE=str(stage), PYTHON=sys.executable,
-                     DEVICE_SMOKE="1", CIFAR10_PATH=str(archive), KERAS_BACKEND="jax", **env))
-        return done.returncode, (out / "progress.log").read_text()
+    call, repo, stage = stand_in_chapters(tmp_path, {
+        "03_vgg16": "print('trained')", "04_vgg16_bigconv": "raise RuntimeError('broken')",
+        "05_googlenet": "print(ABLATIONS)", "06_resnet18": "print(ABLATIONS)"})
 
     code, log = call(GOOGLENET_MIN_S="100000")
     assert code == 1 and log.rstrip().endswith("done; failed: 04_vgg16_bigconv"), log
@@ -124,3 +102,50 @@ def test_chapters_come_back_finished_or_failed_apart_with_no_path_of_that_machin
     assert code == 0 and "03_vgg16: finished in an earlier call" in second, second
     assert "05_googlenet: exit 0" in second and "04_vgg16" not in second
     assert (stage / "notebooks" / "05_googlenet.ipynb").exists()
+
+
+def stand_in_chapters(tmp_path, cells):
+    """A copy of the script beside one-cell stand-ins for chapters 3-6 (``cells``: name to
+    code), and ``call(**env)``, which runs its `chapters` step at smoke size: (exit code, log)."""
+    import nbformat
+
+    repo = tmp_path / "repo"
+    (repo / "tools").mkdir(parents=True)
+    (repo / "tools" / "device_run.sh").write_text((ROOT / "tools" / "device_run.sh").read_text())
+    (repo / "notebooks").mkdir()
+    for name, code in cells.items():
+        parameters = nbformat.v4.new_code_cell("ABLATIONS = None", metadata={"tags": ["parameters"]})
+        nb = nbformat.v4.new_notebook(cells=[parameters, nbformat.v4.new_code_cell(code)])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        nbformat.write(nb, repo / "notebooks" / f"{name}.ipynb")
+    archive = tmp_path / "cifar10-jpeg.tar.gz"
+    archive.write_bytes(b"not read by these notebooks")
+    out, stage = tmp_path / "out", tmp_path / "stage"
+
+    def call(**env):
+        done = subprocess.run(
+            ["bash", str(repo / "tools" / "device_run.sh"), "chapters"], cwd=tmp_path,
+            timeout=300, capture_output=True, text=True,
+            env=dict(os.environ, OUT=str(out), STAGE=str(stage), PYTHON=sys.executable,
+                     DEVICE_SMOKE="1", CIFAR10_PATH=str(archive), KERAS_BACKEND="jax", **env))
+        return done.returncode, (out / "progress.log").read_text()
+
+    return call, repo, stage
+
+
+def test_a_chapter_recorded_in_an_earlier_session_is_not_run_again_unless_named(tmp_path):
+    # the lent machine starts bare, but the repository it gets holds the records committed
+    # from an earlier session: device time goes to what is missing
+    call, repo, stage = stand_in_chapters(tmp_path, {name: "print('ran')" for name in (
+        "03_vgg16", "04_vgg16_bigconv", "05_googlenet", "06_resnet18")})
+    (repo / "results" / "fast").mkdir(parents=True)
+    for network in ("vgg16", "resnet18"):
+        (repo / "results" / "fast" / f"{network}.json").write_text("{}")
+    code, log = call(RECORDED_IN="results/fast")
+    assert code == 0, log
+    assert "not run again (CHAPTERS=... names them): 03_vgg16 06_resnet18" in log
+    assert {p.name for p in (stage / "notebooks").iterdir()} == {"04_vgg16_bigconv.ipynb",
+                                                                "05_googlenet.ipynb"}
+    code, log = call(RECORDED_IN="results/fast", CHAPTERS="06_resnet18")  # named: run again
+    assert code == 0 and "06_resnet18: exit 0" in log, log

@@ -81,9 +81,13 @@ seen=$("$PY" -c "import helpers, jax, keras; from helpers import devices; print(
 [ -n "$seen" ] || seen="no answer from Python: $(tail -2 "$STAGE/logs/install.log" | tr '\n' ' ')"
 log "device run: $seen; commit $BOOK_GIT_COMMIT"
 
+BENCH_ARGS_SET=${BENCH_ARGS:+yes}
 if [ "${DEVICE_SMOKE:-0}" = 1 ]; then
   PROFILE=smoke
-  BENCH_ARGS=${BENCH_ARGS:-"--images 64 --epochs 2 --batch-size 32 --networks googlenet --ways arrays model:crop"}
+  RECORDED_IN=${RECORDED_IN:-}
+  EARLIER_BENCH=${EARLIER_BENCH:-}
+  BENCH_SIZE="--images 64 --epochs 2 --batch-size 32 --ways arrays model:crop"
+  BENCH_ARGS=${BENCH_ARGS:-"$BENCH_SIZE --networks googlenet"}
 else
   PROFILE=fast
   # the decoded arrays, shared by every chapter and the bench (~/.cache may not be writable)
@@ -91,12 +95,37 @@ else
   # 25,600 images: whole batches of 512, so no second compile for a last, smaller batch; the
   # networks cheapest first on an H200 (../shared/REFERENCE.md: 42,600, 41,400, 31,000 and
   # 11,700 images/s), so that the limit costs GoogLeNet alone
-  BENCH_ARGS=${BENCH_ARGS:-"--images 25600 --epochs 4 --batch-size 512 --networks vgg16 vgg16_bigconv resnet18 googlenet"}
+  RECORDED_IN=${RECORDED_IN-results/fast}
+  EARLIER_BENCH=${EARLIER_BENCH-results/bench/augmentation-gpu.json}
+  BENCH_SIZE="--images 25600 --epochs 4 --batch-size 512"
+  BENCH_ARGS=${BENCH_ARGS:-"$BENCH_SIZE --networks vgg16 vgg16_bigconv resnet18 googlenet"}
   # a GPU the backend cannot see would cost every step's start before failing: stop now
   [[ $seen == *"(GPU)" ]] || { log "no GPU visible to Keras on $KERAS_BACKEND: stopping before any step"; exit 2; }
 fi
 export BOOK_PROFILE=$PROFILE
 mkdir -p "$STAGE/results/$PROFILE" "$STAGE/results/bench"
+
+# What an earlier session brought back (committed to results/) is not run again unless named:
+# by default only the chapters whose network has no record in RECORDED_IN (results/fast for
+# the real run; none at smoke size), and the bench only for the networks the GPU record lacks,
+# added to that record (bench.py --merge-with) instead of replacing it
+declare -A NETWORK_OF=([03_vgg16]=vgg16 [04_vgg16_bigconv]=vgg16_bigconv [05_googlenet]=googlenet
+                       [06_resnet18]=resnet18)
+if [ -z "${CHAPTERS:-}" ]; then
+  CHAPTERS="" recorded=""
+  for nb in 03_vgg16 04_vgg16_bigconv 06_resnet18 05_googlenet; do
+    if [ -n "$RECORDED_IN" ] && [ -f "$RECORDED_IN/${NETWORK_OF[$nb]}.json" ]; then
+      recorded="$recorded $nb"
+    else CHAPTERS="$CHAPTERS $nb"; fi
+  done
+  [ -z "$recorded" ] || log "chapters recorded in an earlier session, not run again (CHAPTERS=... names them):$recorded"
+fi
+if [ -z "$BENCH_ARGS_SET" ] && [ -f "$EARLIER_BENCH" ]; then
+  missing=$("$PY" -c "import json, sys; done = json.load(open(sys.argv[1]))['networks']; print(' '.join(n for n in sys.argv[2:] if n not in done))" \
+    "$EARLIER_BENCH" vgg16 vgg16_bigconv resnet18 googlenet)
+  BENCH_ARGS=${missing:+"$BENCH_SIZE --networks $missing --merge-with $EARLIER_BENCH"}
+  [ -n "$BENCH_ARGS" ] || log "bench: every network is in $EARLIER_BENCH already (BENCH_ARGS=... times them again)"
+fi
 
 collect() {  # the records made so far into the stage, then the stage into $OUT
   cp results/$PROFILE/*.json "$STAGE/results/$PROFILE/" 2>/dev/null
@@ -156,7 +185,7 @@ step_chapters() {
     log "chapters: skipped, a notebook kernel does not start ($(tail -2 "$STAGE/logs/kernel.log" | tr '\n' ' '))"
     return
   fi
-  for nb in ${CHAPTERS:-03_vgg16 04_vgg16_bigconv 06_resnet18 05_googlenet}; do
+  for nb in $CHAPTERS; do
     case $nb in
       # only chapters 5 and 6 have the parameter: elsewhere papermill would add an unused cell
       05_googlenet) run_chapter "$nb" "${GOOGLENET_S:-300}" "${GOOGLENET_MIN_S:-200}" -p ABLATIONS False;;
@@ -169,6 +198,7 @@ step_chapters() {
 step_compare() { run_chapter 07_comparison 60 45; }
 
 step_bench() {  # its record is rewritten after every network (bench.py)
+  if [ -z "$BENCH_ARGS" ]; then log "bench: nothing to time"; return; fi
   run_guarded bench "${BENCH_S:-300}" 45 "$PY" benchmarks/bench.py --only augmentation \
     $BENCH_ARGS --out "$STAGE/results/bench"
 }

@@ -20,6 +20,8 @@ before every validation inside ``fit``; the ``cpu`` profile uses it (``helpers.p
 
 from __future__ import annotations
 
+import weakref
+
 import keras
 import numpy as np
 
@@ -56,20 +58,65 @@ def recalibrate(model, images, *, dropout=False, batch_size=250):
     momenta = [layer.momentum for layer in norms]
     dropouts = [] if dropout else _layers_of(model, keras.layers.Dropout)
     rates = [layer.rate for layer in dropouts]
+    totals = [[0.0, 0.0] for _ in norms]
     try:
         for layer in dropouts:
             layer.rate = 0.0  # read at call time: training=True no longer drops anything
-        # momentum (k-1)/k at the k-th batch makes the moving value the mean over batches 1..k
-        for k, start in enumerate(range(0, len(images) - batch_size + 1, batch_size), start=1):
-            for layer in norms:
-                layer.momentum = (k - 1) / k
-            model(images[start:start + batch_size], training=True)
+        for layer in norms:
+            layer.momentum = 0.0  # a training-mode call leaves this batch's own statistics
+        training_pass = _training_pass(model)
+        starts = range(0, len(images) - batch_size + 1, batch_size)
+        for start in starts:
+            training_pass(images[start:start + batch_size])
+            for total, layer in zip(totals, norms):
+                total[0] += keras.ops.convert_to_numpy(layer.moving_mean).astype(np.float64)
+                total[1] += keras.ops.convert_to_numpy(layer.moving_variance).astype(np.float64)
+        for layer, (mean, variance) in zip(norms, totals):
+            layer.moving_mean.assign(mean / len(starts))
+            layer.moving_variance.assign(variance / len(starts))
     finally:
         for layer, momentum in zip(norms, momenta):
             layer.momentum = momentum
         for layer, rate in zip(dropouts, rates):
             layer.rate = rate
     return model
+
+
+# one compiled training-mode pass per model and dropout setting (JAX): see _training_pass
+_PASSES = weakref.WeakKeyDictionary()
+_traces = 0  # how many times a pass was traced (compiled), for the tests
+
+
+def _training_pass(model):
+    """A function that calls ``model`` on a batch in training mode, updating its BN statistics
+    (and its dropout seeds): on JAX one compiled program, reused for every later call with the
+    same dropout rates; elsewhere the plain call. Eager JAX compiles each operation apart on its
+    first use, which for GoogLeNet's many layer shapes took minutes on a GPU before every run's
+    first validation. The BN momentum and dropout rates in effect when it is first traced are
+    built into the program (``recalibrate`` sets the momentum to 0 every time)."""
+    if keras.config.backend() != "jax":
+        return lambda batch: model(batch, training=True)
+    import jax
+
+    rates = tuple(layer.rate for layer in _layers_of(model, keras.layers.Dropout))
+    passes = _PASSES.setdefault(model, {})
+    if rates not in passes:
+        def step(trainable, non_trainable, batch):
+            global _traces
+            _traces += 1  # Python runs here only while JAX traces
+            _, updated = model.stateless_call(trainable, non_trainable, batch, training=True)
+            return updated
+
+        passes[rates] = jax.jit(step)
+    step = passes[rates]
+
+    def run(batch):
+        updated = step([v.value for v in model.trainable_variables],
+                       [v.value for v in model.non_trainable_variables], batch)
+        for variable, value in zip(model.non_trainable_variables, updated):
+            variable.assign(value)
+
+    return run
 
 
 def _copy(model):

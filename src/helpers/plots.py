@@ -8,8 +8,9 @@ import numpy as np
 from helpers.data import CLASSES
 
 
-def architecture(model, rankdir="TB", dpi=48):
-    """``keras.utils.plot_model`` of ``model`` as an image, or a note if Graphviz is missing."""
+def architecture(model, rankdir="TB", dpi=48, show_shapes=True):
+    """``keras.utils.plot_model`` of ``model`` as an image, or a note if Graphviz is missing
+    (the lent GPU machine has none: a chapter must not stop there for a drawing)."""
     import os
     import tempfile
 
@@ -18,7 +19,7 @@ def architecture(model, rankdir="TB", dpi=48):
     path = os.path.join(tempfile.mkdtemp(), f"{model.name}.png")
     try:
         return keras.utils.plot_model(
-            model, to_file=path, show_shapes=True, show_layer_names=True,
+            model, to_file=path, show_shapes=show_shapes, show_layer_names=True,
             rankdir=rankdir, dpi=dpi,
         )
     except ImportError as err:  # pydot or the Graphviz `dot` program is not installed
