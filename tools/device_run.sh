@@ -18,6 +18,9 @@
 # and a second only on the still-warm machine, at once, with DEADLINE_S = what is left - 30
 # (the chapters alone may take most of the first: the bench, or GoogLeNet's chapter if it was
 # skipped, then goes to the second, e.g. CHAPTERS=05_googlenet ... chapters).
+# A chapter whose network has a record in results/fast (committed from an earlier session) is
+# not run again unless CHAPTERS names it; the bench times only the networks missing from
+# results/bench/augmentation-gpu.json and adds them to it.
 # Before a `compare` step there that adds to records made in an earlier call, unpack those
 # here (below), or chapter 7 will not see them.
 #
