@@ -248,22 +248,24 @@ def bench_augmentation(names, ways, x, y, batch_size, epochs, save=None):
 MERGE_KEYS = ("images", "batch_size", "epochs", "ways", "data")
 
 
-def earlier_rows(path, settings, device, networks):
-    """The networks of the augmentation record at ``path`` that this run will not time, each
-    marked with the run that timed it: a later call on a lent GPU adds to an earlier one's
-    table instead of replacing it. Refused, before any timing, unless that record was made
-    with the same ``settings`` (``MERGE_KEYS``) on the same device."""
+def earlier_rows(path, settings, environment):
+    """The networks of the augmentation record at ``path``, each marked with the run that timed
+    it: a later call on a lent GPU adds to an earlier one's table instead of replacing it (a
+    network timed again replaces its row only once timed). Refused unless that record was made
+    with the same ``settings`` (``MERGE_KEYS``) on the same device and backend."""
     earlier = json.loads(pathlib.Path(path).read_text())
     differs = [k for k in MERGE_KEYS if earlier.get(k) != settings[k]]
-    if earlier["environment"].get("device") != device:
-        differs.append(f"device ({earlier['environment'].get('device')} there, {device} here)")
+    for key in ("device", "backend"):
+        there, here = earlier["environment"].get(key), environment.get(key)
+        if there != here:
+            differs.append(f"{key} ({there} there, {here} here)")
     if differs:
         raise SystemExit(f"--merge-with {path}: that record differs in {', '.join(differs)}; "
                          "time its networks again with these settings, or write elsewhere")
     env = earlier["environment"]
     timed_by = {k: env.get(k) for k in ("date", "git_commit", "backend", "backend_version")}
     return {name: {**row, "timed_by": row.get("timed_by", timed_by)}
-            for name, row in earlier["networks"].items() if name not in networks}
+            for name, row in earlier["networks"].items()}
 
 
 def write(out, name, payload):
@@ -301,6 +303,10 @@ def main(argv=None):
     common = {"images": len(images), "batch_size": args.batch_size,
               "data": "synthetic" if source == "synthetic" else os.path.basename(source),
               "environment": devices.environment()}
+    augmentation = {**common, "epochs": args.epochs, "ways": args.ways}
+    # checked before anything is timed: a refusal after minutes of benchmarks would waste them
+    kept = (earlier_rows(args.merge_with, augmentation, common["environment"])
+            if args.merge_with and args.only in (None, "augmentation") else {})
     if args.only in (None, "networks"):
         print(f"Training speed, batch {args.batch_size}, {len(images)} images per epoch:")
         x = data.standardize(images, *data.channel_stats(images))
@@ -316,14 +322,11 @@ def main(argv=None):
         device = "gpu" if devices.gpu_available() else "cpu"
         print(f"Augmentation and precision on the {device}, batch {args.batch_size}, "
               f"{len(images)} images per epoch:", flush=True)
-        settings = {**common, "epochs": args.epochs, "ways": args.ways}
-        kept = (earlier_rows(args.merge_with, settings, common["environment"]["device"],
-                             args.networks) if args.merge_with else {})
         x = data.standardize(images, *data.channel_stats(images))
         bench_augmentation(args.networks, args.ways, x, keras.utils.to_categorical(labels, 10),
                            args.batch_size, args.epochs, save=lambda rows: write(
                                args.out, f"augmentation-{device}",
-                               {**settings, "networks": {**kept, **rows}}))
+                               {**augmentation, "networks": {**kept, **rows}}))
 
 
 if __name__ == "__main__":

@@ -110,9 +110,22 @@ def test_augmentation_bench_adds_to_an_earlier_record_of_the_same_settings(tmp_p
     assert kept["arrays"] == old["networks"]["googlenet"]["arrays"]
     assert kept["timed_by"]["date"] == old["environment"]["date"]
     assert "timed_by" not in record["networks"]["resnet18"]
-    # other settings: refused before any timing, and nothing written
+    # other settings: refused before any timing (all three benchmarks asked), nothing written
     with pytest.raises(SystemExit, match="differs in batch_size"):
-        bench.main(["--images", "40", "--epochs", "2", "--batch-size", "10", "--only",
-                    "augmentation", "--ways", "arrays", "model:crop", "--networks", "resnet18",
+        bench.main(["--images", "40", "--epochs", "2", "--batch-size", "10",
+                    "--ways", "arrays", "model:crop", "--networks", "resnet18",
                     "--out", str(tmp_path / "third"), "--merge-with", str(earlier)])
     assert not (tmp_path / "third").exists()
+
+
+def test_a_merged_network_timed_again_keeps_its_old_row_until_timed(tmp_path, monkeypatch):
+    earlier = {"images": 40, "batch_size": 20, "epochs": 2, "ways": ["arrays"], "data": "synthetic",
+               "environment": {"device": "CPU: x", "backend": "jax", "date": "then"},
+               "networks": {"vgg16": {"arrays": {"images_per_second": 1.0}}}}
+    path = tmp_path / "earlier.json"
+    path.write_text(json.dumps(earlier))
+    settings = {k: earlier[k] for k in bench.MERGE_KEYS}
+    kept = bench.earlier_rows(path, settings, {"device": "CPU: x", "backend": "jax"})
+    assert kept["vgg16"]["timed_by"]["date"] == "then"  # kept even if vgg16 is timed again
+    with pytest.raises(SystemExit, match="backend"):
+        bench.earlier_rows(path, settings, {"device": "CPU: x", "backend": "tensorflow"})

@@ -84,7 +84,7 @@ seen=$("$PY" -c "import helpers, jax, keras; from helpers import devices; print(
 [ -n "$seen" ] || seen="no answer from Python: $(tail -2 "$STAGE/logs/install.log" | tr '\n' ' ')"
 log "device run: $seen; commit $BOOK_GIT_COMMIT"
 
-BENCH_ARGS_SET=${BENCH_ARGS:+yes}
+BENCH_ARGS_SET=${BENCH_ARGS:+yes} EARLIER_BENCH_SET=${EARLIER_BENCH+yes}
 if [ "${DEVICE_SMOKE:-0}" = 1 ]; then
   PROFILE=smoke
   RECORDED_IN=${RECORDED_IN:-}
@@ -114,20 +114,31 @@ mkdir -p "$STAGE/results/$PROFILE" "$STAGE/results/bench"
 # added to that record (bench.py --merge-with) instead of replacing it
 declare -A NETWORK_OF=([03_vgg16]=vgg16 [04_vgg16_bigconv]=vgg16_bigconv [05_googlenet]=googlenet
                        [06_resnet18]=resnet18)
+# A chapter counts as recorded when its network's record is there AND the committed notebook
+# ran under this profile: a record is written before a chapter's last cells, which can fail.
+ran_under() { grep -q "\"profile: $2, " "notebooks/$1.ipynb" 2>/dev/null; }
 if [ -z "${CHAPTERS:-}" ]; then
   CHAPTERS="" recorded=""
   for nb in 03_vgg16 04_vgg16_bigconv 06_resnet18 05_googlenet; do
-    if [ -n "$RECORDED_IN" ] && [ -f "$RECORDED_IN/${NETWORK_OF[$nb]}.json" ]; then
+    if [ -n "$RECORDED_IN" ] && [ -f "$RECORDED_IN/${NETWORK_OF[$nb]}.json" ] \
+        && ran_under "$nb" "$PROFILE"; then
       recorded="$recorded $nb"
     else CHAPTERS="$CHAPTERS $nb"; fi
   done
   [ -z "$recorded" ] || log "chapters recorded in an earlier session, not run again (CHAPTERS=... names them):$recorded"
 fi
-if [ -z "$BENCH_ARGS_SET" ] && [ -f "$EARLIER_BENCH" ]; then
-  missing=$("$PY" -c "import json, sys; done = json.load(open(sys.argv[1]))['networks']; print(' '.join(n for n in sys.argv[2:] if n not in done))" \
-    "$EARLIER_BENCH" vgg16 vgg16_bigconv resnet18 googlenet)
-  BENCH_ARGS=${missing:+"$BENCH_SIZE --networks $missing --merge-with $EARLIER_BENCH"}
-  [ -n "$BENCH_ARGS" ] || log "bench: every network is in $EARLIER_BENCH already (BENCH_ARGS=... times them again)"
+# on a warm machine, the record an earlier call of this session extended is the one to add to
+if [ -z "$EARLIER_BENCH_SET" ] && [ -f "$STAGE/results/bench/augmentation-gpu.json" ]; then
+  EARLIER_BENCH=$STAGE/results/bench/augmentation-gpu.json
+fi
+if [ -z "$BENCH_ARGS_SET" ] && [ -n "$EARLIER_BENCH" ] && [ -f "$EARLIER_BENCH" ]; then
+  if missing=$("$PY" -c "import json, sys; done = json.load(open(sys.argv[1]))['networks']; print(' '.join(n for n in sys.argv[2:] if n not in done))" \
+      "$EARLIER_BENCH" vgg16 vgg16_bigconv resnet18 googlenet 2>> "$STAGE/logs/install.log"); then
+    BENCH_ARGS=${missing:+"$BENCH_SIZE --networks $missing --merge-with $EARLIER_BENCH"}
+    [ -n "$BENCH_ARGS" ] || log "bench: every network is in $EARLIER_BENCH already (BENCH_ARGS=... times them again)"
+  else
+    log "bench: $EARLIER_BENCH unreadable, so every network is timed afresh (see logs/install.log)"
+  fi
 fi
 
 collect() {  # the records made so far into the stage, then the stage into $OUT
@@ -184,6 +195,7 @@ kernel_starts() {  # a one-cell notebook through papermill: seconds, against min
 # minutes in all. GoogLeNet's chapter starts only with GOOGLENET_MIN_S left: cut short, it
 # would leave nothing.
 step_chapters() {
+  if [ -z "${CHAPTERS// }" ]; then log "chapters: none to run"; return; fi
   if ! kernel_starts; then
     log "chapters: skipped, a notebook kernel does not start ($(tail -2 "$STAGE/logs/kernel.log" | tr '\n' ' '))"
     return

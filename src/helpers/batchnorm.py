@@ -101,10 +101,12 @@ def _training_pass(model):
     rates = tuple(layer.rate for layer in _layers_of(model, keras.layers.Dropout))
     passes = _PASSES.setdefault(model, {})
     if rates not in passes:
+        network = weakref.ref(model)  # a strong reference here would keep the key alive
+
         def step(trainable, non_trainable, batch):
             global _traces
             _traces += 1  # Python runs here only while JAX traces
-            _, updated = model.stateless_call(trainable, non_trainable, batch, training=True)
+            _, updated = network().stateless_call(trainable, non_trainable, batch, training=True)
             return updated
 
         passes[rates] = jax.jit(step)

@@ -536,7 +536,7 @@ def verdict_bigconv(s, post=POST):
                    "the two start learning, not where they end" if low <= 0 <= high else
                    ", which says how fast the two start learning, not where they end")
         return Verdict(claim, UNTESTABLE, (
-            f"The post's figures are where about 100 epochs ended; here {unfit}, so {measured}"
+            f"The post's figures are where about 100 epochs ended; here {unfit}; {measured}"
             f"{reading}."))
     if low <= 0 <= high:
         return Verdict(claim, NOISE, f"{_cap(measured)}: the interval contains zero.")
@@ -636,7 +636,7 @@ def verdict_resnet_overfits_less(s, post=POST):
     unfit = _not_fit(g, r)
     if unfit:
         return Verdict(claim, UNTESTABLE, (
-            f"The post's gaps are where about 150 epochs ended; here {unfit}, so {measured}, "
+            f"The post's gaps are where about 150 epochs ended; here {unfit}; {measured}, "
             "which says little about overfitting after long training."))
     if high < 0:
         return Verdict(claim, HOLDS, f"ResNet18's gap is the smaller: {measured}.")
@@ -891,9 +891,14 @@ def first_epoch_overhead_text(main, budget):
         return ""
     parts = _and(f"{LABELS.get(n, n)} {first:.0f} s against {typical:.1f} s"
                  for n, (first, typical) in extra.items())
-    return (f" The first epoch took far longer than a typical later one ({parts}): it "
-            f"holds the compiling of the training and test steps, which at this budget weighs as "
-            f"much as the training itself, so this comparison ranks compile times as well.")
+    shares = _and(f"{LABELS.get(n, n)} " + ("all of it" if first >= budget
+                                            else f"{100 * first / budget:.0f} %")
+                  for n, (first, _) in extra.items())
+    return (f" The first epoch took far longer than a typical later one ({parts}): besides "
+            f"training, it compiles the training and test steps and holds the first validation "
+            f"(and the first BN re-estimate, where the recipe has one). Of the "
+            f"{budget / 60:.1f} minutes compared, the first epoch alone took {shares}, so this "
+            f"comparison ranks start-up costs as well as learning.")
 
 
 class Ablation(typing.NamedTuple):
@@ -1045,7 +1050,8 @@ def gpu_speed_text(gpu, cpu=None):
             spread = low if low == high else f"{low} to {high}"
             parts.append(f"On the {device}, mixed precision ({policy}) trained "
                          f"{_and(LABELS.get(n, n) for n in rows)} {spread} times as fast as the same "
-                         f"way in float32, which there already runs on the tensor cores as TF32.")
+                         f"augmentation in float32, which itself may already use the tensor cores "
+                         f"as TF32 (the frameworks' default there; the record does not say).")
     cpu_rates = speeds(cpu) if cpu else {}
     shared = [n for n in rows if n in cpu_rates]
     if shared:
@@ -1054,9 +1060,11 @@ def gpu_speed_text(gpu, cpu=None):
             rate = rows[name][ways[0]]["images_per_second"]
             compared.append(f"{LABELS.get(name, name)} {rate:,.0f} images/s against "
                             f"{cpu_rates[name]:,.0f} ({rate / cpu_rates[name]:,.0f} times)")
-        parts.append(f"In float32 on unaugmented arrays, the same work as `make bench` timed on "
-                     f"{cpu['environment']['device']} ({cpu['environment'].get('cpu_cores', '?')}"
-                     f" cores; batch {cpu['batch_size']} there, {gpu['batch_size']} on the GPU): "
+        cpu_env, gpu_env = cpu["environment"], gpu["environment"]
+        parts.append(f"In float32 on unaugmented arrays, against the same work on the "
+                     f"{cpu_env.get('cpu_cores', '?')}-core {cpu_env['device']} that `make bench` "
+                     f"timed ({cpu_env.get('backend', '?')}, batch {cpu['batch_size']}; "
+                     f"{gpu_env.get('backend', '?')}, batch {gpu['batch_size']} on the GPU): "
                      f"{_and(compared)}.")
     return " ".join(parts) or f"The {device} record has no way to compare."
 
@@ -1177,14 +1185,21 @@ def structure_table(built):
     return markdown_table(["", *(LABELS.get(n, n) for n in built)], rows)
 
 
-def recipe_text(record):
-    """The training recipe a record names, in the words of ``profiles.describe``."""
+def recipe_text(record, epochs=None):
+    """The training recipe a record names, in the words of ``profiles.describe`` (``epochs``,
+    a phrase, in place of the record's own epoch count)."""
     if not record.get("hyper"):
         return "not recorded"
     profile = profiles.from_record(record)
     if record["hyper"].get("dtype_policy"):  # what "auto" precision became on that machine
         profile = dataclasses.replace(profile, precision=record["hyper"]["dtype_policy"])
-    return profiles.describe(profile, record["model"])
+    return profiles.describe(profile, record["model"], epochs)
+
+
+def or_list(values):
+    """'30', '30 or 33', '30, 33 or 50'."""
+    values = [str(v) for v in values]
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " or " + values[-1]
 
 
 def seeds_text(summaries):
@@ -1318,6 +1333,40 @@ def trial_table(trials, post=POST):
     return markdown_table(header, rows)
 
 
+def aim_verdict(record, post=POST):
+    """Where a run of the post's network stands against the ``fast`` recipe's aim (the post's
+    validation accuracy less FAST_AIM_MARGIN), judged by its Wilson interval (one seed: the test
+    set's noise only)."""
+    aim = (post[record["model"]].val - profiles.FAST_AIM_MARGIN) / 100
+    low, high = wilson(record["test_accuracy"], record["data"]["test_size"])
+    if low > aim:
+        verdict = "above the recipe's aim of {aim} % beyond the test set's noise"
+    elif high < aim:
+        verdict = "short of the recipe's aim of {aim} %, beyond the test set's noise"
+    else:
+        verdict = "the recipe's aim of {aim} % lies inside its interval, so one run cannot say " \
+                  "whether it meets it"
+    return verdict.format(aim=pct(aim, 2))
+
+
+def aims_text(main, post=POST, names=NAMES):
+    """The ``fast`` profile's own runs (``main``: network to its runs) against the recipe's aim,
+    one sentence per run, and the networks that have none."""
+    parts = []
+    for name, runs in main.items():
+        for r in runs:
+            low, high = wilson(r["test_accuracy"], r["data"]["test_size"])
+            parts.append(f"{LABELS.get(name, name)} (seed {r['seed']}, "
+                         f"{r['environment'].get('device', '?')}) reached "
+                         f"{pct(r['test_accuracy'], 2)} % (95 % interval {span(low, high)}) after "
+                         f"{r['epochs']} epochs: {aim_verdict(r, post)}")
+    text = ("; ".join(parts) + ".") if parts else "There is no record of this recipe yet."
+    missing = [LABELS[n] for n in names if n not in main]
+    if missing and parts:
+        text += f" No record of {_and(missing)} yet."
+    return text
+
+
 def trial_text(trials, post=POST):
     """Each trial against the recipe's aim, in sentences; the aim judged by the trial's
     Wilson interval (one seed: the test set's noise only)."""
@@ -1335,15 +1384,7 @@ def trial_text(trials, post=POST):
                     f"{r['data']['test_size']:,} test images (95 % interval {span(low, high)}) "
                     f"after {r['epochs']} epochs, {duration(r['total_seconds'] / 60)} of training")
         if p and not r.get("options"):  # the aim is the post's network's, not a variant's
-            aim = (p.val - profiles.FAST_AIM_MARGIN) / 100
-            if low > aim:
-                verdict = "above the recipe's aim of {aim} % beyond the test set's noise"
-            elif high < aim:
-                verdict = "short of the recipe's aim of {aim} %, beyond the test set's noise"
-            else:
-                verdict = "the recipe's aim of {aim} % lies inside its interval, so one run " \
-                          "cannot say whether it meets it"
-            sentence += (f": {verdict.format(aim=pct(aim, 2))}. The post reports "
+            sentence += (f": {aim_verdict(r, post)}. The post reports "
                          f"{p.val:.2f} % after about {p.epochs} epochs ({points(acc - p.val / 100)} "
                          "points from it, one run each)")
         collapse = collapse_text(r)

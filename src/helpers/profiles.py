@@ -146,14 +146,15 @@ CHOICES = {"optimizer": tuple(_OPTIMIZERS), "augmentation": tuple(_AUGMENTATIONS
            "augment_in": ("auto", "model", "pipeline"), "precision": ("auto", "float32", "mixed")}
 
 
-def describe(profile, model_name):
-    """The recipe ``profile`` trains ``model_name`` with, as a phrase the chapters glue."""
+def describe(profile, model_name, epochs=None):
+    """The recipe ``profile`` trains ``model_name`` with, as a phrase the chapters glue;
+    ``epochs``, a phrase, replaces that network's epoch count (a recipe told for several)."""
     parts = [
         f"{_OPTIMIZERS.get(profile.optimizer, profile.optimizer)} at a learning rate of "
         f"{profile.learning_rate:g}",
         f"batches of {profile.batch_size}",
         f"BN momentum {profile.bn_momentum:g}",
-        f"{profile.epochs[model_name]} epochs",
+        epochs or f"{profile.epochs[model_name]} epochs",
         _AUGMENTATIONS.get(profile.augmentation, profile.augmentation) if profile.augment
         else "no augmentation",
     ]
