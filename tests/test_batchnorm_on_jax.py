@@ -5,7 +5,8 @@ that took minutes on the lent H200 before a run's first validation. ``helpers.ba
 the re-estimate's training-mode pass as one ``jax.jit`` program per model, traced once and
 reused for every epoch. This checks, in a JAX process, that the statistics are still the
 averages of the batches' own, that dropout on still inflates the variance, that a second
-re-estimate does not trace again, and that the model's rates and momenta are restored.
+re-estimate does not trace again (nor one inside ``fit``, before each validation, where it
+must see that epoch's weights), and that the model's rates and momenta are restored.
 """
 
 import os
@@ -42,6 +43,18 @@ off = np.asarray(bn.moving_variance).copy()
 batchnorm.recalibrate(model, images, dropout=True, batch_size=100)
 assert (np.asarray(bn.moving_variance) > 1.5 * off).all(), "dropout on did not inflate the variance"
 assert batchnorm._traces == traced + 1  # one more program: the dropout rates differ
+# inside fit, before each validation: traced once for all epochs, on the weights of the epoch
+model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+labels = (images[:, 0] > 2).astype("int32")
+callback = batchnorm.RecalibrateBeforeValidation(model, images, batch_size=100)
+traced = batchnorm._traces
+history = model.fit(images, labels, epochs=3, batch_size=50, verbose=0,
+                    validation_data=(images, labels), callbacks=[callback])
+assert batchnorm._traces == traced, "a re-estimate inside fit traced the pass again"
+features = np.asarray(model.get_layer("features")(images)).reshape(4, 100, 8)
+np.testing.assert_allclose(np.asarray(bn.moving_mean), features.mean(axis=1).mean(axis=0), rtol=1e-4)
+np.testing.assert_allclose(history.history["val_loss"][-1], model.evaluate(images, labels, verbose=0),
+                           rtol=1e-4)
 print("ok")
 """
 
