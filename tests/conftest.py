@@ -141,3 +141,28 @@ def pytest_configure(config):
         "filterwarnings",
         "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning",
     )
+
+
+# ----------------------------------------------------------------------------- a JAX process
+
+
+@pytest.fixture
+def on_jax():
+    """``on_jax(script, timeout)``: run ``script`` in a fresh Python process on Keras' JAX
+    backend (this process is on TensorFlow), and fail with its output unless it ends by
+    printing "ok"."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("jax")
+    src = Path(__file__).resolve().parents[1] / "src"
+
+    def run(script, timeout=600):
+        env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(src))
+        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                              text=True, timeout=timeout)
+        assert done.returncode == 0 and done.stdout.strip().endswith("ok"), (
+            done.stdout[-2000:] + done.stderr[-3000:])
+
+    return run
+

@@ -7,15 +7,9 @@ augmentation). ``helpers.augment`` lifts the mark on JAX; this checks, in a JAX 
 the model then compiles, trains, augments in training only, and predicts like the bare network.
 """
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 pytest.importorskip("jax")
-ROOT = Path(__file__).resolve().parents[1]
 
 SCRIPT = r"""
 import helpers, keras, numpy as np
@@ -38,8 +32,5 @@ print("ok")
 """
 
 
-def test_the_posts_augmentation_trains_in_a_compiled_step_on_jax():
-    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(ROOT / "src"))
-    done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True,
-                          text=True, timeout=600)
-    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-3000:]
+def test_the_posts_augmentation_trains_in_a_compiled_step_on_jax(on_jax):
+    on_jax(SCRIPT)

@@ -6,15 +6,9 @@ combination no TensorFlow test exercises. Here it runs end to end in a JAX proce
 synthetic images, forced to bfloat16 (the GPU's choice) although this CPU would pick float32.
 """
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 pytest.importorskip("jax")
-ROOT = Path(__file__).resolve().parents[1]
 
 SCRIPT = r"""
 import dataclasses
@@ -44,9 +38,5 @@ print("ok")
 """
 
 
-def test_the_fast_recipe_trains_on_jax_in_mixed_precision_with_its_bn_re_estimate():
-    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(ROOT / "src"))
-    done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True,
-                          text=True, timeout=900)
-    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), (
-        done.stdout[-2000:] + done.stderr[-3000:])
+def test_the_fast_recipe_trains_on_jax_in_mixed_precision_with_its_bn_re_estimate(on_jax):
+    on_jax(SCRIPT, timeout=900)
