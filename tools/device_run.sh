@@ -188,12 +188,13 @@ kernel_starts() {  # a one-cell notebook through papermill: seconds, against min
 }
 
 # the cheap networks first; GoogLeNet (about 3x their time) last, and only with the time to
-# finish. Expected at ../shared/REFERENCE.md's float32 rates (mixed precision should be
-# faster): 33 epochs of a VGG about 40 s of training, 50 of ResNet18 about 80 s, 30 of
-# GoogLeNet about 130 s, each plus compiling (6-28 s, twice where the last batch is smaller),
-# the BN re-estimate before each validation, validation and the notebook's start: 6-9
-# minutes in all. GoogLeNet's chapter starts only with GOOGLENET_MIN_S left: cut short, it
-# would leave nothing.
+# finish. Measured on the H200 (2026-11-29, mixed bfloat16; results/device-logs): VGG16's
+# chapter 182 s (a first epoch of 64 s, compiling and the then-eager BN re-estimate, then
+# 1.2 s an epoch), VGG16-big's 114 s, ResNet18's 162 s. GoogLeNet's spent 62 s in its cells
+# before training and had not ended its first epoch 140 s later (the BN re-estimate has since
+# been compiled: batchnorm._training_pass); at REFERENCE.md's 11,700 images/s its later
+# epochs take about 4 s, so its chapter should need 4-6 minutes. It starts only with
+# GOOGLENET_MIN_S left: cut short, it would leave nothing.
 step_chapters() {
   if [ -z "${CHAPTERS// }" ]; then log "chapters: none to run"; return; fi
   if ! kernel_starts; then
@@ -203,7 +204,7 @@ step_chapters() {
   for nb in $CHAPTERS; do
     case $nb in
       # only chapters 5 and 6 have the parameter: elsewhere papermill would add an unused cell
-      05_googlenet) run_chapter "$nb" "${GOOGLENET_S:-300}" "${GOOGLENET_MIN_S:-200}" -p ABLATIONS False;;
+      05_googlenet) run_chapter "$nb" "${GOOGLENET_S:-420}" "${GOOGLENET_MIN_S:-240}" -p ABLATIONS False;;
       06_resnet18) run_chapter "$nb" "${CHAPTER_S:-180}" 60 -p ABLATIONS False;;
       *) run_chapter "$nb" "${CHAPTER_S:-180}" 60;;
     esac
