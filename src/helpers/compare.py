@@ -1392,7 +1392,7 @@ def trial_text(trials, post=POST):
             sentence += ". On the way, " + collapse
         parts.append(sentence + ".")
     seeds = ("One seed each, so an interval here holds the test set's noise only; another seed "
-             "could move a run further (the seed spreads in the table above belong to another "
+             "could move a run further (the seed spreads of the `cpu` profile belong to another "
              "recipe and budget, and do not transfer).")
     return " ".join(parts) + " " + seeds
 
