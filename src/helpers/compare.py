@@ -318,8 +318,8 @@ def other_seeds_text(records, record):
     others = [r for r in runs if r["seed"] != record["seed"] and recipe(r) == own]
     if not others:
         return (f"This is one seed of {label}, and this profile's records hold no other of its "
-                "recipe yet to show how far another would land (`tools/train_runs.py` trains "
-                "more; chapter 7 reads them).")
+                "recipe yet to show how far another would land (tools/train_runs.py trains "
+                "more; chapter 7 reads them).")  # no backticks: the chapters glue it as text
     text = (f"This is one seed: other seeds of {label} under the same recipe reached "
             + _and(f"{pct(r['test_accuracy'])} % (seed {r['seed']})" for r in others)
             + " on the test set, so read one run as one draw, not as the network's result")
