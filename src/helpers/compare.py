@@ -475,10 +475,15 @@ def _acc(s):
     return f"{pct(s.test.mean)} % [{pct(s.test.low)}, {pct(s.test.high)}]"
 
 
+def _joined(items, word):
+    """'A', 'A and B', 'A, B and C' (``word`` "and" or "or"): a list as this module's prose
+    writes it."""
+    items = [str(item) for item in items]
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {word} {items[-1]}"
+
+
 def _and(items):
-    """'A', 'A and B', 'A, B and C': a list as the prose of this module writes it."""
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return _joined(items, "and")
 
 
 def _possessive(name):
@@ -1198,8 +1203,7 @@ def recipe_text(record, epochs=None):
 
 def or_list(values):
     """'30', '30 or 33', '30, 33 or 50'."""
-    values = [str(v) for v in values]
-    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " or " + values[-1]
+    return _joined(values, "or")
 
 
 def seeds_text(summaries):
