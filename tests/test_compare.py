@@ -628,7 +628,7 @@ def test_trial_table_has_a_row_per_run_in_the_books_network_order():
                                                     "| ResNet18, seed 0 (`r`)"]
     assert "88.46" in rows[0] and "50,000" in rows[0] and "CPU: test (2 cores)" in rows[0]
     assert "today's" in rows[0] and "tensorflow, float32" in rows[0]
-    assert "--cpu-trial" in compare.trial_text({})  # none yet: how to make one
+    assert "--trial" in compare.trial_text({})  # none yet: how to make one
 
 
 def test_a_trial_of_a_retuned_recipe_says_so_and_a_variant_gets_no_aim():

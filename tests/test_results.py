@@ -188,31 +188,35 @@ def test_run_name_cannot_leave_the_profile_folder(tmp_path, run):
     assert not (tmp_path / "abs").exists()
 
 
-def test_a_cpu_trial_of_a_gpu_recipe_is_kept_apart_from_the_gpu_records(tmp_path):
+def test_a_trial_of_a_gpu_recipe_is_kept_apart_from_the_gpu_records(tmp_path):
     trial = make_record(profile="fast", environment={"device": "CPU", "gpu": False})
     with pytest.raises(results.RecordError, match="GPU"):  # never where GPU records belong
         results.save(trial, root=tmp_path)
-    path = results.save_trial(trial, root=tmp_path / "cpu-trials")
-    assert path == tmp_path / "cpu-trials" / "fast" / "resnet18.json"
-    assert results.load("fast", "resnet18", root=tmp_path / "cpu-trials")["profile"] == "fast"
+    path = results.save_trial(trial, root=tmp_path / "trials")
+    assert path == tmp_path / "trials" / "fast" / "resnet18.json"
+    assert results.load("fast", "resnet18", root=tmp_path / "trials")["profile"] == "fast"
     assert not (tmp_path / "fast").exists()
-    assert results.trials_dir() == results.results_dir() / "cpu-trials"
+    assert results.trials_dir() == results.results_dir() / "trials"
     # a second trial (the recipe may have changed) is kept beside the first, not over it
-    again = results.save_trial(dict(trial, test_accuracy=0.7), root=tmp_path / "cpu-trials")
+    again = results.save_trial(dict(trial, test_accuracy=0.7), root=tmp_path / "trials")
     assert again.name == "resnet18-trial2.json"
-    kept = results.load_all("fast", root=tmp_path / "cpu-trials")
+    kept = results.load_all("fast", root=tmp_path / "trials")
     assert {k: r["test_accuracy"] for k, r in kept.items()} == {
         "resnet18": 0.62, "resnet18-trial2": 0.7}
 
 
-@pytest.mark.parametrize("changes, reason", [
-    ({"profile": "cpu"}, "'cpu' run"),  # the cpu profile's runs are its own records
-    ({"profile": "fast", "environment": {"device": "GPU", "gpu": True}}, "ran on a GPU"),
-])
-def test_only_cpu_runs_of_gpu_profiles_are_trials(tmp_path, changes, reason):
-    with pytest.raises(results.RecordError, match=reason):
-        results.save_trial(make_record(**changes), root=tmp_path)
+@pytest.mark.parametrize("profile", ["cpu", "smoke"])  # their runs are their own records
+def test_only_runs_of_gpu_profiles_are_trials(tmp_path, profile):
+    with pytest.raises(results.RecordError, match=f"'{profile}' run"):
+        results.save_trial(make_record(profile=profile), root=tmp_path)
     assert files_under(tmp_path) == []
+
+
+def test_a_gpu_trial_is_kept_with_its_device(tmp_path):
+    trial = make_record(profile="fast", environment={"device": "NVIDIA H200", "gpu": True})
+    path = results.save_trial(trial, root=tmp_path)
+    assert path == tmp_path / "fast" / "resnet18.json"
+    assert results.load("fast", "resnet18", root=tmp_path)["environment"]["gpu"] is True
 
 
 def test_load_rejects_bad_json(tmp_path):

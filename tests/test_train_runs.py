@@ -35,23 +35,24 @@ def test_one_control_can_be_chosen_by_name(capsys):
 
 
 @pytest.mark.parametrize("args, gpu, reason", [
-    (["--profile", "cpu", "--seeds", "0"], False, "--cpu-trial is for the GPU profiles"),
-    (["--profile", "fast", "--seeds", "0"], True, "a GPU is visible"),
+    (["--profile", "cpu", "--seeds", "0"], False, "--trial is for the GPU profiles"),
+    (["--profile", "fast", "--seeds", "0"], True, "nothing is changed (--set)"),
     (["--profile", "fast", "--controls"], False, "not --controls"),
 ])
-def test_a_cpu_trial_is_only_for_the_posts_networks_under_a_gpu_profile_on_a_cpu(
+def test_a_trial_is_only_for_the_posts_networks_under_a_gpu_profile_changed_on_a_gpu(
         args, gpu, reason, monkeypatch, capsys):
     from helpers import devices
 
     monkeypatch.delenv("BOOK_PROFILE", raising=False)  # CI sets it, and it wins over --profile
     monkeypatch.setattr(devices, "gpu_available", lambda: gpu)
     with pytest.raises(SystemExit):
-        train_runs.main(args + ["--cpu-trial"])
+        train_runs.main(args + ["--trial"])
     assert reason in capsys.readouterr().err
 
 
-def test_a_cpu_trial_trains_without_saving_and_files_the_record_as_a_trial(
-        tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("gpu, settings", [(False, []), (True, ["--set", "learning_rate=0.1"])])
+def test_a_trial_trains_without_saving_and_files_the_record_as_a_trial(
+        gpu, settings, tmp_path, monkeypatch, capsys):
     from types import SimpleNamespace
 
     from helpers import devices, experiment
@@ -62,17 +63,17 @@ def test_a_cpu_trial_trains_without_saving_and_files_the_record_as_a_trial(
     def train(name, profile, prepared, *, seed, save, verbose, **options):
         calls.append((name, profile.name, save))
         return SimpleNamespace(record=make_record(
-            run=name, profile=profile.name, environment={"device": "CPU", "gpu": False}))
+            run=name, profile=profile.name, environment={"device": "?", "gpu": gpu}))
 
     monkeypatch.delenv("BOOK_PROFILE", raising=False)  # CI sets it, and it wins over --profile
-    monkeypatch.setattr(devices, "gpu_available", lambda: False)
+    monkeypatch.setattr(devices, "gpu_available", lambda: gpu)
     monkeypatch.setattr(experiment, "prepare_data", lambda *a, **k: None)
     monkeypatch.setattr(experiment, "train_network", train)
-    monkeypatch.setattr(results, "trials_dir", lambda: tmp_path / "cpu-trials")
+    monkeypatch.setattr(results, "trials_dir", lambda: tmp_path / "trials")
     train_runs.main(["--profile", "fast", "--seeds", "0", "--networks", "googlenet",
-                     "--cpu-trial"])
+                     "--trial", *settings])
     assert calls == [("googlenet", "fast", False)]  # save=False: never to results/fast
-    assert (tmp_path / "cpu-trials" / "fast" / "googlenet.json").exists()
+    assert (tmp_path / "trials" / "fast" / "googlenet.json").exists()
     assert "googlenet: test accuracy" in capsys.readouterr().out
 
 
@@ -99,7 +100,7 @@ def test_set_may_be_given_twice(monkeypatch):
     seen = []
     monkeypatch.setattr(train_runs, "with_settings", lambda p, a, n: seen.extend(a) or p)
     with pytest.raises(SystemExit):  # nothing to train: after the settings are read
-        train_runs.main(["--profile", "fast", "--cpu-trial", "--set", "batch_size=128",
+        train_runs.main(["--profile", "fast", "--trial", "--set", "batch_size=128",
                          "--set", "learning_rate=0.05"])
     assert seen == ["batch_size=128", "learning_rate=0.05"]
 
@@ -125,4 +126,4 @@ def test_set_is_only_for_trials(monkeypatch, capsys):
     monkeypatch.delenv("BOOK_PROFILE", raising=False)
     with pytest.raises(SystemExit):
         train_runs.main(["--profile", "fast", "--seeds", "0", "--set", "batch_size=128"])
-    assert "--set is for --cpu-trial only" in capsys.readouterr().err
+    assert "--set is for --trial only" in capsys.readouterr().err

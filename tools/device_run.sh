@@ -9,7 +9,9 @@
 #   steps: chapters (the network chapters under `fast`, cheapest first; CHAPTERS names some,
 #   and a chapter already finished in $STAGE is not run again), bench
 #   (augmentation and precision, per network), seeds (seeds 1 and 2 of each network, no
-#   notebook), controls (chapter 4's two controlled networks), compare (chapter 7; it only
+#   notebook), trials (the runs TRIALS names, each a network and the recipe settings it changes,
+#   e.g. TRIALS="vgg16:learning_rate=0.1 resnet18:learning_rate=0.1,warmup_epochs=5": records
+#   to results/trials/fast/), controls (chapter 4's two controlled networks), compare (chapter 7; it only
 #   reads records, so it is better run here, after unpacking: make compare PROFILE=fast);
 #   default: chapters bench.
 # A session has 15 minutes of device time, the machine's start (a minute or more) included,
@@ -41,6 +43,7 @@ OUT=${OUT:-/tmp/device-out}
 STAGE=${STAGE:-/tmp/device-stage}
 mkdir -p "$OUT" "$STAGE/notebooks" "$STAGE/failed" "$STAGE/logs"
 START=$(date +%s)
+touch "$STAGE/started"  # what collect() counts as made by this call
 DEADLINE_S=${DEADLINE_S:-570}
 log() {
   local line="[$(( $(date +%s) - START ))s] $*"
@@ -52,7 +55,7 @@ pack() {  # the whole stage, atomically: a kill mid-pack leaves the last whole a
   tar czf "$OUT/device-run.tgz.part" -C "$STAGE" . && mv "$OUT/device-run.tgz.part" "$OUT/device-run.tgz"
 }
 
-STEPS="bench chapters seeds controls compare"
+STEPS="bench chapters seeds trials controls compare"
 for s in ${@:-}; do  # a misspelt step must not cost a device start
   case " $STEPS " in *" $s "*) ;; *) log "unknown step '$s': use one of: $STEPS"; exit 2;; esac
 done
@@ -143,6 +146,10 @@ fi
 
 collect() {  # the records made so far into the stage, then the stage into $OUT
   cp results/$PROFILE/*.json "$STAGE/results/$PROFILE/" 2>/dev/null
+  # trials made by this call, moved (a smoke check here leaves the repository's folder as it was)
+  mkdir -p "$STAGE/results/trials/fast"
+  find results/trials/fast -name '*.json' -newer "$STAGE/started" \
+    -exec mv -n {} "$STAGE/results/trials/fast/" \; 2>/dev/null
   pack
 }
 
@@ -229,6 +236,22 @@ step_seeds() {  # seeds 1 and 2 of each network, one run at a time
     for net in vgg16 vgg16_bigconv resnet18 googlenet; do
       train_run "seed$seed-$net" --seeds "$seed" --networks "$net"
     done
+  done
+}
+
+# the trials run the fast recipe with settings changed (tools/train_runs.py --trial --set): one
+# change at a time, seed 0; at smoke size, a few images and one epoch (a check of the chain)
+step_trials() {
+  local all=${TRIALS:-}
+  if [ -z "${all// }" ]; then log "trials: none named (TRIALS=\"network:NAME=VALUE,...\")"; return; fi
+  local trial net settings small=""
+  [ "${DEVICE_SMOKE:-0}" = 1 ] && small="epochs=1 train_per_class=8 val_per_class=2 test_per_class=2 batch_size=16 bn_recalibration=16"
+  for trial in $all; do
+    net=${trial%%:*} settings=${trial#*:}
+    [ "$settings" != "$trial" ] || { log "trial '$trial': write network:NAME=VALUE[,NAME=VALUE]"; FAILED="$FAILED $trial"; continue; }
+    RC=124; local name="trial-$net-${settings//[^A-Za-z0-9.=_-]/_}"
+    run_guarded "$name" "${TRIAL_S:-240}" "${TRIAL_MIN_S:-120}" env BOOK_PROFILE=fast "$PY" tools/train_runs.py --profile fast \
+      --seeds 0 --networks "$net" --trial --set ${settings//,/ } $small
   done
 }
 

@@ -3,14 +3,15 @@
     python tools/train_runs.py --profile fast --seeds 1 2            # seeds 1, 2 of all four
     python tools/train_runs.py --profile fast --controls             # chapter 4's controls
     python tools/train_runs.py --profile cpu --controls five_3x3     # only the cheap one
-    python tools/train_runs.py --profile fast --seeds 0 --networks googlenet --cpu-trial
-    python tools/train_runs.py --profile fast --seeds 0 --networks googlenet --cpu-trial \
+    python tools/train_runs.py --profile fast --seeds 0 --networks googlenet --trial
+    python tools/train_runs.py --profile fast --seeds 0 --networks vgg16 --trial \
         --set batch_size=128 learning_rate=0.05 epochs=30
 
-The last two train the GPU recipe on a CPU, as a trial of the recipe: its record goes to
-results/cpu-trials/fast/, never where the GPU records belong (chapter 7 shows both apart).
-``--set`` changes settings of the recipe for a trial only (the record keeps them, and chapter 7
-names what differs from today's recipe); ``epochs`` sets the chosen networks' epochs.
+The last two are trials of the recipe: on a CPU (the GPU recipe where no GPU is), or on a GPU
+with ``--set`` changing settings of the recipe for this run only (the record keeps them, and
+chapter 7 names what differs from today's recipe; ``epochs`` sets the chosen networks'
+epochs). A trial's record goes to results/trials/fast/, never where the profile's own records
+belong (chapter 7 shows both apart).
 
 The chapters train seed 0 of each network themselves; chapter 7 pools whatever seeds the
 records hold. The controls separate VGG16-big's two changes (chapter 4): its five layers with
@@ -45,31 +46,32 @@ def main(argv=None):
                         help="chapter 4's controls: all without names, or those named")
     parser.add_argument("--control-seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--source", default="auto", help="CIFAR-10 source (helpers.data)")
-    parser.add_argument("--cpu-trial", action="store_true",
-                        help="train a GPU profile's recipe on this CPU; saved to "
-                             "results/cpu-trials/<profile>/")
+    parser.add_argument("--trial", action="store_true",
+                        help="a trial of a GPU profile's recipe (on a CPU, or with --set); "
+                             "saved to results/trials/<profile>/")
     parser.add_argument("--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
-                        help="with --cpu-trial: change settings of the recipe (names of "
+                        help="with --trial: change settings of the recipe (names of "
                              "helpers.profiles.Profile; epochs=N for the chosen networks)")
     args = parser.parse_args(argv)
     helpers.start_quietly()
     profile = profiles.get(args.profile)
-    if args.set and not args.cpu_trial:
-        parser.error("--set is for --cpu-trial only: a profile's own records follow the "
+    if args.set and not args.trial:
+        parser.error("--set is for --trial only: a profile's own records follow the "
                      "profile as it stands (change helpers/profiles.py to change it)")
     try:
         profile = with_settings(profile, args.set, args.networks)
     except ValueError as error:
         parser.error(str(error))
-    if args.cpu_trial:
+    if args.trial:
         from helpers import devices
         if profile.name not in profiles.GPU_PROFILES:
-            parser.error(f"--cpu-trial is for the GPU profiles ({', '.join(profiles.GPU_PROFILES)})"
+            parser.error(f"--trial is for the GPU profiles ({', '.join(profiles.GPU_PROFILES)})"
                          f"; a {profile.name!r} run is saved as its own record without it")
-        if devices.gpu_available():
-            parser.error("a GPU is visible: drop --cpu-trial, this run is the profile's own record")
+        if devices.gpu_available() and not args.set:
+            parser.error("a GPU is visible and nothing is changed (--set): drop --trial, this "
+                         "run is the profile's own record")
         if args.controls is not None:
-            parser.error("--cpu-trial tries the recipe on the post's networks: give --seeds, "
+            parser.error("--trial tries the recipe on the post's networks: give --seeds, "
                          "not --controls")
     plan = [(name, seed, {}) for seed in args.seeds for name in args.networks]
     if args.controls is not None:
@@ -83,10 +85,10 @@ def main(argv=None):
         if seed not in prepared:  # the same subsets for every network of a seed
             prepared[seed] = experiment.prepare_data(profile, args.source, seed)
         run = experiment.train_network(name, profile, prepared[seed], seed=seed,
-                                       verbose=2 if args.cpu_trial else 0,
-                                       save=not args.cpu_trial, **options)
+                                       verbose=2 if args.trial else 0,
+                                       save=not args.trial, **options)
         record = run.record
-        if args.cpu_trial:
+        if args.trial:
             results.save_trial(record)
         print(f"{record['run']}: test accuracy {record['test_accuracy']:.4f}, "
               f"{record['total_seconds'] / 60:.1f} min on {record['environment']['device']}",

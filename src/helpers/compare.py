@@ -1316,7 +1316,7 @@ def collapse_text(record):
 
 
 def trial_table(trials, post=POST):
-    """CPU trials of a GPU profile's recipe (``results.save_trial``), one row per run."""
+    """Trials of a GPU profile's recipe (``results.save_trial``), one row per run."""
     header = ["run (record)", "recipe: today's, or how it differs", "epochs: post / trial",
               "training images", "test %", "95 % interval (test set)", "post val %",
               f"aim: post − {profiles.FAST_AIM_MARGIN:g}",
@@ -1375,9 +1375,9 @@ def trial_text(trials, post=POST):
     """Each trial against the recipe's aim, in sentences; the aim judged by the trial's
     Wilson interval (one seed: the test set's noise only)."""
     if not trials:
-        return ("No CPU trial of the recipe is recorded: `python tools/train_runs.py --profile "
-                "fast --seeds 0 --networks googlenet --cpu-trial` makes one (about an hour on "
-                "two cores).")
+        return ("No trial of the recipe is recorded: `python tools/train_runs.py --profile "
+                "fast --seeds 0 --networks googlenet --trial` makes one (about an hour on "
+                "two cores; on a GPU, with `--set` to change a setting).")
     parts = []
     for _, r in _trial_order(trials):
         label, p, acc = LABELS.get(r["model"], r["model"]), post.get(r["model"]), r["test_accuracy"]

@@ -107,7 +107,7 @@ PROFILES = {
     # and ResNet18, seed 0 (results/fast): VGG16-big above its aim, VGG16 and ResNet18 short of
     # theirs by 5.4 and 3.1 points (chapter 7), VGG16 still underfitting (87 % training
     # accuracy, augmented, dropout on); GoogLeNet's run did not finish there. Tried on a CPU (GoogLeNet, seed 0,
-    # float32; results/cpu-trials/fast, chapter 7), one change at a time: 30 epochs at 0.4
+    # float32; results/trials/fast, chapter 7), one change at a time: 30 epochs at 0.4
     # (cifar-vgg's 0.1 per 128 images, scaled) collapsed in epochs 22-23 and ended at 78.4 %;
     # at 0.2, no collapse and 84.6 %, short of its aim; 50 epochs gave 85.2 % (a dip at epoch
     # 12, at the peak rate, recovered), inside the test set's noise of 84.6; batch 128 at 0.05

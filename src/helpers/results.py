@@ -3,8 +3,9 @@
 The comparison chapter draws only from these records. A record is written atomically (a
 temporary file, then a rename), so an interrupted write leaves the previous record whole, and
 its path is derived from its own profile, so a run never overwrites another profile's record.
-CPU runs of a GPU profile's recipe (trials of the recipe, not GPU evidence) have their own
-folder, ``results/cpu-trials/<profile>/`` (``save_trial``), where every trial is kept.
+Trials of a GPU profile's recipe (runs on a CPU, or on a GPU with a setting changed: evidence
+about the recipe, not the profile's record) have their own folder,
+``results/trials/<profile>/`` (``save_trial``), where every trial is kept, its device named.
 """
 
 from __future__ import annotations
@@ -88,9 +89,10 @@ def path_for(profile, run, root=None):
 
 
 def trials_dir():
-    """Runs of a GPU profile's recipe on a CPU: evidence about the recipe, kept apart from the
-    GPU records that the profile's chapters show (``results/cpu-trials/<profile>/``)."""
-    return results_dir() / "cpu-trials"
+    """Trials of a GPU profile's recipe (on a CPU, or changed on a GPU): evidence about the
+    recipe, kept apart from the records that the profile's chapters show
+    (``results/trials/<profile>/``)."""
+    return results_dir() / "trials"
 
 
 def save(record, root=None):
@@ -101,18 +103,15 @@ def save(record, root=None):
 
 
 def save_trial(record, root=None):
-    """Write a CPU run of a GPU profile's recipe to ``<trials_dir>/<profile>/<run>.json``.
+    """Write a trial of a GPU profile's recipe to ``<trials_dir>/<profile>/<run>.json``.
 
-    Only such runs belong there: a GPU run is the profile's own record (``save``), and a run
-    of the ``cpu`` or ``smoke`` profile is not a trial of anything.
+    Only such runs belong there (each names its device and what it changed): a run of the
+    ``cpu`` or ``smoke`` profile is not a trial of anything.
     """
     validate(record)
     if record["profile"] not in GPU_PROFILES:
         raise RecordError(f"record {record['run']!r} is a {record['profile']!r} run; trials are "
-                          f"CPU runs of {' or '.join(GPU_PROFILES)}: use save()")
-    if record["environment"].get("gpu"):
-        raise RecordError(f"record {record['run']!r} ran on a GPU: it is the profile's own "
-                          "record, not a CPU trial; use save()")
+                          f"runs of {' or '.join(GPU_PROFILES)}'s recipe: use save()")
     # a trial is an experiment on the recipe, which may have changed since the last one: keep
     # every trial (<run>.json, then <run>-trial2.json, ...), never replace one
     root, run, n = root or trials_dir(), record["run"], 1
