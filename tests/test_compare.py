@@ -725,3 +725,25 @@ def test_or_list_and_a_recipe_told_for_several_networks():
     fast = profiles.PROFILES["fast"]
     assert "33 or 50 epochs" in profiles.describe(fast, "vgg16", epochs="33 or 50 epochs")
     assert "33 epochs" in profiles.describe(fast, "vgg16")
+
+
+def test_a_changed_trial_is_set_against_todays_recipe_on_its_device_and_seed():
+    today = profiles.PROFILES["fast"]
+    gpu = {"device": "NVIDIA H200", "gpu": True, "backend": "jax"}
+    trial = dict(_trial("vgg16", 0.8683, learning_rate=today.learning_rate / 2), environment=gpu)
+    own = {"vgg16": dict(_trial("vgg16", 0.8661), environment=gpu)}
+    text = compare.against_todays_text(trial, own)
+    # two runs of 10,000 images near 87 %: a half-width of about 0.93 points
+    assert text.startswith("Today's recipe on the same device and seed reached 86.61 %")
+    assert "+0.2 points (95 % interval −0.7 to +1.2)" in text
+    assert "within the two runs' test-set noise" in text
+    assert text in compare.trial_text({"t": trial}, own=own)
+    lower = dict(trial, test_accuracy=0.8744 - 0.0113 - 0.02)
+    assert "lower, beyond the two runs' test-set noise" in compare.against_todays_text(lower, own)
+    # nothing to set it against: another device, another seed, a record of an older recipe,
+    # or a trial of today's recipe itself
+    assert compare.against_todays_text(dict(trial, environment={"device": "CPU: test"}), own) == ""
+    assert compare.against_todays_text(dict(trial, seed=1), own) == ""
+    older = {"vgg16": dict(own["vgg16"], epochs=20)}
+    assert compare.against_todays_text(trial, older) == ""
+    assert compare.against_todays_text(dict(_trial("vgg16", 0.87), environment=gpu), own) == ""

@@ -1371,9 +1371,31 @@ def aims_text(main, post=POST, names=NAMES):
     return text
 
 
-def trial_text(trials, post=POST):
+def against_todays_text(trial, own):
+    """How a trial that changed the recipe compares with the profile's own record (``own``:
+    run name to record) of today's recipe for the same network and seed on the same device,
+    one change against none; "" where there is no such record. Two runs, each with the test
+    set's noise (Wilson), taken as independent."""
+    device = trial["environment"].get("device")
+    base = next((r for r in own.values() if r["model"] == trial["model"] and not r.get("options")
+                 and r["seed"] == trial["seed"] and r["environment"].get("device") == device
+                 and is_current_recipe(r)), None)
+    if base is None or not recipe_differences(trial):
+        return ""
+    size = trial["data"]["test_size"]
+    d, low, high = difference(interval([trial["test_accuracy"]], size),
+                              interval([base["test_accuracy"]], base["data"]["test_size"]))
+    verdict = "within the two runs' test-set noise" if low <= 0 <= high else \
+        ("higher" if low > 0 else "lower") + ", beyond the two runs' test-set noise"
+    return (f"Today's recipe on the same device and seed reached {pct(base['test_accuracy'], 2)} "
+            f"%; the change moved the test accuracy by {points(d)} points (95 % interval "
+            f"{points(low)} to {points(high)}), {verdict}")
+
+
+def trial_text(trials, post=POST, own=None):
     """Each trial against the recipe's aim, in sentences; the aim judged by the trial's
-    Wilson interval (one seed: the test set's noise only)."""
+    Wilson interval (one seed: the test set's noise only); a trial that changed the recipe
+    also against today's recipe's own record (``own``), where one matches it."""
     if not trials:
         return ("No trial of the recipe is recorded: `python tools/train_runs.py --profile "
                 "fast --seeds 0 --networks googlenet --trial` makes one (about an hour on "
@@ -1391,6 +1413,9 @@ def trial_text(trials, post=POST):
             sentence += (f": {aim_verdict(r, post)}. The post reports "
                          f"{p.val:.2f} % after about {p.epochs} epochs ({points(acc - p.val / 100)} "
                          "points from it, one run each)")
+        against = against_todays_text(r, own or {})
+        if against:
+            sentence += ". " + against
         collapse = collapse_text(r)
         if collapse:
             sentence += ". On the way, " + collapse
