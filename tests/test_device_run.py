@@ -157,3 +157,47 @@ def test_a_chapter_recorded_in_an_earlier_session_is_not_run_again_unless_named(
                                                                 "05_googlenet.ipynb"}
     code, log = call(RECORDED_IN="results/smoke", CHAPTERS="06_resnet18")  # named: run again
     assert code == 0 and "06_resnet18: exit 0" in log, log
+
+
+def test_trials_come_back_in_the_stage_and_a_malformed_one_is_named(tmp_path):
+    """The trials step on a stand-in tools/train_runs.py (which files a record as the real one
+    does): each named trial runs with its settings, its record is moved into the stage (a trial
+    committed earlier stays where it is), and an entry without settings fails the call, named."""
+    import json
+    import time
+
+    repo = tmp_path / "repo"
+    (repo / "tools").mkdir(parents=True)
+    (repo / "tools" / "device_run.sh").write_text((ROOT / "tools" / "device_run.sh").read_text())
+    (repo / "tools" / "train_runs.py").write_text(
+        "import json, os, sys\n"
+        "net = sys.argv[sys.argv.index('--networks') + 1]\n"
+        "os.makedirs('results/trials/fast', exist_ok=True)\n"
+        "json.dump({'argv': sys.argv[1:], 'profile': os.environ['BOOK_PROFILE']},\n"
+        "          open(f'results/trials/fast/{net}.json', 'w'))\n"
+        "print(f'{net}: test accuracy 0.5000, 1.0 min on a stand-in')\n")
+    earlier = repo / "results" / "trials" / "fast" / "googlenet-trial2.json"
+    earlier.parent.mkdir(parents=True)
+    earlier.write_text("{}")
+    old = time.time() - 3600
+    os.utime(earlier, (old, old))
+    archive = tmp_path / "cifar10-jpeg.tar.gz"
+    archive.write_bytes(b"not read by the stand-in")
+    out, stage = tmp_path / "out", tmp_path / "stage"
+    done = subprocess.run(
+        ["bash", str(repo / "tools" / "device_run.sh"), "trials"], cwd=tmp_path, timeout=300,
+        capture_output=True, text=True,
+        env=dict(os.environ, OUT=str(out), STAGE=str(stage), PYTHON=sys.executable,
+                 DEVICE_SMOKE="1", CIFAR10_PATH=str(archive), KERAS_BACKEND="jax",
+                 TRIALS="vgg16:learning_rate=0.1,warmup_epochs=5 resnet18"))
+    log = (out / "progress.log").read_text()
+    assert done.returncode == 1 and log.rstrip().endswith("done; failed: resnet18"), log
+    assert "trial 'resnet18': write network:NAME=VALUE" in log
+    assert "trial-vgg16-learning_rate=0.1_warmup_epochs=5: exit 0 (test accuracy 0.5000" in log
+    record = json.loads((stage / "results" / "trials" / "fast" / "vgg16.json").read_text())
+    assert record["profile"] == "fast"  # not the smoke profile the chain runs under
+    argv = record["argv"]
+    assert argv[argv.index("--set") + 1:][:2] == ["learning_rate=0.1", "warmup_epochs=5"]
+    assert "--trial" in argv and argv[argv.index("--seeds") + 1] == "0"
+    assert not (repo / "results" / "trials" / "fast" / "vgg16.json").exists()  # moved
+    assert earlier.exists() and not (stage / "results" / "trials" / "fast" / earlier.name).exists()

@@ -194,3 +194,34 @@ def test_compile_model_rejects_labels_that_fit_no_loss(synthetic):
     x, y, _, _ = synthetic
     with pytest.raises(training.losses.LabelFormatError):
         training.compile_model(tiny_model(), "adam", loss=np.eye(3)[y.ravel() % 3])
+
+
+def test_whole_batches_leave_out_a_different_remainder_each_epoch_and_keep_pairs():
+    from helpers import pipelines
+
+    x = np.arange(50, dtype="float32").reshape(50, 1)
+    y = np.arange(50) * 10  # a label tied to its image
+    batches = pipelines.AugmentedArrays(x, y, 16, augment=False, seed=0, whole_batches=True)
+    assert len(batches) == 3  # 48 of 50, never a batch of 2
+    seen = []
+    for _ in range(2):
+        epoch = [batches[i] for i in range(len(batches))]
+        assert all(len(xb) == 16 and (yb == xb[:, 0] * 10).all() for xb, yb in epoch)
+        seen.append({int(v) for xb, _ in epoch for v in xb[:, 0]})
+        batches.on_epoch_end()
+    assert all(len(s) == 48 for s in seen) and seen[0] != seen[1]
+    every = pipelines.AugmentedArrays(x, y, 16, augment=False, seed=0)
+    assert len(every) == 4 and len(every[3][0]) == 2  # the default keeps the last batch
+    with pytest.raises(ValueError, match="no whole batch of 64"):
+        pipelines.AugmentedArrays(x, y, 64, augment=False, whole_batches=True)
+
+
+def test_whole_batches_are_for_the_pydataset_only():
+    from helpers import pipelines
+
+    if keras.config.backend() != "tensorflow":
+        pytest.skip("the tf.data path is TensorFlow's")
+    x = np.zeros((50, 32, 32, 3), "float32")
+    with pytest.raises(ValueError, match="TensorFlow traces batches of any size"):
+        pipelines.training_data(x, np.zeros(50), 16, whole_batches=True)
+    assert not pipelines.compiles_per_batch_shape()

@@ -139,13 +139,18 @@ def train_network(
     policy = devices.policy_for(profile.precision)
     place = augment.best_place() if profile.augment_in == "auto" else profile.augment_in
     epochs = profile.epochs[model_name]
-    steps = int(np.ceil(len(prepared.x_train) / profile.batch_size))
+    in_model = profile.augment and place == "model"
+    # on JAX, whole batches only, so that the training step compiles once, not twice (the
+    # images left over differ from epoch to epoch)
+    left_over = len(prepared.x_train) % profile.batch_size
+    whole_batches = bool(left_over) and pipelines.compiles_per_batch_shape()
+    steps = (len(prepared.x_train) // profile.batch_size if whole_batches
+             else int(np.ceil(len(prepared.x_train) / profile.batch_size)))
     with devices.dtype_policy(policy):
         network = models.build(
             model_name, bn_momentum=profile.bn_momentum, weight_decay=profile.weight_decay,
             **options,
         )
-        in_model = profile.augment and place == "model"
         model = augment.with_augmentation(network, profile.augmentation, seed) if in_model else (
             network)
         optimizer = training.make_optimizer(
@@ -155,12 +160,14 @@ def train_network(
         training.compile_model(
             model, optimizer, loss="categorical", label_smoothing=profile.label_smoothing
         )
-        if in_model or not profile.augment:  # in-memory arrays, shuffled by fit
+        if (in_model or not profile.augment) and not whole_batches:
+            # in-memory arrays, shuffled by fit
             train = dict(x=prepared.x_train, y=prepared.y_train, batch_size=profile.batch_size)
-        else:
+        else:  # augmented beside the model, or whole batches of the arrays
             train = dict(x=pipelines.training_data(
-                prepared.x_train, prepared.y_train, profile.batch_size, True, seed,
-                kind=profile.augmentation,
+                prepared.x_train, prepared.y_train, profile.batch_size,
+                profile.augment and not in_model, seed, kind=profile.augmentation,
+                whole_batches=whole_batches,
             ))
         callbacks, recalibration = [], None
         if profile.bn_recalibration:
@@ -215,6 +222,8 @@ def train_network(
             # records without it drew every augmentation layer from one seed (data.layer_seeds)
             "augmentation_seeds": "per layer" if profile.augment else None,
             "dtype_policy": policy,
+            # training images left out of each epoch (a random remainder: whole batches only)
+            "left_out_per_epoch": left_over if whole_batches else 0,
         },
         "history": history,
         "epochs": len(history["loss"]),
