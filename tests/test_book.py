@@ -160,3 +160,8 @@ def test_notebooks_with_settings_have_one_parameters_cell(path):
     if "PROFILE" in source or "DATA_SOURCE" in source:
         assert len(tagged) == 1, f"{path.name}: needs exactly one cell tagged 'parameters'"
         assert re.search(r"^(PROFILE|DATA_SOURCE) = ", "".join(tagged[0]["source"]), re.M)
+    # papermill's cell of injected parameters, stored, would override the parameters cell for
+    # every reader, CI run and `make reproduce` (a GPU run passed ABLATIONS = False once)
+    injected = [c for c in code_cells(nb)
+                if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
+    assert not injected, f"{path.name}: remove papermill's injected-parameters cell"

@@ -739,7 +739,13 @@ def test_a_changed_trial_is_set_against_todays_recipe_on_its_device_and_seed():
     assert "within the two runs' test-set noise" in text
     assert text in compare.trial_text({"t": trial}, own=own)
     lower = dict(trial, test_accuracy=0.8744 - 0.0113 - 0.02)
-    assert "lower, beyond the two runs' test-set noise" in compare.against_todays_text(lower, own)
+    text = compare.against_todays_text(lower, own)
+    assert "lower beyond the two runs' test-set noise" in text and "seed to seed" in text
+    # a trial fed whole batches (JAX, since 409b750) against a record that was not: said
+    whole = dict(trial, hyper=dict(trial["hyper"], left_out_per_epoch=336))
+    assert "336 against 0 training images left out each epoch" in (
+        compare.against_todays_text(whole, own))
+    assert "left out" not in compare.against_todays_text(trial, own)
     # nothing to set it against: another device, another seed, a record of an older recipe,
     # or a trial of today's recipe itself
     assert compare.against_todays_text(dict(trial, environment={"device": "CPU: test"}), own) == ""

@@ -91,9 +91,13 @@ def test_chapters_come_back_finished_or_failed_apart_with_no_path_of_that_machin
     assert {p.name for p in (stage / "failed").iterdir()} == {"04_vgg16_bigconv.ipynb"}
     finished = json.loads((stage / "notebooks" / "03_vgg16.ipynb").read_text())
     assert finished["metadata"]["papermill"]["output_path"] == "notebooks/.03_vgg16.run.ipynb"
-    assert "ABLATIONS = False" not in json.dumps(finished["cells"])
+    assert "ABLATIONS" not in json.dumps(finished["metadata"]["papermill"]["parameters"])
     resnet = json.loads((stage / "notebooks" / "06_resnet18.ipynb").read_text())
-    assert "ABLATIONS = False" in json.dumps(resnet["cells"])
+    assert resnet["metadata"]["papermill"]["parameters"] == {"ABLATIONS": False}
+    assert "False" in json.dumps(resnet["cells"][-1]["outputs"])  # it ran with the parameter
+    # and its injected cell is gone: it would override the chapter's parameters for everyone
+    assert not any("injected-parameters" in c["metadata"].get("tags", [])
+                   for c in resnet["cells"])
     assert not list((repo / "notebooks").glob(".*.run.ipynb"))  # nothing left behind
 
     # a second call on the warm machine: what finished is kept, GoogLeNet's chapter runs
@@ -169,12 +173,15 @@ def test_trials_come_back_in_the_stage_and_a_malformed_one_is_named(tmp_path):
     repo = tmp_path / "repo"
     (repo / "tools").mkdir(parents=True)
     (repo / "tools" / "device_run.sh").write_text((ROOT / "tools" / "device_run.sh").read_text())
-    (repo / "tools" / "train_runs.py").write_text(
+    (repo / "tools" / "train_runs.py").write_text(  # named as the real one names a trial
         "import json, os, sys\n"
         "net = sys.argv[sys.argv.index('--networks') + 1]\n"
+        "name = net + '-' + sys.argv[sys.argv.index('--set') + 1]\n"
         "os.makedirs('results/trials/fast', exist_ok=True)\n"
-        "json.dump({'argv': sys.argv[1:], 'profile': os.environ['BOOK_PROFILE']},\n"
-        "          open(f'results/trials/fast/{net}.json', 'w'))\n"
+        "path, n = f'results/trials/fast/{name}.json', 1\n"
+        "while os.path.exists(path):\n"
+        "    n += 1; path = f'results/trials/fast/{name}-trial{n}.json'\n"
+        "json.dump({'argv': sys.argv[1:], 'profile': os.environ['BOOK_PROFILE']}, open(path, 'w'))\n"
         "print(f'{net}: test accuracy 0.5000, 1.0 min on a stand-in')\n")
     earlier = repo / "results" / "trials" / "fast" / "googlenet-trial2.json"
     earlier.parent.mkdir(parents=True)
@@ -189,15 +196,24 @@ def test_trials_come_back_in_the_stage_and_a_malformed_one_is_named(tmp_path):
         capture_output=True, text=True,
         env=dict(os.environ, OUT=str(out), STAGE=str(stage), PYTHON=sys.executable,
                  DEVICE_SMOKE="1", CIFAR10_PATH=str(archive), KERAS_BACKEND="jax",
-                 TRIALS="vgg16:learning_rate=0.1,warmup_epochs=5 resnet18"))
+                 TRIALS="vgg16:learning_rate=0.1,warmup_epochs=5 resnet18 googlenet: vgg:x=1 "
+                        "vgg16:learning_rate=0.1,warmup_epochs=5 vgg16:batch_size=64"))
     log = (out / "progress.log").read_text()
-    assert done.returncode == 1 and log.rstrip().endswith("done; failed: resnet18"), log
-    assert "trial 'resnet18': write network:NAME=VALUE" in log
+    assert done.returncode == 1 and log.rstrip().endswith(
+        "done; failed: resnet18 googlenet: vgg:x=1"), log
+    for wrong in ("resnet18", "googlenet:", "vgg:x=1"):
+        assert f"trial '{wrong}': write network:NAME=VALUE" in log
     assert "trial-vgg16-learning_rate=0.1_warmup_epochs=5: exit 0 (test accuracy 0.5000" in log
-    record = json.loads((stage / "results" / "trials" / "fast" / "vgg16.json").read_text())
+    trials = stage / "results" / "trials" / "fast"
+    # each trial comes back under its own name; a repeat whose name the stage holds is left
+    # behind and named in the log, never lost in silence
+    assert {p.name for p in trials.iterdir()} == {"vgg16-learning_rate=0.1.json",
+                                                   "vgg16-batch_size=64.json"}
+    assert "trial record vgg16-learning_rate=0.1.json: the stage has one of that name" in log
+    record = json.loads((trials / "vgg16-learning_rate=0.1.json").read_text())
     assert record["profile"] == "fast"  # not the smoke profile the chain runs under
     argv = record["argv"]
     assert argv[argv.index("--set") + 1:][:2] == ["learning_rate=0.1", "warmup_epochs=5"]
     assert "--trial" in argv and argv[argv.index("--seeds") + 1] == "0"
-    assert not (repo / "results" / "trials" / "fast" / "vgg16.json").exists()  # moved
+    assert not (repo / "results" / "trials" / "fast" / "vgg16-batch_size=64.json").exists()  # moved
     assert earlier.exists() and not (stage / "results" / "trials" / "fast" / earlier.name).exists()

@@ -212,6 +212,15 @@ def test_only_runs_of_gpu_profiles_are_trials(tmp_path, profile):
     assert files_under(tmp_path) == []
 
 
+def test_a_trial_can_be_named_for_what_it_changed_but_not_anywhere(tmp_path):
+    trial = make_record(profile="fast", environment={"device": "CPU", "gpu": False})
+    path = results.save_trial(trial, root=tmp_path, name="resnet18-learning_rate=0.1")
+    assert path == tmp_path / "fast" / "resnet18-learning_rate=0.1.json"
+    with pytest.raises(results.RecordError, match="letters, digits"):
+        results.save_trial(trial, root=tmp_path, name="../resnet18")
+    assert files_under(tmp_path) == ["fast", "fast/resnet18-learning_rate=0.1.json"]
+
+
 def test_a_gpu_trial_is_kept_with_its_device(tmp_path):
     trial = make_record(profile="fast", environment={"device": "NVIDIA H200", "gpu": True})
     path = results.save_trial(trial, root=tmp_path)

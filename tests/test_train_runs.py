@@ -73,7 +73,9 @@ def test_a_trial_trains_without_saving_and_files_the_record_as_a_trial(
     train_runs.main(["--profile", "fast", "--seeds", "0", "--networks", "googlenet",
                      "--trial", *settings])
     assert calls == [("googlenet", "fast", False)]  # save=False: never to results/fast
-    assert (tmp_path / "trials" / "fast" / "googlenet.json").exists()
+    # named after what it changed, so that trials with other settings never share a name
+    name = "googlenet-learning_rate=0.1" if settings else "googlenet"
+    assert (tmp_path / "trials" / "fast" / f"{name}.json").exists()
     assert "googlenet: test accuracy" in capsys.readouterr().out
 
 

@@ -117,6 +117,8 @@ mkdir -p "$STAGE/results/$PROFILE" "$STAGE/results/bench"
 # added to that record (bench.py --merge-with) instead of replacing it
 declare -A NETWORK_OF=([03_vgg16]=vgg16 [04_vgg16_bigconv]=vgg16_bigconv [05_googlenet]=googlenet
                        [06_resnet18]=resnet18)
+declare -A NETWORK_NAMES=()  # the networks a trial may name
+for net in "${NETWORK_OF[@]}"; do NETWORK_NAMES[$net]=1; done
 # A chapter counts as recorded when its network's record is there AND the committed notebook
 # ran under this profile: a record is written before a chapter's last cells, which can fail.
 ran_under() { grep -q "\"profile: $2, " "notebooks/$1.ipynb" 2>/dev/null; }
@@ -146,10 +148,15 @@ fi
 
 collect() {  # the records made so far into the stage, then the stage into $OUT
   cp results/$PROFILE/*.json "$STAGE/results/$PROFILE/" 2>/dev/null
-  # trials made by this call, moved (a smoke check here leaves the repository's folder as it was)
+  # trials made by this call, moved (a smoke check here leaves the repository's folder as it
+  # was); one whose name the stage holds already stays, and says so
   mkdir -p "$STAGE/results/trials/fast"
-  find results/trials/fast -name '*.json' -newer "$STAGE/started" \
-    -exec mv -n {} "$STAGE/results/trials/fast/" \; 2>/dev/null
+  local trial
+  while IFS= read -r trial; do
+    if [ -e "$STAGE/results/trials/fast/${trial##*/}" ]; then
+      log "trial record ${trial##*/}: the stage has one of that name; left in results/trials/fast"
+    else mv "$trial" "$STAGE/results/trials/fast/"; fi
+  done < <(find results/trials/fast -name '*.json' -newer "$STAGE/started" 2>/dev/null)
   pack
 }
 
@@ -162,12 +169,15 @@ run_guarded() {
   if [ "$(left)" -lt "$min" ]; then
     log "$name: skipped, $(left) s left before the deadline (it needs $min)"; return
   fi
+  # the log of a step run again on a warm machine keeps the earlier call's lines: read only this run's
+  local before; before=$(cat "$STAGE/logs/$name.log" 2>/dev/null | wc -l)
   timeout -k 10 "$(limit "$lim")" "$@" >> "$STAGE/logs/$name.log" 2>&1
   RC=$?
   [ "$RC" = 0 ] || FAILED="$FAILED $name"
-  local summary
-  summary=$(grep -o 'test accuracy [0-9.]*[^;]*' "$STAGE/logs/$name.log" | tail -1)
-  [ -n "$summary" ] || summary="$(grep -c 'images/s' "$STAGE/logs/$name.log") networks timed"
+  local summary this_run
+  this_run=$(tail -n +"$((before + 1))" "$STAGE/logs/$name.log")
+  summary=$(grep -o 'test accuracy [0-9.]*[^;]*' <<< "$this_run" | tail -1)
+  [ -n "$summary" ] || summary="$(grep -c 'images/s' <<< "$this_run") networks timed"
   log "$name: exit $RC ($summary)"
   collect
 }
@@ -181,6 +191,10 @@ run_chapter() {  # run_chapter NOTEBOOK LIMIT_S MIN_S [PAPERMILL ARGS...]
   run_guarded "$nb" "$lim" "$min" "$PY" -m papermill --cwd notebooks "notebooks/$nb.ipynb" \
     "$run" --log-output "$@"
   if [ -f "$run" ]; then  # a failed or cut-short chapter must not pass for a finished one
+    # papermill's cell of injected parameters would override the chapter's own for every later
+    # reader and run; the notebook's metadata keeps what was passed (metadata.papermill)
+    "$PY" -c "import sys, nbformat as n; nb = n.read(sys.argv[1], 4); nb.cells = [c for c in nb.cells if 'injected-parameters' not in c.metadata.get('tags', [])]; n.write(nb, sys.argv[1])" "$run" \
+      || log "$nb: papermill's parameters cell could not be taken out"
     if [ "$RC" = 0 ]; then mv "$run" "$STAGE/notebooks/$nb.ipynb"; rm -f "$STAGE/failed/$nb.ipynb"
     else mv "$run" "$STAGE/failed/$nb.ipynb"; fi
     pack
@@ -211,7 +225,7 @@ step_chapters() {
   for nb in $CHAPTERS; do
     case $nb in
       # only chapters 5 and 6 have the parameter: elsewhere papermill would add an unused cell
-      05_googlenet) run_chapter "$nb" "${GOOGLENET_S:-420}" "${GOOGLENET_MIN_S:-300}" -p ABLATIONS False;;
+      05_googlenet) run_chapter "$nb" "${GOOGLENET_S:-420}" "${GOOGLENET_MIN_S:-360}" -p ABLATIONS False;;
       06_resnet18) run_chapter "$nb" "${CHAPTER_S:-180}" 60 -p ABLATIONS False;;
       *) run_chapter "$nb" "${CHAPTER_S:-180}" 60;;
     esac
@@ -228,13 +242,16 @@ step_bench() {  # its record is rewritten after every network (bench.py)
 
 train_run() {  # train_run LOGNAME ARGS...: one run of tools/train_runs.py, collected at once
   local name=$1; shift
-  run_guarded "$name" "${RUN_S:-200}" 45 "$PY" tools/train_runs.py --profile "$PROFILE" "$@"
+  run_guarded "$name" "${RUN_S:-200}" "${RUN_MIN_S:-120}" "$PY" tools/train_runs.py --profile "$PROFILE" "$@"
 }
 
 step_seeds() {  # seeds 1 and 2 of each network, one run at a time
   for seed in 1 2; do
     for net in vgg16 vgg16_bigconv resnet18 googlenet; do
-      train_run "seed$seed-$net" --seeds "$seed" --networks "$net"
+      if [ "$net" = googlenet ]; then  # as its trials (step_trials)
+        RUN_S=${GOOGLENET_TRIAL_S:-400} RUN_MIN_S=${GOOGLENET_TRIAL_MIN_S:-320} \
+          train_run "seed$seed-$net" --seeds "$seed" --networks "$net"
+      else train_run "seed$seed-$net" --seeds "$seed" --networks "$net"; fi
     done
   done
 }
@@ -248,10 +265,14 @@ step_trials() {
   [ "${DEVICE_SMOKE:-0}" = 1 ] && small="epochs=1 train_per_class=8 val_per_class=2 test_per_class=2 batch_size=16 bn_recalibration=16"
   for trial in $all; do
     net=${trial%%:*} settings=${trial#*:}
-    [ "$settings" != "$trial" ] || { log "trial '$trial': write network:NAME=VALUE[,NAME=VALUE]"; FAILED="$FAILED $trial"; continue; }
+    if [ "$settings" = "$trial" ] || [ -z "$settings" ] || [ -z "${NETWORK_NAMES[$net]:-}" ]; then
+      log "trial '$trial': write network:NAME=VALUE[,NAME=VALUE], the network one of ${!NETWORK_NAMES[*]}"
+      FAILED="$FAILED $trial"; continue
+    fi
     RC=124; local name="trial-$net-${settings//[^A-Za-z0-9.=_-]/_}" lim=${TRIAL_S:-240} min=${TRIAL_MIN_S:-120}
-    # GoogLeNet's run: 269 s on the H200 (a first epoch of 196 s, compiling), the others' 1-2 min
-    [ "$net" = googlenet ] && lim=${GOOGLENET_TRIAL_S:-360} min=${GOOGLENET_TRIAL_MIN_S:-240}
+    # GoogLeNet's run: 269 s on the H200 (a first epoch of 196 s, compiling; a python start and
+    # the test besides), the others' 1-2 min
+    [ "$net" = googlenet ] && lim=${GOOGLENET_TRIAL_S:-400} min=${GOOGLENET_TRIAL_MIN_S:-320}
     run_guarded "$name" "$lim" "$min" env BOOK_PROFILE=fast "$PY" tools/train_runs.py --profile fast \
       --seeds 0 --networks "$net" --trial --set ${settings//,/ } $small
   done

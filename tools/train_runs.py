@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
+import re
 import sys
 import typing
 
@@ -89,7 +90,10 @@ def main(argv=None):
                                        save=not args.trial, **options)
         record = run.record
         if args.trial:
-            results.save_trial(record)
+            # named after what it changed: trials of one network with other settings never
+            # take each other's name (a device call collects them as they come)
+            changed = "-".join(re.sub(r"[^A-Za-z0-9._=-]", "_", a) for a in args.set)
+            results.save_trial(record, name=f"{record['run']}-{changed}" if changed else None)
         print(f"{record['run']}: test accuracy {record['test_accuracy']:.4f}, "
               f"{record['total_seconds'] / 60:.1f} min on {record['environment']['device']}",
               flush=True)

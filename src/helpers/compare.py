@@ -1373,9 +1373,10 @@ def aims_text(main, post=POST, names=NAMES):
 
 def against_todays_text(trial, own):
     """How a trial that changed the recipe compares with the profile's own record (``own``:
-    run name to record) of today's recipe for the same network and seed on the same device,
-    one change against none; "" where there is no such record. Two runs, each with the test
-    set's noise (Wilson), taken as independent."""
+    run name to record) of today's recipe for the same network and seed on the same device;
+    "" where there is no such record. The interval holds the two runs' test-set noise (Wilson,
+    taken as independent, which overstates it for one shared test set), not the spread from
+    seed to seed, which one run each cannot show."""
     device = trial["environment"].get("device")
     base = next((r for r in own.values() if r["model"] == trial["model"] and not r.get("options")
                  and r["seed"] == trial["seed"] and r["environment"].get("device") == device
@@ -1385,11 +1386,18 @@ def against_todays_text(trial, own):
     size = trial["data"]["test_size"]
     d, low, high = difference(interval([trial["test_accuracy"]], size),
                               interval([base["test_accuracy"]], base["data"]["test_size"]))
-    verdict = "within the two runs' test-set noise" if low <= 0 <= high else \
-        ("higher" if low > 0 else "lower") + ", beyond the two runs' test-set noise"
-    return (f"Today's recipe on the same device and seed reached {pct(base['test_accuracy'], 2)} "
+    verdict = "within the two runs' test-set noise" if low <= 0 <= high else (
+        ("higher" if low > 0 else "lower") + " beyond the two runs' test-set noise, though with "
+        "one run each the spread from seed to seed, not in this interval, could still account "
+        "for it")
+    text = (f"Today's recipe on the same device and seed reached {pct(base['test_accuracy'], 2)} "
             f"%; the change moved the test accuracy by {points(d)} points (95 % interval "
             f"{points(low)} to {points(high)}), {verdict}")
+    left = [r["hyper"].get("left_out_per_epoch", 0) for r in (trial, base)]
+    if left[0] != left[1]:  # not a change of the recipe, but a change all the same
+        text += (f" (the two runs also differ in how the last, smaller batch was fed: "
+                 f"{left[0]:,} against {left[1]:,} training images left out each epoch)")
+    return text
 
 
 def trial_text(trials, post=POST, own=None):

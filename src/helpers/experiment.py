@@ -143,7 +143,8 @@ def train_network(
     # on JAX, whole batches only, so that the training step compiles once, not twice (the
     # images left over differ from epoch to epoch)
     left_over = len(prepared.x_train) % profile.batch_size
-    whole_batches = bool(left_over) and pipelines.compiles_per_batch_shape()
+    whole_batches = (bool(left_over) and len(prepared.x_train) >= profile.batch_size
+                     and pipelines.compiles_per_batch_shape())
     steps = (len(prepared.x_train) // profile.batch_size if whole_batches
              else int(np.ceil(len(prepared.x_train) / profile.batch_size)))
     with devices.dtype_policy(policy):

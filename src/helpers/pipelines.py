@@ -46,8 +46,9 @@ class AugmentedArrays(keras.utils.PyDataset):
 
     ``whole_batches=True`` leaves out the last, smaller batch of every epoch, a different
     random remainder each time: on JAX every new batch shape compiles the training step once
-    more (``compiles_per_batch_shape``), which on the lent H200 cost about a minute for GoogLeNet
-    in mixed precision, for the 336 images that 50,000 leave over in batches of 512.
+    more (``compiles_per_batch_shape``), for the 336 images that 50,000 leave over in batches
+    of 512; on the lent H200 that was likely about a minute for GoogLeNet in mixed precision
+    (the bench compiled its step in 66 s; the second compile itself was not timed there).
     """
 
     def __init__(self, x, y, batch_size, augment=True, seed=0, kind="post", whole_batches=False,

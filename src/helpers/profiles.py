@@ -120,7 +120,8 @@ PROFILES = {
     # Hence GoogLeNet's 30 epochs: 50 gained nothing measurable, and 30 let its chapter fit a
     # device call beside the other three. On this evidence the recipe falls 3-6 points short of
     # GoogLeNet's aim; the levers not yet tried are the post's augmentation (rotations), a
-    # longer warm-up, label smoothing off, and (for the underfitting VGG16) a weaker L2.
+    # lower peak rate (for GoogLeNet) or a longer warm-up, label smoothing off, and (for the
+    # underfitting VGG16) a weaker L2.
     "fast": Profile(
         "fast", train_per_class=None, val_per_class=None, test_per_class=None,
         epochs={"vgg16": 33, "vgg16_bigconv": 33, "googlenet": 30, "resnet18": 50},

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -102,8 +103,12 @@ def save(record, root=None):
     return _write(record, path_for(record["profile"], record["run"], root))
 
 
-def save_trial(record, root=None):
-    """Write a trial of a GPU profile's recipe to ``<trials_dir>/<profile>/<run>.json``.
+_SAFE_NAME = re.compile(r"[A-Za-z0-9._=-]+")
+
+
+def save_trial(record, root=None, name=None):
+    """Write a trial of a GPU profile's recipe to ``<trials_dir>/<profile>/<name>.json``
+    (``name``: the run's, unless given; say what the trial changed).
 
     Only such runs belong there (each names its device and what it changed): a run of the
     ``cpu`` or ``smoke`` profile is not a trial of anything.
@@ -114,7 +119,9 @@ def save_trial(record, root=None):
                           f"runs of {' or '.join(GPU_PROFILES)}'s recipe: use save()")
     # a trial is an experiment on the recipe, which may have changed since the last one: keep
     # every trial (<run>.json, then <run>-trial2.json, ...), never replace one
-    root, run, n = root or trials_dir(), record["run"], 1
+    root, run, n = root or trials_dir(), name or record["run"], 1
+    if not _SAFE_NAME.fullmatch(run):
+        raise RecordError(f"trial name {run!r}: use letters, digits and . _ = - only")
     path = path_for(record["profile"], run, root)
     while path.exists():
         n += 1
