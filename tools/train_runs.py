@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
-import re
 import sys
 import typing
 
@@ -92,8 +91,7 @@ def main(argv=None):
         if args.trial:
             # named after what it changed: trials of one network with other settings never
             # take each other's name (a device call collects them as they come)
-            changed = "-".join(re.sub(r"[^A-Za-z0-9._=-]", "_", a) for a in args.set)
-            results.save_trial(record, name=f"{record['run']}-{changed}" if changed else None)
+            results.save_trial(record, name=results.trial_name(record["run"], args.set))
         print(f"{record['run']}: test accuracy {record['test_accuracy']:.4f}, "
               f"{record['total_seconds'] / 60:.1f} min on {record['environment']['device']}",
               flush=True)

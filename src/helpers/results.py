@@ -106,6 +106,13 @@ def save(record, root=None):
 _SAFE_NAME = re.compile(r"[A-Za-z0-9._=-]+")
 
 
+def trial_name(run, settings):
+    """A trial's record name: the run's, then the settings it changed (``NAME=VALUE``), any
+    character a file name should not hold replaced by "_"; the run's alone for none."""
+    changed = "-".join(re.sub(r"[^A-Za-z0-9._=-]", "_", s) for s in settings)
+    return f"{run}-{changed}" if changed else run
+
+
 def save_trial(record, root=None, name=None):
     """Write a trial of a GPU profile's recipe to ``<trials_dir>/<profile>/<name>.json``
     (``name``: the run's, unless given; say what the trial changed).
