@@ -240,9 +240,14 @@ step_bench() {  # its record is rewritten after every network (bench.py)
     $BENCH_ARGS --out "$STAGE/results/bench"
 }
 
+# The runs without a notebook (seeds, trials) log every JAX compilation and its seconds (JAX's
+# own jax_log_compiles; a notebook's stored output would carry them too, so not the chapters):
+# what a first epoch's minute or more goes to, e.g. grep 'XLA compilation of jit(train_step' LOG
+COMPILE_LOG=(env "JAX_LOG_COMPILES=${JAX_LOG_COMPILES:-1}")
+
 train_run() {  # train_run LOGNAME ARGS...: one run of tools/train_runs.py, collected at once
   local name=$1; shift
-  run_guarded "$name" "${RUN_S:-200}" "${RUN_MIN_S:-120}" "$PY" tools/train_runs.py --profile "$PROFILE" "$@"
+  run_guarded "$name" "${RUN_S:-200}" "${RUN_MIN_S:-120}" "${COMPILE_LOG[@]}" "$PY" tools/train_runs.py --profile "$PROFILE" "$@"
 }
 
 step_seeds() {  # seeds 1 and 2 of each network, one run at a time
@@ -273,7 +278,7 @@ step_trials() {
     # GoogLeNet's run: 269 s on the H200 (a first epoch of 196 s, compiling; a python start and
     # the test besides), the others' 1-2 min
     [ "$net" = googlenet ] && lim=${GOOGLENET_TRIAL_S:-400} min=${GOOGLENET_TRIAL_MIN_S:-320}
-    run_guarded "$name" "$lim" "$min" env BOOK_PROFILE=fast "$PY" tools/train_runs.py --profile fast \
+    run_guarded "$name" "$lim" "$min" "${COMPILE_LOG[@]}" BOOK_PROFILE=fast "$PY" tools/train_runs.py --profile fast \
       --seeds 0 --networks "$net" --trial --set ${settings//,/ } $small
   done
 }
