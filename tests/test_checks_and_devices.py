@@ -111,3 +111,21 @@ def test_records_name_the_commit_loaded_not_a_later_one(monkeypatch):
     assert devices.environment()["git_commit"] == "abc123"
     monkeypatch.setenv("BOOK_GIT_COMMIT", "given")
     assert devices.loaded_commit() == "given"
+
+
+def test_a_record_says_whether_float32_products_ran_in_tensorfloat32(monkeypatch):
+    import types
+
+    import jax
+
+    assert devices.float32_products() == "float32"  # this machine: a CPU
+    assert devices.environment()["float32_products"] == "float32"
+    # JAX on an NVIDIA GPU: TF32 by default from compute capability 8.0 (Ampere) on
+    monkeypatch.setattr(devices, "gpu_available", lambda: True)
+    monkeypatch.setattr(devices, "backend", lambda: "jax")
+    for capability, expected in (("9.0", "tf32"), ("8.0", "tf32"), ("7.5", "float32")):
+        gpu = types.SimpleNamespace(platform="gpu", compute_capability=capability)
+        monkeypatch.setattr(jax, "devices", lambda gpu=gpu: [gpu])
+        assert devices.float32_products() == expected
+    with jax.default_matmul_precision("highest"):  # asked for: full float32
+        assert devices.float32_products() == "float32"

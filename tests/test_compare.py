@@ -610,6 +610,27 @@ def _trial(model, acc, seed=0, **hyper):
                             "backend": "tensorflow"}}
 
 
+def test_a_trial_is_set_against_the_seed_spread_of_todays_recipe_where_it_has_seeds():
+    today = profiles.PROFILES["fast"]
+    gpu = {"device": "NVIDIA H200", "gpu": True, "backend": "jax"}
+    own = {f"vgg16-{s}": dict(_trial("vgg16", acc, seed=s), environment=gpu)
+           for s, acc in ((0, 0.8661), (1, 0.8613), (2, 0.8576))}
+    weaker = dict(_trial("vgg16", 0.8186, weight_decay=today.weight_decay / 5), environment=gpu)
+    text = compare.against_todays_text(weaker, own)
+    # seeds' SD 0.43 points (t with 2 df: 4.30): one run +-1.98, the mean of three +-1.26
+    assert text.startswith("Today's recipe on the same device reached 86.17 % on average over 3 "
+                           "seeds (86.61 % (seed 0), 86.13 % (seed 1) and 85.76 % (seed 2))")
+    assert "\u22124.3 points against that mean (95 % interval \u22126.7 to \u22122.0)" in text
+    assert "lower beyond one run's noise" in text and "standard deviation 0.4 points" in text
+    level = dict(weaker, test_accuracy=0.8613)
+    assert "within one run's noise" in compare.against_todays_text(level, own)
+    # a trial of another seed is still set against them all; the feed's difference is named
+    other = dict(weaker, seed=5, hyper=dict(weaker["hyper"], left_out_per_epoch=336))
+    text = compare.against_todays_text(other, own)
+    assert "over 3 seeds" in text
+    assert "the trial left out 336 training images each epoch, today's runs 0 (seed 0)" in text
+
+
 def test_a_trial_is_judged_against_the_aim_by_its_test_set_interval():
     # GoogLeNet's aim: 89.46 - 1 = 88.46 %; on 10,000 images the interval is about +-0.6 points
     above, short, inside = (compare.trial_text({"googlenet": _trial("googlenet", acc)})
@@ -628,6 +649,9 @@ def test_trial_table_has_a_row_per_run_in_the_books_network_order():
                                                     "| ResNet18, seed 0 (`r`)"]
     assert "88.46" in rows[0] and "50,000" in rows[0] and "CPU: test (2 cores)" in rows[0]
     assert "today's" in rows[0] and "tensorflow, float32" in rows[0]
+    tf32 = _trial("googlenet", 0.88)
+    tf32["environment"] = dict(tf32["environment"], backend="jax", float32_products="tf32")
+    assert "jax, float32 (TF32 products)" in compare.trial_table({"g": tf32})
     assert "--trial" in compare.trial_text({})  # none yet: how to make one
 
 

@@ -1295,7 +1295,10 @@ def _is_number(*values):
 
 def _setting(record):
     env, hyper = record["environment"], record["hyper"]
-    return f"{env.get('backend', '?')}, {hyper.get('dtype_policy') or env.get('precision', '?')}"
+    policy = hyper.get("dtype_policy") or env.get("precision", "?")
+    if policy == "float32" and env.get("float32_products") == "tf32":
+        policy += " (TF32 products)"  # the GPU's default (devices.float32_products)
+    return f"{env.get('backend', '?')}, {policy}"
 
 
 # a fall of training accuracy from its best so far larger than this is called a collapse
@@ -1372,31 +1375,60 @@ def aims_text(main, post=POST, names=NAMES):
 
 
 def against_todays_text(trial, own):
-    """How a trial that changed the recipe compares with the profile's own record (``own``:
-    run name to record) of today's recipe for the same network and seed on the same device;
-    "" where there is no such record. The interval holds the two runs' test-set noise (Wilson,
-    taken as independent, which overstates it for one shared test set), not the spread from
-    seed to seed, which one run each cannot show."""
+    """How a trial that changed the recipe compares with the profile's own records (``own``:
+    run name to record) of today's recipe for the same network on the same device; "" where
+    there is none to set it against.
+
+    With two or more seeds of today's recipe there, the interval holds their seed-to-seed
+    spread: in full for the trial's one run (a run of the changed recipe taken to scatter
+    alike), and for today's mean over its seeds, with the test set's noise in both. With one
+    run of today's recipe (it must share the trial's seed), only the two runs' test-set noise
+    (Wilson, taken as independent, which overstates it for one shared test set): the spread
+    from seed to seed, which one run each cannot show, is left out and said to be.
+    """
     device = trial["environment"].get("device")
-    base = next((r for r in own.values() if r["model"] == trial["model"] and not r.get("options")
-                 and r["seed"] == trial["seed"] and r["environment"].get("device") == device
-                 and is_current_recipe(r)), None)
-    if base is None or not recipe_differences(trial):
+    runs = sorted((r for r in own.values() if r["model"] == trial["model"]
+                   and not r.get("options") and r["environment"].get("device") == device
+                   and is_current_recipe(r)), key=lambda r: r["seed"])
+    if len(runs) < 2:
+        runs = [r for r in runs if r["seed"] == trial["seed"]]
+    if not runs or not recipe_differences(trial):
         return ""
     size = trial["data"]["test_size"]
-    d, low, high = difference(interval([trial["test_accuracy"]], size),
-                              interval([base["test_accuracy"]], base["data"]["test_size"]))
-    verdict = "within the two runs' test-set noise" if low <= 0 <= high else (
-        ("higher" if low > 0 else "lower") + " beyond the two runs' test-set noise, though with "
-        "one run each the spread from seed to seed, not in this interval, could still account "
-        "for it")
-    text = (f"Today's recipe on the same device and seed reached {pct(base['test_accuracy'], 2)} "
-            f"%; the change moved the test accuracy by {points(d)} points (95 % interval "
-            f"{points(low)} to {points(high)}), {verdict}")
-    left = [r["hyper"].get("left_out_per_epoch", 0) for r in (trial, base)]
-    if left[0] != left[1]:  # not a change of the recipe, but a change all the same
-        text += (f" (the two runs also differ in how the last, smaller batch was fed: "
-                 f"{left[0]:,} against {left[1]:,} training images left out each epoch)")
+    values = [r["test_accuracy"] for r in runs]
+    if len(runs) == 1:
+        d, low, high = difference(interval([trial["test_accuracy"]], size),
+                                  interval(values, runs[0]["data"]["test_size"]))
+        verdict = "within the two runs' test-set noise" if low <= 0 <= high else (
+            ("higher" if low > 0 else "lower") + " beyond the two runs' test-set noise, though "
+            "with one run each the spread from seed to seed, not in this interval, could still "
+            "account for it")
+        text = (f"Today's recipe on the same device and seed reached {pct(values[0], 2)} "
+                f"%; the change moved the test accuracy by {points(d)} points (95 % interval "
+                f"{points(low)} to {points(high)}), {verdict}")
+    else:
+        sd, df = float(np.std(values, ddof=1)), len(values) - 1
+        d, low, high = difference(interval_pooled([trial["test_accuracy"]], size, sd, df),
+                                  interval(values, runs[0]["data"]["test_size"]))
+        noise = ("one run's noise (today's seed-to-seed spread, its standard deviation "
+                 f"{points(sd).lstrip('+')} points, and the test set's)")
+        verdict = f"within {noise}" if low <= 0 <= high else (
+            ("higher" if low > 0 else "lower") + f" beyond {noise}")
+        text = (f"Today's recipe on the same device reached {pct(float(np.mean(values)), 2)} % "
+                f"on average over {len(values)} seeds ("
+                + _and(f"{pct(v, 2)} % (seed {r['seed']})" for v, r in zip(values, runs))
+                + f"); the change moved the test accuracy by {points(d)} points against that "
+                f"mean (95 % interval {points(low)} to {points(high)}), {verdict}")
+    left = trial["hyper"].get("left_out_per_epoch", 0)
+    today_left = [r["hyper"].get("left_out_per_epoch", 0) for r in runs]
+    if any(v != left for v in today_left):  # not a change of the recipe, but a change all the same
+        if len(runs) == 1:
+            text += (f" (the two runs also differ in how the last, smaller batch was fed: "
+                     f"{left:,} against {today_left[0]:,} training images left out each epoch)")
+        else:
+            text += (f" (the runs also differ in how the last, smaller batch was fed: the trial "
+                     f"left out {left:,} training images each epoch, today's runs "
+                     + _and(f"{v:,} (seed {r['seed']})" for v, r in zip(today_left, runs)) + ")")
     return text
 
 
@@ -1428,9 +1460,11 @@ def trial_text(trials, post=POST, own=None):
         if collapse:
             sentence += ". On the way, " + collapse
         parts.append(sentence + ".")
-    seeds = ("One seed each, so an interval here holds the test set's noise only; another seed "
-             "could move a run further (the seed spreads of the `cpu` profile belong to another "
-             "recipe and budget, and do not transfer).")
+    seeds = ("Each trial is one run, so its interval against the aim holds the test set's noise "
+             "only, and another seed could move it further; its comparison with today's recipe "
+             "holds the spread from seed to seed only where today's recipe has several seeds on "
+             "the trial's device, and says so (the seed spreads of the `cpu` profile belong to "
+             "another recipe and budget, and do not transfer).")
     return " ".join(parts) + " " + seeds
 
 

@@ -101,6 +101,38 @@ def device_name():
     return gpus[0] if gpus else f"CPU: {cpu_name()}"
 
 
+def float32_products():
+    """How float32 matrix products and convolutions compute here: "float32", or "tf32" where
+    the backend's default is TensorFloat-32 (10-bit mantissa) on an NVIDIA GPU of compute
+    capability 8.0 (Ampere) or later: JAX's default precision and TensorFlow's
+    ``tensor_float_32_execution`` both choose it there. A float32 policy stores and adds in
+    float32 either way; a record names which, since the two can train differently."""
+    if not gpu_available():
+        return "float32"
+    name = backend()
+    if name == "jax":
+        import jax
+
+        gpu = [d for d in jax.devices() if d.platform == "gpu"][0]
+        capability = getattr(gpu, "compute_capability", None)  # e.g. "9.0"
+        asked = jax.config.jax_default_matmul_precision  # None: the backend's default
+        if asked not in (None, "default"):
+            return {"highest": "float32", "tensorfloat32": "tf32"}.get(str(asked), str(asked))
+    elif name == "tensorflow":
+        import tensorflow as tf
+
+        if not tf.config.experimental.tensor_float_32_execution_enabled():
+            return "float32"
+        details = tf.config.experimental.get_device_details(
+            tf.config.list_physical_devices("GPU")[0])
+        capability = ".".join(map(str, details.get("compute_capability", ()))) or None
+    else:
+        return "unknown"
+    if capability is None:
+        return "unknown"
+    return "tf32" if float(capability) >= 8.0 else "float32"
+
+
 def report():
     """What Keras and its backend see: versions, devices, CUDA/cuDNN build, dtype policy."""
     info = {
@@ -281,6 +313,7 @@ def environment():
         "gpu": gpu_available(),
         "cpu_cores": cpu_cores(),
         "precision": keras.config.dtype_policy().name,
+        "float32_products": float32_products(),
         "git_commit": loaded_commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
