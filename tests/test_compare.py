@@ -777,3 +777,8 @@ def test_a_changed_trial_is_set_against_todays_recipe_on_its_device_and_seed():
     older = {"vgg16": dict(own["vgg16"], epochs=20)}
     assert compare.against_todays_text(trial, older) == ""
     assert compare.against_todays_text(dict(_trial("vgg16", 0.87), environment=gpu), own) == ""
+
+
+def test_a_difference_in_points_is_signed_unless_it_rounds_to_nothing():
+    assert compare.points(0.012) == "+1.2" and compare.points(-0.012) == "\u22121.2"
+    assert compare.points(-0.0004) == "0.0" == compare.points(0.0004)

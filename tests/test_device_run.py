@@ -217,3 +217,46 @@ def test_trials_come_back_in_the_stage_and_a_malformed_one_is_named(tmp_path):
     assert "--trial" in argv and argv[argv.index("--seeds") + 1] == "0"
     assert not (repo / "results" / "trials" / "fast" / "vgg16-batch_size=64.json").exists()  # moved
     assert earlier.exists() and not (stage / "results" / "trials" / "fast" / earlier.name).exists()
+
+
+def test_seed_runs_skip_those_recorded_already_and_can_be_named(tmp_path):
+    """The seeds step on a stand-in tools/train_runs.py: by default seeds 1 and 2 of each
+    network, cheapest first, but not those RECORDED_IN holds; SEED_RUNS names the runs, and a
+    malformed one fails the call, named."""
+    repo = tmp_path / "repo"
+    (repo / "tools").mkdir(parents=True)
+    (repo / "tools" / "device_run.sh").write_text((ROOT / "tools" / "device_run.sh").read_text())
+    (repo / "tools" / "train_runs.py").write_text(
+        "import sys\n"
+        "print(f\"{sys.argv[sys.argv.index('--networks') + 1]}: test accuracy 0.5000, seed \"\n"
+        "      f\"{sys.argv[sys.argv.index('--seeds') + 1]}\")\n")
+    recorded = repo / "results" / "smoke"
+    recorded.mkdir(parents=True)
+    for name in ("vgg16-seed1", "vgg16_bigconv-seed1", "resnet18-seed2"):
+        (recorded / f"{name}.json").write_text("{}")
+    archive = tmp_path / "cifar10-jpeg.tar.gz"
+    archive.write_bytes(b"not read by the stand-in")
+
+    def call(**env):
+        out = tmp_path / "out"
+        done = subprocess.run(
+            ["bash", str(repo / "tools" / "device_run.sh"), "seeds"], cwd=tmp_path, timeout=300,
+            capture_output=True, text=True,
+            env=dict(os.environ, OUT=str(out), STAGE=str(tmp_path / "stage"),
+                     PYTHON=sys.executable, DEVICE_SMOKE="1", CIFAR10_PATH=str(archive),
+                     KERAS_BACKEND="jax", RECORDED_IN="results/smoke", **env))
+        log = (out / "progress.log").read_text()
+        (out / "progress.log").unlink()
+        return done.returncode, log
+
+    code, log = call()
+    assert code == 0, log
+    assert ("not run again (SEED_RUNS=... names them): 1:vgg16 1:vgg16_bigconv 2:resnet18"
+            in log)
+    ran = re.findall(r"\] (seed\d-\w+): exit 0", log)
+    assert ran == ["seed1-resnet18", "seed1-googlenet", "seed2-vgg16", "seed2-vgg16_bigconv",
+                   "seed2-googlenet"]
+    code, log = call(SEED_RUNS="1:vgg16 x:googlenet 2:resnet 3:googlenet")
+    assert code == 1 and log.rstrip().endswith("done; failed: x:googlenet 2:resnet"), log
+    assert re.findall(r"\] (seed\d-\w+): exit 0", log) == ["seed1-vgg16", "seed3-googlenet"]
+    assert "seed run '2:resnet': write SEED:NETWORK" in log

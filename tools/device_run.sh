@@ -9,7 +9,8 @@
 #   steps: chapters (the network chapters under `fast`, cheapest first; CHAPTERS names some,
 #   and a chapter already finished in $STAGE is not run again), bench
 #   (augmentation and precision, per network), seeds (seeds 1 and 2 of each network, no
-#   notebook), trials (the runs TRIALS names, each a network and the recipe settings it changes,
+#   notebook, but for those recorded already; SEED_RUNS="1:googlenet 2:googlenet" names the
+#   runs), trials (the runs TRIALS names, each a network and the recipe settings it changes,
 #   e.g. TRIALS="vgg16:learning_rate=0.1 resnet18:learning_rate=0.1,warmup_epochs=5": records
 #   to results/trials/fast/), controls (chapter 4's two controlled networks), compare (chapter 7; it only
 #   reads records, so it is better run here, after unpacking: make compare PROFILE=fast);
@@ -87,6 +88,9 @@ seen=$("$PY" -c "import helpers, jax, keras; from helpers import devices; print(
 [ -n "$seen" ] || seen="no answer from Python: $(tail -2 "$STAGE/logs/install.log" | tr '\n' ' ')"
 log "device run: $seen; commit $BOOK_GIT_COMMIT"
 
+# the four networks, cheapest first on an H200 (GoogLeNet's first epoch compiles longest), the
+# order of the bench and of the seed runs
+CHEAPEST_FIRST="vgg16 vgg16_bigconv resnet18 googlenet"
 BENCH_ARGS_SET=${BENCH_ARGS:+yes} EARLIER_BENCH_SET=${EARLIER_BENCH+yes}
 if [ "${DEVICE_SMOKE:-0}" = 1 ]; then
   PROFILE=smoke
@@ -104,7 +108,7 @@ else
   RECORDED_IN=${RECORDED_IN-results/fast}
   EARLIER_BENCH=${EARLIER_BENCH-results/bench/augmentation-gpu.json}
   BENCH_SIZE="--images 25600 --epochs 4 --batch-size 512"
-  BENCH_ARGS=${BENCH_ARGS:-"$BENCH_SIZE --networks vgg16 vgg16_bigconv resnet18 googlenet"}
+  BENCH_ARGS=${BENCH_ARGS:-"$BENCH_SIZE --networks $CHEAPEST_FIRST"}
   # a GPU the backend cannot see would cost every step's start before failing: stop now
   [[ $seen == *"(GPU)" ]] || { log "no GPU visible to Keras on $KERAS_BACKEND: stopping before any step"; exit 2; }
 fi
@@ -138,7 +142,7 @@ if [ -z "$EARLIER_BENCH_SET" ] && [ -f "$STAGE/results/bench/augmentation-gpu.js
 fi
 if [ -z "$BENCH_ARGS_SET" ] && [ -n "$EARLIER_BENCH" ] && [ -f "$EARLIER_BENCH" ]; then
   if missing=$("$PY" -c "import json, sys; done = json.load(open(sys.argv[1]))['networks']; print(' '.join(n for n in sys.argv[2:] if n not in done))" \
-      "$EARLIER_BENCH" vgg16 vgg16_bigconv resnet18 googlenet 2>> "$STAGE/logs/install.log"); then
+      "$EARLIER_BENCH" $CHEAPEST_FIRST 2>> "$STAGE/logs/install.log"); then
     BENCH_ARGS=${missing:+"$BENCH_SIZE --networks $missing --merge-with $EARLIER_BENCH"}
     [ -n "$BENCH_ARGS" ] || log "bench: every network is in $EARLIER_BENCH already (BENCH_ARGS=... times them again)"
   else
@@ -250,14 +254,30 @@ train_run() {  # train_run LOGNAME ARGS...: one run of tools/train_runs.py, coll
   run_guarded "$name" "${RUN_S:-200}" "${RUN_MIN_S:-120}" "${COMPILE_LOG[@]}" "$PY" tools/train_runs.py --profile "$PROFILE" "$@"
 }
 
-step_seeds() {  # seeds 1 and 2 of each network, one run at a time
-  for seed in 1 2; do
-    for net in vgg16 vgg16_bigconv resnet18 googlenet; do
-      if [ "$net" = googlenet ]; then  # as its trials (step_trials)
-        RUN_S=${GOOGLENET_TRIAL_S:-400} RUN_MIN_S=${GOOGLENET_TRIAL_MIN_S:-320} \
-          train_run "seed$seed-$net" --seeds "$seed" --networks "$net"
-      else train_run "seed$seed-$net" --seeds "$seed" --networks "$net"; fi
+# seeds 1 and 2 of each network, one run at a time, but for those with a record in RECORDED_IN
+# already (committed from an earlier session); SEED_RUNS="SEED:NETWORK ..." names the runs instead
+step_seeds() {
+  local runs=${SEED_RUNS:-} run seed net skipped=""
+  if [ -z "${runs// }" ]; then
+    for seed in 1 2; do
+      for net in $CHEAPEST_FIRST; do
+        if [ -n "$RECORDED_IN" ] && [ -f "$RECORDED_IN/$net-seed$seed.json" ]; then
+          skipped="$skipped $seed:$net"
+        else runs="$runs $seed:$net"; fi
+      done
     done
+    [ -z "$skipped" ] || log "seeds recorded in an earlier session, not run again (SEED_RUNS=... names them):$skipped"
+  fi
+  for run in $runs; do
+    seed=${run%%:*} net=${run#*:}
+    if ! [[ $seed =~ ^[0-9]+$ ]] || [ -z "${NETWORK_NAMES[$net]:-}" ]; then
+      log "seed run '$run': write SEED:NETWORK, the network one of ${!NETWORK_NAMES[*]}"
+      FAILED="$FAILED $run"; continue
+    fi
+    if [ "$net" = googlenet ]; then  # as its trials (step_trials)
+      RUN_S=${GOOGLENET_TRIAL_S:-400} RUN_MIN_S=${GOOGLENET_TRIAL_MIN_S:-320} \
+        train_run "seed$seed-$net" --seeds "$seed" --networks "$net"
+    else train_run "seed$seed-$net" --seeds "$seed" --networks "$net"; fi
   done
 }
 

@@ -358,7 +358,10 @@ def pct(x, digits=1):
 
 def points(x):
     """A difference in percentage points, signed (a proper minus sign)."""
-    return f"{100 * x:+.1f}".replace("-", "\u2212")
+    text = f"{100 * x:+.1f}"
+    if float(text) == 0:  # no sign on a difference that rounds to nothing ("−0.0")
+        return "0.0"
+    return text.replace("-", "\u2212")
 
 
 def span(low, high):
