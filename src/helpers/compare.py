@@ -1463,7 +1463,7 @@ def trial_text(trials, post=POST, own=None):
         if collapse:
             sentence += ". On the way, " + collapse
         parts.append(sentence + ".")
-    seeds = ("Each trial is one run, so its interval against the aim holds the test set's noise "
+    seeds = ("Each trial is one run, so its own interval holds the test set's noise "
              "only, and another seed could move it further; its comparison with today's recipe "
              "holds the spread from seed to seed only where today's recipe has several seeds on "
              "the trial's device, and says so (the seed spreads of the `cpu` profile belong to "
