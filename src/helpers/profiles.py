@@ -113,15 +113,16 @@ PROFILES = {
     # 86.4 %) within it; a weaker L2, 1e-4 (VGG16 81.9 %, training accuracy 81.5 %), lower
     # beyond it. A likely reason (van Laarhoven 2017): with BN after every convolution, L2
     # shrinks weights whose scale BN undoes, which raises the effective step, so in a short run
-    # a weaker L2 learns more slowly; a stronger one is the next trial. GoogLeNet in float32 (TF32 products, the GPU's default) reached 72.8 %
-    # against 82.6 % in bfloat16, one run each: its training accuracy fell at the peak rate in
-    # both GPU runs (58 to 46 % at epochs 8-11 in float32), not in the CPU's run of this recipe
-    # (below). Tried on a CPU (GoogLeNet, seed 0, float32; results/trials/fast, chapter 7), one change at a time: 30 epochs at 0.4
+    # a weaker L2 learns more slowly; a stronger one is the next trial. GoogLeNet in float32
+    # (TF32 products, the GPU's default) reached 72.8 % against 82.6 % in bfloat16, one run
+    # each: its training accuracy fell at the peak rate in both GPU runs (58 to 46 % at epochs
+    # 8-11 in float32), not in the CPU's run of this recipe (below). Tried on a CPU (GoogLeNet,
+    # seed 0, float32; results/trials/fast, chapter 7), one change at a time: 30 epochs at 0.4
     # (cifar-vgg's 0.1 per 128 images, scaled) collapsed in epochs 22-23 and ended at 78.4 %;
     # at 0.2, no collapse and 84.6 %, short of its aim; 50 epochs gave 85.2 % (a dip at epoch
     # 12, at the peak rate, recovered), inside the test set's noise of 84.6; batch 128 at 0.05
-    # (four times the updates, the same rate per image) over 30 epochs gave 83.2 %, no gain;
-    # L2 halved to 2.5e-4 (PyTorch's usual weight decay 5e-4; Keras' L2 doubles in the gradient)
+    # (four times the updates, the same rate per image) over 30 epochs gave 83.2 %, no gain; L2
+    # halved to 2.5e-4 (PyTorch's usual weight decay 5e-4; Keras' L2 doubles in the gradient)
     # gave 84.0 %, no gain, and no higher training accuracy (91.7 against 92.0 %).
     # Hence GoogLeNet's 30 epochs: 50 gained nothing measurable, and 30 let its chapter fit a
     # device call beside the other three. On this evidence the recipe falls 3-6 points short of
