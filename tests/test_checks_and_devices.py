@@ -129,3 +129,13 @@ def test_a_record_says_whether_float32_products_ran_in_tensorfloat32(monkeypatch
         assert devices.float32_products() == expected
     with jax.default_matmul_precision("highest"):  # asked for: full float32
         assert devices.float32_products() == "float32"
+
+
+def test_compile_seconds_are_summed_by_function_and_none_where_not_counted():
+    with devices.compile_seconds() as found:  # this process runs TensorFlow: nothing counted
+        keras.ops.sum(keras.ops.ones((2, 2)))
+    assert found == {} and devices.compile_summary(found) is None
+    summary = devices.compile_summary({"train_step": 17.56, "test_step": 1.76, "equal": 0.02,
+                                       "_where": 0.03})
+    assert summary == {"train_step": 17.6, "test_step": 1.8, "other": 0.1, "total": 19.4}
+    assert list(summary)[:2] == ["train_step", "test_step"]  # the costliest first

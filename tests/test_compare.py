@@ -782,3 +782,15 @@ def test_a_changed_trial_is_set_against_todays_recipe_on_its_device_and_seed():
 def test_a_difference_in_points_is_signed_unless_it_rounds_to_nothing():
     assert compare.points(0.012) == "+1.2" and compare.points(-0.012) == "\u22121.2"
     assert compare.points(-0.0004) == "0.0" == compare.points(0.0004)
+
+
+def test_the_compile_time_a_run_recorded_is_set_against_its_first_epoch():
+    run = _trial("vgg16", 0.86)
+    run["history"] = {"seconds": [24.2, 0.7, 0.9, 0.7]}
+    assert compare.compiling_text({"vgg16": [run]}) == ""  # no record holds the figure
+    run["compile_seconds"] = {"train_step": 17.6, "test_step": 1.8, "other": 2.1, "total": 21.5}
+    text = compare.compiling_text({"vgg16": [dict(run, seed=1)], "resnet18": [_trial("resnet18", .8)]})
+    assert text.startswith("The first epoch is mostly compiling: XLA, through JAX, took VGG16 "
+                           "(seed 1) 22 s, 18 s of it its training step, against a first epoch "
+                           "of 24 s and 0.7 s for each later one.")
+    assert "ResNet18" not in text

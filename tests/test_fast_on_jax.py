@@ -41,6 +41,9 @@ assert r["environment"]["backend"] == "jax", r["environment"]
 assert all(np.isfinite(r["history"]["loss"])), r["history"]["loss"]
 assert r["history"]["learning_rate"][-1] < 1e-6  # warm-up, then the cosine down to 0
 assert len(compiles) == 1, compiles  # whole batches only: one shape, one compile
+# the record says what compiling cost, the training step's part of it named
+seconds = r["compile_seconds"]
+assert seconds["train_step"] > 0 and seconds["total"] >= seconds["train_step"], seconds
 assert r["hyper"]["left_out_per_epoch"] == 5
 assert r["test_accuracy_as_trained"] is not None  # the re-estimate ran inside fit
 # and reached the network that was tested: its BN statistics are not those training left

@@ -858,6 +858,28 @@ def first_epoch_text(main):
             f"{pct(CHANCE - spread)} and {pct(CHANCE + spread)} % in 95 % of cases).")
 
 
+def compiling_text(main):
+    """Where a run recorded its compile time (JAX: ``devices.compile_seconds``), how much of its
+    first epoch that was, per network (its lowest seed with the figure); "" where none did."""
+    parts = []
+    for name, runs in main.items():
+        r = next((r for r in runs if r.get("compile_seconds")), None)
+        if r is None:
+            continue
+        seconds, compiled = r["history"]["seconds"], r["compile_seconds"]
+        later = float(np.median(seconds[1:])) if len(seconds) > 1 else None
+        parts.append(
+            f"{LABELS.get(name, name)} (seed {r['seed']}) {compiled['total']:.0f} s, "
+            f"{compiled.get('train_step', 0):.0f} s of it its training step, against a first "
+            f"epoch of {seconds[0]:.0f} s" + (f" and {later:.1f} s for each later one"
+                                               if later is not None else ""))
+    if not parts:
+        return ""
+    return ("The first epoch is mostly compiling: XLA, through JAX, took " + "; ".join(parts)
+            + ". Each new model compiles its steps afresh, and a batch of another shape "
+            "compiles them again (hence whole batches on JAX).")
+
+
 def equal_time_text(main):
     """The best validation accuracy each network had reached by the shortest run's length."""
     runs = [r for rs in main.values() for r in rs]

@@ -133,6 +133,47 @@ def float32_products():
     return "tf32" if float(capability) >= 8.0 else "float32"
 
 
+# XLA's compilation of one jitted function, as JAX reports it (jax.monitoring)
+_JAX_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
+
+
+@contextlib.contextmanager
+def compile_seconds():
+    """The seconds JAX spends compiling inside the block, by function: a dict that fills in as
+    the block runs (``{"train_step": 17.6, "test_step": 1.8, ...}``; a function compiled
+    twice, for two shapes, counts both). On a GPU a first epoch is mostly this. Empty on
+    TensorFlow and PyTorch, which report no such event (their tracing is not counted)."""
+    found = {}
+    if backend() != "jax":
+        yield found
+        return
+    import jax.monitoring
+
+    def listener(event, duration, **details):
+        if event == _JAX_COMPILE_EVENT:
+            name = details.get("fun_name", "?").removeprefix("jit(").removesuffix(")")
+            found[name] = found.get(name, 0.0) + duration
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        yield found
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+
+
+def compile_summary(found, least=0.5):
+    """``compile_seconds``' dict for a record: each function that took ``least`` seconds or
+    more, the rest together as "other", and the "total", rounded to 0.1 s; None where nothing
+    was counted (not JAX)."""
+    if not found:
+        return None
+    summary = {name: round(s, 1) for name, s in sorted(found.items(), key=lambda kv: -kv[1])
+               if s >= least}
+    summary["other"] = round(sum(s for s in found.values() if s < least), 1)
+    summary["total"] = round(sum(found.values()), 1)
+    return summary
+
+
 def report():
     """What Keras and its backend see: versions, devices, CUDA/cuDNN build, dtype policy."""
     info = {

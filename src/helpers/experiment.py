@@ -177,13 +177,14 @@ def train_network(
                 network, images, batch_size=min(250, len(images)))
             callbacks.append(recalibration)
         start = time.perf_counter()
-        history = training.fit(
-            model, **train, epochs=epochs, validation_data=(prepared.x_val, prepared.y_val),
-            # 500 divides the validation sets of every profile: no second compile, on JAX,
-            # for a last, smaller batch (10,000 images in batches of 512 leave 272)
-            validation_batch_size=min(VALIDATION_BATCH, len(prepared.x_val)),
-            backup_dir=backup_dir, verbose=verbose, callbacks=callbacks,
-        )
+        with devices.compile_seconds() as compiling:  # on JAX: what the first epoch goes to
+            history = training.fit(
+                model, **train, epochs=epochs, validation_data=(prepared.x_val, prepared.y_val),
+                # 500 divides the validation sets of every profile: no second compile, on JAX,
+                # for a last, smaller batch (10,000 images in batches of 512 leave 272)
+                validation_batch_size=min(VALIDATION_BATCH, len(prepared.x_val)),
+                backup_dir=backup_dir, verbose=verbose, callbacks=callbacks,
+            )
         total = time.perf_counter() - start
         environment = devices.environment()  # inside: it records the precision policy
     model = as_trained = network
@@ -239,6 +240,9 @@ def train_network(
         "confusion": confusion.tolist(),
         "params": model.count_params(),
         "total_seconds": sum(history["seconds"]) if backup_dir else total,
+        # seconds of it spent compiling, by function (JAX only, else None; after a resume,
+        # this process's share)
+        "compile_seconds": devices.compile_summary(compiling),
         "environment": environment,
     }
     if save:
