@@ -218,7 +218,10 @@ kernel_starts() {  # a one-cell notebook through papermill: seconds, against min
 # 1.2 s an epoch), VGG16-big's 114 s, ResNet18's 162 s; GoogLeNet's 362 s (62 s of cells
 # before training, a first epoch of 196 s, compiling in mixed precision, then 2-3 s an
 # epoch). Since then, on JAX, training leaves out each epoch's smaller last batch, which
-# had compiled the training step a second time (pipelines.AugmentedArrays): unmeasured there.
+# had compiled the training step a second time (pipelines.AugmentedArrays): on the H200
+# (2026-11-30, seeds and trials, no notebook) first epochs fell to 24-27 s (VGG16), 16-18 s
+# (VGG16-big) and 24-27 s (ResNet18), the training step compiled once (17.6-18.0 s in the
+# logs); GoogLeNet's in mixed precision not yet measured so (its float32 trial's: 38 s).
 # GoogLeNet's chapter starts only with GOOGLENET_MIN_S left: cut short, it would leave nothing.
 step_chapters() {
   if [ -z "${CHAPTERS// }" ]; then log "chapters: none to run"; return; fi
