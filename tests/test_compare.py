@@ -794,3 +794,19 @@ def test_the_compile_time_a_run_recorded_is_set_against_its_first_epoch():
                            "(seed 1) 22 s, 18 s of it its training step, against a first epoch "
                            "of 24 s and 0.7 s for each later one.")
     assert "ResNet18" not in text
+
+
+def test_run_to_run_times_name_a_change_of_code_beside_the_machines_load():
+    runs = []
+    for seed, minutes, commit in ((0, 1.8, "aaa"), (1, 0.8, "bbb"), (2, 0.85, "bbb")):
+        r = _trial("vgg16", 0.86, seed=seed)
+        r["history"] = {"seconds": [60.0 * minutes], "val_accuracy": [0.8]}
+        r["environment"] = dict(r["environment"], git_commit=commit)
+        runs.append(r)
+    text = compare.equal_time_text({"vgg16": runs})
+    assert ("which the machine's load moves, and these runs come from 2 versions of the code, "
+            "which can move them too: the same recipe took VGG16 0.8 to 1.8 minutes") in text
+    for r in runs:
+        r["environment"]["git_commit"] = "aaa"
+    text = compare.equal_time_text({"vgg16": runs})
+    assert "which the machine's load moves: the same recipe took VGG16 0.8 to 1.8" in text

@@ -902,9 +902,14 @@ def equal_time_text(main):
     if spans:
         name, minutes = max(spans.items(), key=lambda kv: max(kv[1]) / min(kv[1]))
         if max(minutes) > 1.1 * min(minutes):
-            text += (f" These are wall-clock times, which the machine's load moves: the same "
-                     f"work took {LABELS.get(name, name)} {min(minutes):.1f} to "
-                     f"{max(minutes):.1f} minutes from run to run, so read them as rough.")
+            commits = {r["environment"].get("git_commit") for r in main[name]}
+            why = "which the machine's load moves"
+            if len(commits) > 1:
+                why += (f", and these runs come from {len(commits)} versions of the code, which "
+                        "can move them too")
+            text += (f" These are wall-clock times, {why}: the same recipe took "
+                     f"{LABELS.get(name, name)} {min(minutes):.1f} to {max(minutes):.1f} "
+                     "minutes from run to run, so read them as rough.")
     return text + first_epoch_overhead_text(main, budget)
 
 
