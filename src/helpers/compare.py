@@ -1065,6 +1065,51 @@ def augmentation_table(bench):
     return markdown_table(header, body)
 
 
+def mixed_precision_payback_text(gpu, epochs=None, images=50000):
+    """From a GPU record of ``make bench --only augmentation``: how much longer mixed
+    precision's first epoch (mostly compiling) took than float32's with the same augmentation,
+    and after how many epochs of ``images`` images its speed repays that, against ``epochs``
+    (network to epochs: the ``fast`` recipe's by default). "" where the record has no pair."""
+    if not gpu:
+        return ""
+    ways = gpu["ways"]
+    pairs = [(w.removesuffix(" mixed"), w) for w in ways
+             if w.endswith(" mixed") and w.removesuffix(" mixed") in ways]
+    if not pairs:
+        return ""
+    plain, mixed = pairs[0]
+    epochs = epochs or profiles.PROFILES["fast"].epochs
+    firsts, paybacks, sooner = [], [], []
+    for name, row in gpu["networks"].items():
+        if plain not in row or mixed not in row:
+            continue
+        label = LABELS.get(name, name)
+        a, b = row[plain], row[mixed]
+        extra = b["epoch_seconds"][0] - a["epoch_seconds"][0]
+        saved = images / a["images_per_second"] - images / b["images_per_second"]
+        firsts.append(f"{label} {b['epoch_seconds'][0]:.0f} s against {a['epoch_seconds'][0]:.0f} s")
+        if extra <= 0:
+            paybacks.append(f"{label} at once")
+            continue
+        needed = extra / saved if saved > 0 else math.inf
+        paybacks.append(f"{label} " + (f"after about {needed:.0f} epochs" if needed <= 1000
+                                       else "only after more than a thousand epochs"))
+        if name in epochs and epochs[name] < needed:
+            sooner.append(f"{label} ({epochs[name]} epochs)")
+    if not firsts:
+        return ""
+    text = (f"Mixed precision also compiles longer. The bench's first epoch ({gpu['images']:,} "
+            f"images), mostly compiling, took in mixed precision against float32, with the same "
+            f"augmentation: {_and(firsts)}. At the speeds in the table, epochs of {images:,} "
+            f"images repay that longer start for {_and(paybacks)}.")
+    if sooner:
+        text += (f" By these figures float32 would have finished the `fast` recipe's runs of "
+                 f"{_and(sooner)} sooner on this GPU (its validation passes left out, which "
+                 "mixed precision speeds up too); whether it trains them as well is a question "
+                 "for trials (chapter 7).")
+    return text
+
+
 def gpu_speed_text(gpu, cpu=None):
     """What a GPU record of ``make bench --only augmentation`` says, in two sentences: how much
     mixed precision gained over float32 there, and how many times the CPU's speed in ``cpu`` (a
