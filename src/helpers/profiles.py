@@ -114,8 +114,8 @@ PROFILES = {
     # beyond it. A likely reason (van Laarhoven 2017): with BN after every convolution, L2
     # shrinks weights whose scale BN undoes, which raises the effective step, so in a short run
     # a weaker L2 learns more slowly (this run also fell back, from 39 to 32 % training
-    # accuracy at epochs 4-6, near the peak rate); a stronger one is the next trial. GoogLeNet in float32
-    # (TF32 products, the GPU's default) reached 72.8 % against 82.6 % in bfloat16, one run
+    # accuracy at epochs 4-6, near the peak rate); a stronger one is the next trial. GoogLeNet
+    # in float32 (TF32 products, the GPU's default) reached 72.8 % against 82.6 % in bfloat16, one run
     # each: its training accuracy fell while the rate was still high in both GPU runs (58 to
     # 46 % at epochs 8-11 in float32, at rates of 0.18-0.15), not in the CPU's run of this
     # recipe (below). Tried on a CPU (GoogLeNet,
