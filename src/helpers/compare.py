@@ -364,6 +364,11 @@ def points(x):
     return text.replace("-", "\u2212")
 
 
+def sd_text(sd):
+    """A standard deviation in points: one decimal, two where one would show 0.0."""
+    return pct(sd, 2) if 0 < sd < 0.0005 else pct(sd)
+
+
 def span(low, high):
     return f"{pct(low)} to {pct(high)} %"
 
@@ -388,8 +393,8 @@ def merged_table(summaries, post=POST):
     for name, s in summaries.items():
         p = post.get(name)
         several = len(s.seeds) > 1
-        test = pct(s.test.mean) + (f" ± {pct(s.test.sd)}" if several else "")
-        train = pct(s.train.mean) + (f" ± {pct(s.train.sd)}" if s.train.sd is not None else "")
+        test = pct(s.test.mean) + (f" ± {sd_text(s.test.sd)}" if several else "")
+        train = pct(s.train.mean) + (f" ± {sd_text(s.train.sd)}" if s.train.sd is not None else "")
         mark = {"wilson": "ᵇ", "t": "ᵗ", "pooled": "ᵖ"}[s.test.method]
         rows.append([
             s.label,
@@ -905,8 +910,8 @@ def equal_time_text(main):
             commits = {r["environment"].get("git_commit") for r in main[name]}
             why = "which the machine's load moves"
             if len(commits) > 1:
-                why += (f", and these runs come from {len(commits)} versions of the code, which "
-                        "can move them too")
+                why += (f", and {_possessive(name)} runs come from {len(commits)} versions of the "
+                        "code, which can move them too")
             text += (f" These are wall-clock times, {why}: the same recipe took "
                      f"{LABELS.get(name, name)} {min(minutes):.1f} to {max(minutes):.1f} "
                      "minutes from run to run, so read them as rough.")
@@ -914,25 +919,39 @@ def equal_time_text(main):
 
 
 def first_epoch_overhead_text(main, budget):
-    """A sentence where the first epochs' extra time (compiling, mostly) weighs on ``budget``."""
+    """A sentence where the first epochs' extra time (compiling, mostly) weighs on ``budget``:
+    each run's first epoch, by seed, against a typical later one of its network's runs."""
     extra = {}
     for name, rs in main.items():
-        seconds = rs[0]["history"]["seconds"]
-        if len(seconds) > 2:
-            typical = float(np.median(seconds[1:]))
-            extra[name] = (seconds[0], typical)
+        timed = [r for r in rs if len(r["history"]["seconds"]) > 2]
+        if timed:
+            typical = float(np.median([s for r in timed for s in r["history"]["seconds"][1:]]))
+            extra[name] = ([(r["seed"], r["history"]["seconds"][0]) for r in timed], typical)
     # on a GPU the step is compiled in the first epoch, which can outlast many later ones
-    if not extra or max(first - typical for first, typical in extra.values()) < 0.2 * budget:
+    if not extra or max(first - typical for firsts, typical in extra.values()
+                        for _, first in firsts) < 0.2 * budget:
         return ""
-    parts = _and(f"{LABELS.get(n, n)} {first:.0f} s against {typical:.1f} s"
-                 for n, (first, typical) in extra.items())
-    shares = _and(f"{LABELS.get(n, n)} " + ("all of it" if first >= budget
-                                            else f"{100 * first / budget:.0f} %")
-                  for n, (first, _) in extra.items())
+
+    def firsts_text(firsts):
+        if len(firsts) == 1:
+            return f"{firsts[0][1]:.0f} s"
+        return (_and(f"{first:.0f}" for _, first in firsts) + " s (seeds "
+                + _and(str(seed) for seed, _ in firsts) + ")")
+
+    parts = _and(f"{LABELS.get(n, n)} {firsts_text(firsts)} against {typical:.1f} s"
+                 for n, (firsts, typical) in extra.items())
+    shares = [min(first / budget, 1.0) for firsts, _ in extra.values() for _, first in firsts]
+    if min(shares) >= 1.0:
+        took = "all of it in every run"
+    else:
+        whole = sum(share >= 1.0 for share in shares)
+        took = (f"from {100 * min(shares):.0f} % of it to " + ("all of it" if whole else
+                f"{100 * max(shares):.0f} %") + f", depending on the run"
+                + (f" ({whole} of the {len(shares)} runs: all of it)" if whole else ""))
     return (f" The first epoch took far longer than a typical later one ({parts}): besides "
             f"training, it compiles the training and test steps and holds the first validation "
             f"(and the first BN re-estimate, where the recipe has one). Of the "
-            f"{budget / 60:.1f} minutes compared, the first epoch alone took {shares}, so this "
+            f"{budget / 60:.1f} minutes compared, the first epoch alone took {took}, so this "
             f"comparison ranks start-up costs as well as learning.")
 
 
