@@ -622,19 +622,30 @@ def test_a_trial_is_set_against_the_seed_spread_of_todays_recipe_where_it_has_se
     own = {f"vgg16-{s}": dict(_trial("vgg16", acc, seed=s), environment=gpu)
            for s, acc in ((0, 0.8661), (1, 0.8613), (2, 0.8576))}
     weaker = dict(_trial("vgg16", 0.8186, weight_decay=today.weight_decay / 5), environment=gpu)
+    assert compare.todays_text(compare.todays_runs("vgg16", "NVIDIA H200", own)) == (
+        "Today's recipe (NVIDIA H200): 86.17 % on average over seeds 0, 1 and 2 (86.61, "
+        "86.13 and 85.76 %; standard deviation 0.4 points).")
     text = compare.against_todays_text(weaker, own)
     # seeds' SD 0.43 points (t with 2 df: 4.30): one run +-1.98, the mean of three +-1.26
-    assert text.startswith("Today's recipe on the same device reached 86.17 % on average over 3 "
-                           "seeds (86.61 % (seed 0), 86.13 % (seed 1) and 85.76 % (seed 2))")
-    assert "\u22124.3 points against that mean (95 % interval \u22126.7 to \u22122.0)" in text
-    assert "lower beyond one run's noise" in text and "standard deviation 0.4 points" in text
+    assert text.startswith("Against today's mean: \u22124.3 points (95 % interval \u22126.7 to "
+                           "\u22122.0), lower beyond the noise of one run against a mean of 3")
+    assert "taking the changed recipe to scatter as today's does" in text
     level = dict(weaker, test_accuracy=0.8613)
-    assert "within one run's noise" in compare.against_todays_text(level, own)
+    assert "0.0 points" in compare.against_todays_text(level, own)
+    assert "within the noise of one run" in compare.against_todays_text(level, own)
     # a trial of another seed is still set against them all; the feed's difference is named
     other = dict(weaker, seed=5, hyper=dict(weaker["hyper"], left_out_per_epoch=336))
+    own["vgg16-1"]["hyper"] = dict(own["vgg16-1"]["hyper"], left_out_per_epoch=336)
     text = compare.against_todays_text(other, own)
-    assert "over 3 seeds" in text
-    assert "the trial left out 336 training images each epoch, today's runs 0 (seed 0)" in text
+    assert "against a mean of 3" in text
+    assert ("It was fed whole batches (336 training images left out each epoch), like today's "
+            "seed 1 but not seeds 0 and 2.") in text
+    # one run of today's recipe: with the spread the table borrows, another seed may be set
+    # against it; without, only the same seed, and the interval says what it leaves out
+    single = {"vgg16": own["vgg16-0"]}
+    assert compare.against_todays_text(dict(weaker, seed=3), single) == ""
+    text = compare.against_todays_text(dict(weaker, seed=3), single, spread=(0.007, 6))
+    assert text.startswith("Against today's run: ") and "standard deviation 0.7 points" in text
 
 
 def test_a_trial_is_judged_against_the_aim_by_its_test_set_interval():
@@ -669,7 +680,7 @@ def test_a_trial_of_a_retuned_recipe_says_so_and_a_variant_gets_no_aim():
     assert not compare.is_current_recipe(old)
     assert not compare.is_current_recipe(dict(_trial("googlenet", 0.88), epochs=20))
     changed = f"learning rate {doubled} instead of {rate}"
-    assert f"today's recipe but {changed}" in compare.trial_text({"g": old})
+    assert f"- {compare._cap(changed)} (seed 0, CPU: test, `g`)" in compare.trial_text({"g": old})
     assert changed in compare.trial_table({"g": old})
     shorter = dict(old, epochs=20, hyper=dict(old["hyper"], batch_size=128))
     assert compare.recipe_differences(shorter) == [
@@ -764,18 +775,20 @@ def test_a_changed_trial_is_set_against_todays_recipe_on_its_device_and_seed():
     own = {"vgg16": dict(_trial("vgg16", 0.8661), environment=gpu)}
     text = compare.against_todays_text(trial, own)
     # two runs of 10,000 images near 87 %: a half-width of about 0.93 points
-    assert text.startswith("Today's recipe on the same device and seed reached 86.61 %")
-    assert "+0.2 points (95 % interval −0.7 to +1.2)" in text
-    assert "within the two runs' test-set noise" in text
-    assert text in compare.trial_text({"t": trial}, own=own)
+    assert text.startswith("Against today's run of the same seed: +0.2 points (95 % interval "
+                           "\u22120.7 to +1.2), within the two runs' test-set noise")
+    block = compare.trial_text({"t": trial}, own=own)
+    assert text in block and "Today's recipe (NVIDIA H200): 86.61 % (seed 0, one run)." in block
+    assert block.startswith("**VGG16.** The post reports 93.04 % after about 100 epochs; the "
+                            "recipe aims at 92.04 %.")
     lower = dict(trial, test_accuracy=0.8744 - 0.0113 - 0.02)
     text = compare.against_todays_text(lower, own)
     assert "lower beyond the two runs' test-set noise" in text and "seed to seed" in text
     # a trial fed whole batches (JAX, since 409b750) against a record that was not: said
     whole = dict(trial, hyper=dict(trial["hyper"], left_out_per_epoch=336))
-    assert "336 against 0 training images left out each epoch" in (
+    assert "It was fed whole batches (336 training images left out each epoch), unlike today's runs." in (
         compare.against_todays_text(whole, own))
-    assert "left out" not in compare.against_todays_text(trial, own)
+    assert "It was fed" not in compare.against_todays_text(trial, own)
     # nothing to set it against: another device, another seed, a record of an older recipe,
     # or a trial of today's recipe itself
     assert compare.against_todays_text(dict(trial, environment={"device": "CPU: test"}), own) == ""
@@ -783,6 +796,11 @@ def test_a_changed_trial_is_set_against_todays_recipe_on_its_device_and_seed():
     older = {"vgg16": dict(own["vgg16"], epochs=20)}
     assert compare.against_todays_text(trial, older) == ""
     assert compare.against_todays_text(dict(_trial("vgg16", 0.87), environment=gpu), own) == ""
+    # a trial of today's recipe on a device serves as today's run there
+    cpu_today, cpu_lower = _trial("vgg16", 0.85), _trial("vgg16", 0.80, learning_rate=0.1)
+    block = compare.trial_text({"a": cpu_today, "b": cpu_lower})
+    assert "Today's recipe (CPU: test): 85.00 % (seed 0, one run)." in block
+    assert "Against today's run of the same seed: \u22125.0 points" in block
 
 
 def test_a_difference_in_points_is_signed_unless_it_rounds_to_nothing():
@@ -847,3 +865,15 @@ def test_mixed_precisions_longer_compile_is_set_against_its_speed():
 def test_a_small_standard_deviation_is_not_shown_as_zero():
     assert compare.sd_text(0.00047) == "0.05" and compare.sd_text(0.0043) == "0.4"
     assert compare.sd_text(0.0) == "0.0"
+
+
+def test_the_recipes_own_runs_are_set_against_its_aim_once_per_network():
+    runs = {"vgg16": [_trial("vgg16", 0.8661), _trial("vgg16", 0.8613, seed=1)],
+            "resnet18": [_trial("resnet18", 0.95), _trial("resnet18", 0.85, seed=1)]}
+    text = compare.aims_text(runs)
+    assert text.startswith("VGG16 (CPU: test) reached 86.61 and 86.13 % (seeds 0 and 1) after 33 "
+                           "epochs: each short of the recipe's aim of 92.04 %, beyond the test "
+                           "set's noise.")
+    assert ("seed 0 above the recipe's aim of 91.70 %, beyond the test set's noise; seed 1 short "
+            "of the recipe's aim") in text
+    assert "No record of VGG16-big and GoogLeNet yet." in text

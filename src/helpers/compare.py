@@ -21,6 +21,7 @@ test.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import typing
 
@@ -1441,7 +1442,7 @@ def aim_verdict(record, post=POST):
     aim = (post[record["model"]].val - profiles.FAST_AIM_MARGIN) / 100
     low, high = wilson(record["test_accuracy"], record["data"]["test_size"])
     if low > aim:
-        verdict = "above the recipe's aim of {aim} % beyond the test set's noise"
+        verdict = "above the recipe's aim of {aim} %, beyond the test set's noise"
     elif high < aim:
         verdict = "short of the recipe's aim of {aim} %, beyond the test set's noise"
     else:
@@ -1452,114 +1453,174 @@ def aim_verdict(record, post=POST):
 
 def aims_text(main, post=POST, names=NAMES):
     """The ``fast`` profile's own runs (``main``: network to its runs) against the recipe's aim,
-    one sentence per run, and the networks that have none."""
-    parts = []
+    one sentence per network (its seeds' accuracies, and each run's verdict, said once where
+    they agree), and the networks that have none."""
+    sentences = []
     for name, runs in main.items():
-        for r in runs:
-            low, high = wilson(r["test_accuracy"], r["data"]["test_size"])
-            parts.append(f"{LABELS.get(name, name)} (seed {r['seed']}, "
-                         f"{r['environment'].get('device', '?')}) reached "
-                         f"{pct(r['test_accuracy'], 2)} % (95 % interval {span(low, high)}) after "
-                         f"{r['epochs']} epochs: {aim_verdict(r, post)}")
-    text = ("; ".join(parts) + ".") if parts else "There is no record of this recipe yet."
+        devices_ = sorted({r["environment"].get("device", "?") for r in runs})
+        accuracies = _and(f"{pct(r['test_accuracy'], 2)}" for r in runs) + " %"
+        seeds = (f"seed {runs[0]['seed']}" if len(runs) == 1
+                 else "seeds " + _and(str(r["seed"]) for r in runs))
+        verdicts = [aim_verdict(r, post) for r in runs]
+        if len(set(verdicts)) == 1:
+            verdict = ("each " if len(runs) > 1 else "") + verdicts[0]
+        else:
+            verdict = "; ".join(f"seed {r['seed']} {v}" for r, v in zip(runs, verdicts))
+        epochs = or_list(sorted({r["epochs"] for r in runs}))
+        sentences.append(f"{LABELS.get(name, name)} ({', '.join(devices_)}) reached "
+                         f"{accuracies} ({seeds}) after {epochs} epochs: {verdict}.")
+    text = " ".join(sentences) if sentences else "There is no record of this recipe yet."
     missing = [LABELS[n] for n in names if n not in main]
-    if missing and parts:
+    if missing and sentences:
         text += f" No record of {_and(missing)} yet."
     return text
 
 
-def against_todays_text(trial, own):
-    """How a trial that changed the recipe compares with the profile's own records (``own``:
-    run name to record) of today's recipe for the same network on the same device; "" where
-    there is none to set it against.
+def todays_runs(model, device, own):
+    """The runs of today's recipe in ``own`` (run name to record) of the post's ``model`` on
+    ``device``, by seed: what a trial of a changed recipe there is set against."""
+    return sorted((r for r in own.values() if r["model"] == model and not r.get("options")
+                   and r["environment"].get("device") == device and is_current_recipe(r)),
+                  key=lambda r: r["seed"])
+
+
+def todays_text(runs):
+    """Today's recipe's runs on one device (``todays_runs``) in a sentence."""
+    device = runs[0]["environment"].get("device", "?")
+    values = [r["test_accuracy"] for r in runs]
+    if len(runs) == 1:
+        return (f"Today's recipe ({device}): {pct(values[0], 2)} % (seed "
+                f"{runs[0]['seed']}, one run).")
+    return (f"Today's recipe ({device}): {pct(float(np.mean(values)), 2)} % on average "
+            f"over seeds {_and(str(r['seed']) for r in runs)} ({_and(pct(v, 2) for v in values)}"
+            f" %; standard deviation {sd_text(float(np.std(values, ddof=1)))} points).")
+
+
+def against_todays_text(trial, own, spread=None):
+    """How a trial that changed the recipe compares with today's recipe for the same network
+    on the same device (``own``: run name to record; ``todays_runs``), as sentences; "" where
+    there is nothing to set it against.
 
     With two or more seeds of today's recipe there, the interval holds their seed-to-seed
-    spread: in full for the trial's one run (a run of the changed recipe taken to scatter
-    alike), and for today's mean over its seeds, with the test set's noise in both. With one
-    run of today's recipe (it must share the trial's seed), only the two runs' test-set noise
-    (Wilson, taken as independent, which overstates it for one shared test set): the spread
-    from seed to seed, which one run each cannot show, is left out and said to be.
+    spread: in full for the trial's one run (taking the changed recipe to scatter alike), and
+    for today's mean over its seeds. With one run of today's recipe, ``spread`` (sd, df), the
+    spread the table borrows for that network, plays that part where given; else only the two
+    runs' test-set noise counts, and today's run must share the trial's seed. The test set's
+    noise enters both arms as if independent, which overstates it for one shared test set.
     """
-    device = trial["environment"].get("device")
-    runs = sorted((r for r in own.values() if r["model"] == trial["model"]
-                   and not r.get("options") and r["environment"].get("device") == device
-                   and is_current_recipe(r)), key=lambda r: r["seed"])
-    if len(runs) < 2:
-        runs = [r for r in runs if r["seed"] == trial["seed"]]
-    if not runs or not recipe_differences(trial):
+    runs = todays_runs(trial["model"], trial["environment"].get("device"), own)
+    if not recipe_differences(trial) or not runs:
+        return ""
+    borrowed = len(runs) == 1 and spread is not None and spread[1] > 0
+    if len(runs) == 1 and not borrowed and runs[0]["seed"] != trial["seed"]:
         return ""
     size = trial["data"]["test_size"]
     values = [r["test_accuracy"] for r in runs]
-    if len(runs) == 1:
-        d, low, high = difference(interval([trial["test_accuracy"]], size),
-                                  interval(values, runs[0]["data"]["test_size"]))
-        verdict = "within the two runs' test-set noise" if low <= 0 <= high else (
-            ("higher" if low > 0 else "lower") + " beyond the two runs' test-set noise, though "
-            "with one run each the spread from seed to seed, not in this interval, could still "
-            "account for it")
-        text = (f"Today's recipe on the same device and seed reached {pct(values[0], 2)} "
-                f"%; the change moved the test accuracy by {points(d)} points (95 % interval "
-                f"{points(low)} to {points(high)}), {verdict}")
-    else:
+    base_size = runs[0]["data"]["test_size"]
+    if len(runs) >= 2:
         sd, df = float(np.std(values, ddof=1)), len(values) - 1
         d, low, high = difference(interval_pooled([trial["test_accuracy"]], size, sd, df),
-                                  interval(values, runs[0]["data"]["test_size"]))
-        noise = ("one run's noise (today's seed-to-seed spread, its standard deviation "
-                 f"{points(sd).lstrip('+')} points, and the test set's)")
-        verdict = f"within {noise}" if low <= 0 <= high else (
-            ("higher" if low > 0 else "lower") + f" beyond {noise}")
-        text = (f"Today's recipe on the same device reached {pct(float(np.mean(values)), 2)} % "
-                f"on average over {len(values)} seeds ("
-                + _and(f"{pct(v, 2)} % (seed {r['seed']})" for v, r in zip(values, runs))
-                + f"); the change moved the test accuracy by {points(d)} points against that "
-                f"mean (95 % interval {points(low)} to {points(high)}), {verdict}")
+                                  interval(values, base_size))
+        what = "today's mean"
+        noise = (f"the noise of one run against a mean of {len(values)} (their spread and the "
+                 "test set's), taking the changed recipe to scatter as today's does")
+    elif borrowed:
+        sd, df = spread
+        d, low, high = difference(interval_pooled([trial["test_accuracy"]], size, sd, df),
+                                  interval_pooled(values, base_size, sd, df))
+        what = "today's run"
+        noise = ("the noise of two single runs, with the seed-to-seed spread the table borrows "
+                 f"for this network (standard deviation {sd_text(sd)} points)")
+    else:
+        d, low, high = difference(interval([trial["test_accuracy"]], size),
+                                  interval(values, base_size))
+        what = "today's run of the same seed"
+        noise = ("the two runs' test-set noise (the spread from seed to seed, which one run "
+                 "each cannot show, is not in it)")
+    verdict = f"within {noise}" if low <= 0 <= high else (
+        ("higher" if low > 0 else "lower") + f" beyond {noise}")
+    text = (f"Against {what}: {points(d)} points (95 % interval {points(low)} to "
+            f"{points(high)}), {verdict}.")
     left = trial["hyper"].get("left_out_per_epoch", 0)
-    today_left = [r["hyper"].get("left_out_per_epoch", 0) for r in runs]
-    if any(v != left for v in today_left):  # not a change of the recipe, but a change all the same
-        if len(runs) == 1:
-            text += (f" (the two runs also differ in how the last, smaller batch was fed: "
-                     f"{left:,} against {today_left[0]:,} training images left out each epoch)")
-        else:
-            text += (f" (the runs also differ in how the last, smaller batch was fed: the trial "
-                     f"left out {left:,} training images each epoch, today's runs "
-                     + _and(f"{v:,} (seed {r['seed']})" for v, r in zip(today_left, runs)) + ")")
+    alike = [r for r in runs if r["hyper"].get("left_out_per_epoch", 0) == left]
+    if len(alike) < len(runs):  # not a change of the recipe, but a change all the same
+        fed = (f"whole batches ({left:,} training images left out each epoch)" if left
+               else "every training image each epoch")
+        unlike = [r for r in runs if r not in alike]
+
+        def seeds(rs):
+            return ("seed " if len(rs) == 1 else "seeds ") + _and(str(r["seed"]) for r in rs)
+
+        text += (f" It was fed {fed}, " + (f"like today's {seeds(alike)} but not {seeds(unlike)}."
+                                           if alike else "unlike today's runs."))
     return text
 
 
+def _spreads_by_device(own):
+    """``{(device, network): (sd, df)}``: the seed-to-seed spread the table would give each
+    network from ``own``'s runs of today's recipe on each device (``seed_spreads``)."""
+    groups = {}
+    for r in own.values():
+        if not r.get("options") and is_current_recipe(r):
+            device = r["environment"].get("device")
+            groups.setdefault(device, {}).setdefault(r["model"], []).append(r["test_accuracy"])
+    return {(device, name): spread for device, by_network in groups.items()
+            for name, spread in seed_spreads(by_network).items()}
+
+
 def trial_text(trials, post=POST, own=None):
-    """Each trial against the recipe's aim, in sentences; the aim judged by the trial's
-    Wilson interval (one seed: the test set's noise only); a trial that changed the recipe
-    also against today's recipe's own record (``own``), where one matches it."""
+    """The trials as Markdown, one block per network: the post's figure and the recipe's aim,
+    today's recipe on each device the network's trials ran on (``own``'s records, and trials of
+    today's recipe itself), then a bullet per trial: its accuracy against the aim (its Wilson
+    interval: one run, the test set's noise only) and, where it changed the recipe, against
+    today's recipe (``against_todays_text``)."""
     if not trials:
         return ("No trial of the recipe is recorded: `python tools/train_runs.py --profile "
                 "fast --seeds 0 --networks googlenet --trial` makes one (about an hour on "
                 "two cores; on a GPU, with `--set` to change a setting).")
-    parts = []
-    for _, r in _trial_order(trials):
-        label, p, acc = LABELS.get(r["model"], r["model"]), post.get(r["model"]), r["test_accuracy"]
-        low, high = wilson(acc, r["data"]["test_size"])
-        changed = recipe_differences(r)
-        earlier = f"; today's recipe but {', '.join(changed)}" if changed else ""
-        sentence = (f"{label} (seed {r['seed']}{earlier}) reached {pct(acc, 2)} % on the "
-                    f"{r['data']['test_size']:,} test images (95 % interval {span(low, high)}) "
-                    f"after {r['epochs']} epochs, {duration(r['total_seconds'] / 60)} of training")
-        if p and not r.get("options"):  # the aim is the post's network's, not a variant's
-            sentence += (f": {aim_verdict(r, post)}. The post reports "
-                         f"{p.val:.2f} % after about {p.epochs} epochs ({points(acc - p.val / 100)} "
-                         "points from it, one run each)")
-        against = against_todays_text(r, own or {})
-        if against:
-            sentence += ". " + against
-        collapse = collapse_text(r)
-        if collapse:
-            sentence += ". On the way, " + collapse
-        parts.append(sentence + ".")
-    seeds = ("Each trial is one run, so its own interval holds the test set's noise "
-             "only, and another seed could move it further; its comparison with today's recipe "
-             "holds the spread from seed to seed only where today's recipe has several seeds on "
-             "the trial's device, and says so (the seed spreads of the `cpu` profile belong to "
-             "another recipe and budget, and do not transfer).")
-    return " ".join(parts) + " " + seeds
+    baselines = dict(own or {})
+    baselines.update({f"trial {name}": r for name, r in trials.items()
+                      if not r.get("options") and is_current_recipe(r)})
+    spreads = _spreads_by_device(baselines)
+    blocks = []
+    for model, group in itertools.groupby(_trial_order(trials), key=lambda kv: kv[1]["model"]):
+        group = list(group)
+        label, p = LABELS.get(model, model), post.get(model)
+        head = f"**{label}.**"
+        if p and any(not r.get("options") for _, r in group):  # a variant has no aim
+            head += (f" The post reports {p.val:.2f} % after about {p.epochs} epochs; the recipe "
+                     f"aims at {p.val - profiles.FAST_AIM_MARGIN:.2f} %.")
+        for device in dict.fromkeys(r["environment"].get("device") for _, r in group):
+            runs = todays_runs(model, device, baselines)
+            if runs:
+                head += " " + todays_text(runs)
+        bullets = []
+        for name, r in group:
+            changed = recipe_differences(r)
+            acc = r["test_accuracy"]
+            low, high = wilson(acc, r["data"]["test_size"])
+            what = _cap("; ".join(changed)) if changed else "Today's recipe"
+            bullet = (f"{what} (seed "
+                      f"{r['seed']}, {r['environment'].get('device', '?')}, `{name}`): "
+                      f"{pct(acc, 2)} % (95 % interval {span(low, high)}) after {r['epochs']} "
+                      f"epochs, {duration(r['total_seconds'] / 60)} of training")
+            if p and not r.get("options"):  # the aim is the post's network's, not a variant's
+                bullet += f"; {aim_verdict(r, post)}"
+            bullet += "."
+            spread = spreads.get((r["environment"].get("device"), model))
+            against = against_todays_text(r, baselines, spread)
+            if against:
+                bullet += " " + against
+            collapse = collapse_text(r)
+            if collapse:
+                bullet += f" On the way, {collapse}."
+            bullets.append(bullet)
+        blocks.append(head + "\n\n" + "\n".join(f"- {b}" for b in bullets))
+    seeds = ("Each trial is one run, so its own interval holds the test set's noise only, and "
+             "another seed could move it further; its comparison with today's recipe holds the "
+             "spread from seed to seed only where it says so (the seed spreads of the `cpu` "
+             "profile belong to another recipe and budget, and do not transfer).")
+    return "\n\n".join(blocks) + "\n\n" + seeds
 
 
 # ----------------------------------------------------------------------------- chapter 4's controls
