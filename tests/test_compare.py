@@ -86,25 +86,28 @@ def test_summarize_groups_seeds_and_leaves_ablations_out():
     assert list(s) == ["googlenet", "resnet18"]  # the book's order, only those present
     assert s["googlenet"].seeds == (0, 1) and s["googlenet"].test.mean == pytest.approx(0.355)
     # googlenet's two seeds give a spread that resnet18's single run carries too
-    assert s["resnet18"].test.method == s["googlenet"].test.method == "pooled"
+    assert s["resnet18"].test.method == s["googlenet"].test.method == "borrowed"
     assert s["resnet18"].test.sd == pytest.approx(0.0070711, abs=1e-6)
     assert s["googlenet"].minutes == pytest.approx(5.0)
     alone = compare.summarize(records(record("resnet18", 0.38), record("vgg16", 0.3)))
     assert {x.test.method for x in alone.values()} == {"wilson"}  # no seeds: test set only
 
 
-def test_three_seeds_give_a_network_its_own_spread_and_fewer_borrow_the_pooled_one():
+def test_three_seeds_give_a_network_its_own_spread_and_fewer_borrow_the_largest():
     erratic = [record("vgg16", a, seed=i) for i, a in enumerate((0.38, 0.41, 0.55))]
     steady = [record("resnet18", a, seed=i) for i, a in enumerate((0.674, 0.678, 0.671))]
     s = compare.summarize(records(*erratic, *steady, record("googlenet", 0.61)))
     assert s["vgg16"].test.method == s["resnet18"].test.method == "t"
     assert s["resnet18"].test.sd == pytest.approx(0.0035, abs=1e-4)  # its own, not VGG16's
     assert s["resnet18"].test.half < 0.015 < 0.2 < s["vgg16"].test.half
-    # a network with one seed borrows the spread pooled over all with two or more
-    pooled, df = compare.pooled_seed_sd([[0.38, 0.41, 0.55], [0.674, 0.678, 0.671]])
-    assert s["googlenet"].test.method == "pooled" and df == s["googlenet"].test.df == 4
-    assert "4 degrees of freedom" in " ".join(compare.table_notes(s))
-    assert s["googlenet"].test.sd == pytest.approx(pooled)
+    # a network with one seed borrows the largest spread of those with two or more: VGG16's
+    name, largest, df = compare.largest_spread({"vgg16": [0.38, 0.41, 0.55],
+                                                "resnet18": [0.674, 0.678, 0.671]})
+    assert name == "vgg16" and s["googlenet"].test.method == "borrowed"
+    assert df == s["googlenet"].test.df == 2
+    assert s["googlenet"].test.sd == pytest.approx(largest)
+    assert "(VGG16's 3 seeds: standard deviation 9.1 points, 2 degrees of freedom)" in (
+        " ".join(compare.table_notes(s)))
     notes = " ".join(compare.table_notes(s))
     assert "3 or more seeds" in notes and "Fewer than 3 seeds" in notes
     # an ablation carries its own network's spread: ResNet18's, not VGG16's
@@ -173,11 +176,11 @@ def test_merged_table_has_one_row_per_network_and_says_how_intervals_were_made()
     table = compare.merged_table(s)
     lines = table.splitlines()
     assert len(lines) == 2 + 2 and lines[2].startswith("| VGG16 |")
-    assert "97.93 / 93.04" in lines[2] and "ᵖ" in lines[2] and "ᵖ" in lines[3]
+    assert "97.93 / 93.04" in lines[2] and "ˡ" in lines[2] and "ˡ" in lines[3]
     assert "−3.0" in lines[2]  # 90.0 - 93.04, a proper minus sign
     assert "90.5 ± 0.7" in lines[3] and "about 150 / 5" in lines[3]
     notes = " ".join(compare.table_notes(s))
-    assert "pooled over the networks with two or more (ResNet18: 2" in notes
+    assert "largest seed-to-seed spread among the networks with two or more (ResNet18's 2" in notes
     assert "1 degree of freedom" in notes and "10,000" in notes
     one = " ".join(compare.table_notes(compare.summarize(records(record("vgg16", 0.9)))))
     assert "One seed" in one
@@ -378,7 +381,7 @@ def test_an_ablations_sentence_says_what_chapter_7s_table_says():
     text = compare.ablation_text(recs, "r-fix", "the identity shortcut")
     assert text.startswith("The identity shortcut changed the test accuracy by +7.0 points")
     assert "seed 0: 45.0 % against 38.0 %" in text
-    # two seeds of the only network with two: the pooled spread is its own
+    # two seeds of the only network with two: the largest spread is its own
     assert "the seed-to-seed spread of ResNet18's 2 seeds" in text
     assert f"{compare.points(row.low)} to {compare.points(row.high)} points" in text
     assert "within the noise" in text and "measured gain" not in text
@@ -387,11 +390,11 @@ def test_an_ablations_sentence_says_what_chapter_7s_table_says():
     assert compare.ablations(close)[0].status == "better"
     assert "measured gain" in compare.ablation_text(close, "r-fix", "the identity shortcut")
     # with one seed, the interval holds the test set's noise only, and the sentence says so
-    # a network with fewer seeds borrows the spread pooled over all with two or more
+    # a network with fewer seeds borrows the largest spread among those with two or more
     pooled = dict(recs, **records(record("googlenet", .5), record("googlenet", .52, seed=1),
                                   record("googlenet", .53, options={"use_pool_branch": True},
                                          run="g-fix")))
-    assert "pooled over the seeds of GoogLeNet and ResNet18" in compare.ablation_text(
+    assert "of ResNet18's 2 seeds, the largest among the networks'" in compare.ablation_text(
         pooled, "g-fix", "the branch")
     alone = records(record("resnet18", .38), fix)
     assert compare.ablations(alone)[0].yardstick == ""

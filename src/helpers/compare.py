@@ -92,7 +92,7 @@ class Interval:
     sd: float | None  # sample standard deviation over seeds (None for one seed)
     n: int  # seeds
     method: str  # "wilson" (one seed, from the test set's size), "t" (over its own seeds)
-    # or "pooled" (with a spread pooled over several networks' seeds)
+    # or "borrowed" (with the largest spread among other networks' seeds)
     df: int = 0  # degrees of freedom of the seed spread (0 for "wilson")
 
     @property
@@ -237,35 +237,37 @@ def comparable(records, names=NAMES):
     return kept, left
 
 
-def pooled_seed_sd(groups):
-    """The seed-to-seed standard deviation pooled over groups of accuracies, and its degrees of
-    freedom: sum((n_i - 1) * var_i) / sum(n_i - 1) over the groups with two or more seeds."""
-    groups = [np.asarray(g, dtype=float) for g in groups if len(g) >= 2]
-    df = sum(len(g) - 1 for g in groups)
-    if not df:
-        return None, 0
-    return math.sqrt(sum((len(g) - 1) * g.var(ddof=1) for g in groups) / df), df
+def largest_spread(groups):
+    """``(network, sd, df)``: of the networks with two or more seeds in ``groups`` (network to
+    its like runs' test accuracies), the one whose seeds scatter most, its standard deviation
+    and degrees of freedom; (None, None, 0) where no network has two seeds."""
+    spreads = [(name, float(np.std(v, ddof=1)), len(v) - 1) for name, v in groups.items()
+               if len(v) >= 2]
+    return max(spreads, key=lambda s: s[1], default=(None, None, 0))
 
 
-def interval_pooled(values, size, sd, df):
-    """95 % interval for the mean of ``values`` with a seed SD pooled over several networks.
+def interval_with_spread(values, size, sd, df):
+    """95 % interval for the mean of ``values`` with a seed SD borrowed from elsewhere (another
+    network's seeds, ``df`` its degrees of freedom).
 
-    A network with one seed then still carries the training noise that other networks' seeds
-    measured (how far a re-run with another seed could move it), not only the test set's.
+    A network with one seed then still carries the training noise that seeds measured (how far
+    a re-run with another seed could move it), not only the test set's.
     """
     values = np.asarray(values, dtype=float).reshape(-1)
     mean = float(values.mean())
     seeds = t975(df) * sd / math.sqrt(values.size)
     test = Z95 * math.sqrt(mean * (1 - mean) / size)
     half = math.hypot(seeds, test)
-    return Interval(mean, max(0.0, mean - half), min(1.0, mean + half), sd, values.size, "pooled",
-                    df)
+    return Interval(mean, max(0.0, mean - half), min(1.0, mean + half), sd, values.size,
+                    "borrowed", df)
 
 
-# From this many seeds a network's interval uses its own seed-to-seed spread. Pooling assumes
-# that every network's seeds scatter alike, and at a short budget they need not: a network that
-# leaves chance at a different epoch from seed to seed scatters far more than one that does not,
-# and pooled, it would widen every other network's interval by its own erratic start.
+# From this many seeds a network's interval uses its own seed-to-seed spread. Networks' seeds
+# need not scatter alike, and at a short budget they do not: a network that leaves chance at a
+# different epoch from seed to seed, or dips while its rate is high, scatters far more than one
+# that does not (on the H200 under `fast`, VGG16-big's three seeds lay within 0.1 points,
+# ResNet18's over 2.2). So a network with fewer seeds borrows the largest spread measured, not
+# a pooled one that the steadiest network would narrow.
 OWN_SPREAD_SEEDS = 3
 
 
@@ -274,12 +276,12 @@ def seed_spreads(groups):
 
     ``groups`` maps a network to its like runs' test accuracies. A network with
     ``OWN_SPREAD_SEEDS`` or more seeds has its own (n - 1 degrees of freedom); one with fewer
-    borrows the spread pooled over all networks with two or more (``pooled_seed_sd``), since a
-    single run could have moved as much; (None, 0) where no network has two seeds.
+    borrows the largest spread among the networks with two or more (``largest_spread``), since
+    a single run could have moved as much; (None, 0) where no network has two seeds.
     """
-    pooled = pooled_seed_sd(list(groups.values()))
+    _, sd, df = largest_spread(groups)
     return {name: (float(np.std(v, ddof=1)), len(v) - 1) if len(v) >= OWN_SPREAD_SEEDS
-            else pooled for name, v in groups.items()}
+            else (sd, df) for name, v in groups.items()}
 
 
 def summarize(records, names=NAMES):
@@ -288,8 +290,8 @@ def summarize(records, names=NAMES):
     Runs of another recipe than their network's lowest seed are left out (``comparable``;
     ``left_out(records)`` names them). A network with ``OWN_SPREAD_SEEDS`` or more seeds gets
     Student's t interval over its own seeds; one with fewer, where some network has two or more,
-    carries the spread pooled over those (``interval_pooled``); with one seed everywhere,
-    intervals cover the test set's noise only.
+    carries the largest spread among those (``interval_with_spread``); with one seed
+    everywhere, intervals cover the test set's noise only.
     """
     runs = main_runs(comparable(records, names)[0], names)
     summaries = {name: summarize_network(name, rs) for name, rs in runs.items()}
@@ -298,7 +300,7 @@ def summarize(records, names=NAMES):
     for name, s in summaries.items():
         sd, df = spreads[name]
         if df and len(s.seeds) < OWN_SPREAD_SEEDS:
-            summaries[name] = dataclasses.replace(s, test=interval_pooled(
+            summaries[name] = dataclasses.replace(s, test=interval_with_spread(
                 accuracies[name], s.test_size, sd, df))
     return summaries
 
@@ -396,7 +398,7 @@ def merged_table(summaries, post=POST):
         several = len(s.seeds) > 1
         test = pct(s.test.mean) + (f" ± {sd_text(s.test.sd)}" if several else "")
         train = pct(s.train.mean) + (f" ± {sd_text(s.train.sd)}" if s.train.sd is not None else "")
-        mark = {"wilson": "ᵇ", "t": "ᵗ", "pooled": "ᵖ"}[s.test.method]
+        mark = {"wilson": "ᵇ", "t": "ᵗ", "borrowed": "ˡ"}[s.test.method]
         rows.append([
             s.label,
             f"{p.train:.2f} / {p.val:.2f}" if p else "–",
@@ -427,22 +429,28 @@ def table_notes(summaries):
             f"ᵗ {OWN_SPREAD_SEEDS} or more seeds: mean ± standard deviation over the network's own "
             "seeds; the interval is Student's t interval of the mean, widened by the test set's "
             "binomial error (nominally 95 %: t assumes that the seeds' accuracies scatter "
-            "roughly normally, which a few values cannot check). Each such network has its own spread, not a pooled one: seeds need "
-            "not scatter alike from network to network (compare the rows' deviations)."
+            "roughly normally, which a few values cannot check). Each such network has its own "
+            "spread, not a pooled one: seeds need not scatter alike from network to network "
+            "(compare the rows' deviations)."
         )
-    if "pooled" in methods:
+    if "borrowed" in methods:
         sd, df = next((s.test.sd, s.test.df) for s in summaries.values()
-                      if s.test.method == "pooled")
-        pooled = [s for s in summaries.values() if len(s.seeds) > 1]
+                      if s.test.method == "borrowed")
+        own = [s for s in summaries.values() if len(s.seeds) > 1]
+        source = next((s for s in own if len(s.seeds) == df + 1
+                       and s.test.sd is not None and math.isclose(s.test.sd, sd)), None)
+        whose = f"{_possessive(source.network)} {len(source.seeds)} seeds" if source else "seeds"
         notes.append(
-            "ᵖ Fewer than " + f"{OWN_SPREAD_SEEDS} seeds: the seed-to-seed spread is pooled over "
-            "the networks with two or more ("
-            + ", ".join(f"{s.label}: {len(s.seeds)}" for s in pooled)
-            + f"; standard deviation {pct(sd)} points, {df} degree{'s' if df > 1 else ''} of "
-            "freedom) and carried by this row: a network with one or two seeds could move that "
-            "much with another. The interval is Student's t for the mean over the network's own "
-            "seeds with that spread, widened by the test set's binomial error; with few "
-            "degrees of freedom it is wide, because the spread itself is barely known."
+            f"ˡ Fewer than {OWN_SPREAD_SEEDS} seeds: the row carries the largest seed-to-seed "
+            f"spread among the networks with two or more ({whose}: standard deviation "
+            f"{pct(sd)} points, {df} degree{'s' if df > 1 else ''} of freedom), since a network "
+            "with one or two seeds could move as much with another; not a pooled spread, "
+            "because networks' seeds need not scatter alike (the rows' deviations: "
+            + ", ".join(f"{s.label} {sd_text(s.test.sd)}" for s in own
+                        if s.test.method == "t" or s is source)
+            + " points). The interval is Student's t for the mean over the network's own seeds "
+            "with that spread, widened by the test set's binomial error; with few degrees of "
+            "freedom it is wide, because the spread itself is barely known."
         )
     devices = sorted({d for s in summaries.values() for d in s.devices})
     first = next(iter(summaries.values()), None)
@@ -969,7 +977,7 @@ class Ablation(typing.NamedTuple):
     high: float
     status: str  # "within the noise", "better" or "worse"
     yardstick: str  # whose seed-to-seed spread the interval holds: "of ResNet18's 3 seeds",
-    # "pooled over the seeds of ...", or "" where no network has two seeds
+    # "of VGG16's 3 seeds, the largest among the networks'", or "" where no network has two
 
 
 def ablations(records, names=NAMES):
@@ -986,7 +994,7 @@ def ablations(records, names=NAMES):
     grouped = main_runs(records, names)
     accuracies = {name: [r["test_accuracy"] for r in rs] for name, rs in grouped.items()}
     spreads = seed_spreads(accuracies)
-    pooled_over = [n for n, v in accuracies.items() if len(v) >= 2]
+    source = largest_spread(accuracies)[0]  # whose spread the networks with fewer seeds carry
     main = {(r["model"], r["seed"]): r for rs in grouped.values() for r in rs}
     rows = []
     for run, r in records.items():
@@ -1000,13 +1008,14 @@ def ablations(records, names=NAMES):
         half = math.hypot(d - low, t975(df) * sd * math.sqrt(2) if df else 0.0)
         low, high = d - half, d + half
         status = "within the noise" if low <= 0 <= high else ("better" if d > 0 else "worse")
-        own = len(accuracies[r["model"]]) >= OWN_SPREAD_SEEDS or pooled_over == [r["model"]]
+        own = len(accuracies[r["model"]]) >= OWN_SPREAD_SEEDS or source == r["model"]
         if not df:
             yardstick = ""
         elif own:
             yardstick = f"of {_possessive(r['model'])} {len(accuracies[r['model']])} seeds"
         else:
-            yardstick = "pooled over the seeds of " + _and(LABELS.get(n, n) for n in pooled_over)
+            yardstick = (f"of {_possessive(source)} {len(accuracies[source])} seeds, the largest "
+                         "among the networks'")
         rows.append(Ablation(run, r["options"], r["seed"], a, b, d, low, high, status,
                              yardstick))
     return rows
@@ -1519,15 +1528,15 @@ def against_todays_text(trial, own, spread=None):
     base_size = runs[0]["data"]["test_size"]
     if len(runs) >= 2:
         sd, df = float(np.std(values, ddof=1)), len(values) - 1
-        d, low, high = difference(interval_pooled([trial["test_accuracy"]], size, sd, df),
+        d, low, high = difference(interval_with_spread([trial["test_accuracy"]], size, sd, df),
                                   interval(values, base_size))
         what = "today's mean"
         noise = (f"the noise of one run against a mean of {len(values)} (their spread and the "
                  "test set's), taking the changed recipe to scatter as today's does")
     elif borrowed:
         sd, df = spread
-        d, low, high = difference(interval_pooled([trial["test_accuracy"]], size, sd, df),
-                                  interval_pooled(values, base_size, sd, df))
+        d, low, high = difference(interval_with_spread([trial["test_accuracy"]], size, sd, df),
+                                  interval_with_spread(values, base_size, sd, df))
         what = "today's run"
         noise = ("the noise of two single runs, with the seed-to-seed spread the table borrows "
                  f"for this network (standard deviation {sd_text(sd)} points)")
