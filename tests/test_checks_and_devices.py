@@ -123,7 +123,8 @@ def test_a_record_says_whether_float32_products_ran_in_tensorfloat32(monkeypatch
     # JAX on an NVIDIA GPU: TF32 by default from compute capability 8.0 (Ampere) on
     monkeypatch.setattr(devices, "gpu_available", lambda: True)
     monkeypatch.setattr(devices, "backend", lambda: "jax")
-    for capability, expected in (("9.0", "tf32"), ("8.0", "tf32"), ("7.5", "float32")):
+    for capability, expected in (("9.0", "tf32"), ("8.0", "tf32"), ("7.5", "float32"),
+                                 ("gfx90a", "unknown"), (None, "unknown")):
         gpu = types.SimpleNamespace(platform="gpu", compute_capability=capability)
         monkeypatch.setattr(jax, "devices", lambda gpu=gpu: [gpu])
         assert devices.float32_products() == expected
@@ -139,3 +140,16 @@ def test_compile_seconds_are_summed_by_function_and_none_where_not_counted():
                                        "_where": 0.03})
     assert summary == {"train_step": 17.6, "test_step": 1.8, "other": 0.1, "total": 19.4}
     assert list(summary)[:2] == ["train_step", "test_step"]  # the costliest first
+
+
+def test_compile_seconds_listen_to_jax_only_inside_the_block(monkeypatch):
+    import jax.monitoring
+
+    monkeypatch.setattr(devices, "backend", lambda: "jax")
+    event = devices._JAX_COMPILE_EVENT
+    with devices.compile_seconds() as found:
+        jax.monitoring.record_event_duration_secs(event, 1.5, fun_name="jit(train_step)")
+        jax.monitoring.record_event_duration_secs(event, 0.5, fun_name="jit(train_step)")
+        jax.monitoring.record_event_duration_secs("/another/event", 9.0)
+    jax.monitoring.record_event_duration_secs(event, 7.0, fun_name="jit(train_step)")  # after
+    assert found == {"train_step": 2.0}

@@ -87,7 +87,8 @@ def test_summarize_groups_seeds_and_leaves_ablations_out():
     assert s["googlenet"].seeds == (0, 1) and s["googlenet"].test.mean == pytest.approx(0.355)
     # googlenet's two seeds give a spread that resnet18's single run carries too
     assert s["resnet18"].test.method == s["googlenet"].test.method == "borrowed"
-    assert s["resnet18"].test.sd == pytest.approx(0.0070711, abs=1e-6)
+    assert s["resnet18"].test.spread_sd == pytest.approx(0.0070711, abs=1e-6)
+    assert s["resnet18"].test.sd is None and s["resnet18"].test.spread_from == "googlenet"
     assert s["googlenet"].minutes == pytest.approx(5.0)
     alone = compare.summarize(records(record("resnet18", 0.38), record("vgg16", 0.3)))
     assert {x.test.method for x in alone.values()} == {"wilson"}  # no seeds: test set only
@@ -105,7 +106,7 @@ def test_three_seeds_give_a_network_its_own_spread_and_fewer_borrow_the_largest(
                                                 "resnet18": [0.674, 0.678, 0.671]})
     assert name == "vgg16" and s["googlenet"].test.method == "borrowed"
     assert df == s["googlenet"].test.df == 2
-    assert s["googlenet"].test.sd == pytest.approx(largest)
+    assert s["googlenet"].test.spread_sd == pytest.approx(largest)
     assert "(VGG16's 3 seeds: standard deviation 9.1 points, 2 degrees of freedom)" in (
         " ".join(compare.table_notes(s)))
     notes = " ".join(compare.table_notes(s))
@@ -647,8 +648,10 @@ def test_a_trial_is_set_against_the_seed_spread_of_todays_recipe_where_it_has_se
     # against it; without, only the same seed, and the interval says what it leaves out
     single = {"vgg16": own["vgg16-0"]}
     assert compare.against_todays_text(dict(weaker, seed=3), single) == ""
-    text = compare.against_todays_text(dict(weaker, seed=3), single, spread=(0.007, 6))
-    assert text.startswith("Against today's run: ") and "standard deviation 0.7 points" in text
+    text = compare.against_todays_text(dict(weaker, seed=3), single, spread=(0.011, 2, "resnet18"))
+    assert text.startswith("Against today's run: ") and (
+        "the noise of two single runs (a seed-to-seed spread of 1.1 points, ResNet18's, the "
+        "largest of today's recipe on this device, and the test set's)") in text
 
 
 def test_a_trial_is_judged_against_the_aim_by_its_test_set_interval():
@@ -880,3 +883,49 @@ def test_the_recipes_own_runs_are_set_against_its_aim_once_per_network():
     assert ("seed 0 above the recipe's aim of 91.70 %, beyond the test set's noise; seed 1 short "
             "of the recipe's aim") in text
     assert "No record of VGG16-big and GoogLeNet yet." in text
+
+
+def test_two_seed_networks_show_their_own_spread_and_the_note_names_whose_is_borrowed():
+    s = compare.summarize(records(
+        record("vgg16", 0.86), record("vgg16", 0.864, seed=1),          # SD 0.3 points
+        record("resnet18", 0.88), record("resnet18", 0.86, seed=1),     # SD 1.4 points
+        record("googlenet", 0.82)))
+    table = compare.merged_table(s).splitlines()
+    assert "86.2 ± 0.3" in table[2]  # VGG16's own spread, not the 1.4 it carries
+    assert s["vgg16"].test.spread_from == s["googlenet"].test.spread_from == "resnet18"
+    notes = " ".join(compare.table_notes(s))
+    assert "(ResNet18's 2 seeds: standard deviation 1.4 points, 1 degree of freedom)" in notes
+    assert "their own deviations: VGG16 0.3, ResNet18 1.4 points" in notes
+
+
+def test_a_trial_against_two_seeds_of_todays_recipe_carries_the_spread_given():
+    gpu = {"device": "NVIDIA H200", "gpu": True, "backend": "jax"}
+    own = {f"v{s}": dict(_trial("vgg16", acc, seed=s), environment=gpu)
+           for s, acc in ((0, 0.8661), (1, 0.8660))}  # two seeds that happen to agree
+    trial = dict(_trial("vgg16", 0.8186, label_smoothing=0.0), environment=gpu)
+    text = compare.against_todays_text(trial, own, spread=(0.0113, 2, "resnet18"))
+    assert "against a mean of 2 (a seed-to-seed spread of 1.1 points, ResNet18's" in text
+    # through trial_text, the spread is the largest of today's recipe on that device
+    own.update({f"r{s}": dict(_trial("resnet18", acc, seed=s), environment=gpu)
+                for s, acc in ((0, 0.8857), (1, 0.8637), (2, 0.8699))})
+    block = compare.trial_text({"t": trial}, own=own)
+    assert "a seed-to-seed spread of 1.1 points, ResNet18's, the largest" in block
+
+
+def test_when_every_seeds_interval_holds_the_aim_the_sentence_says_so_once():
+    runs = {"googlenet": [_trial("googlenet", 0.885), _trial("googlenet", 0.884, seed=1)]}
+    assert ("the recipe's aim of 88.46 % lies inside each run's interval, so none can say "
+            "whether it is met.") in compare.aims_text(runs)
+
+
+def test_compile_text_and_payback_where_a_figure_is_missing_or_mixed_is_no_faster():
+    run = _trial("vgg16", 0.86)
+    run["history"] = {"seconds": [24.2, 0.7, 0.7]}
+    run["compile_seconds"] = {"other": 0.3, "total": 0.3}  # no train_step among them
+    assert "0 s, against a first epoch of 24 s" in compare.compiling_text({"vgg16": [run]})
+    assert "training step" not in compare.compiling_text({"vgg16": [run]})
+    gpu = {"ways": ["arrays", "model:crop", "model:crop mixed"], "images": 25600, "networks": {
+        "resnet18": {w: {"epoch_seconds": [first, 0.4], "images_per_second": rate}
+                     for w, first, rate in (("arrays", 9, 90000), ("model:crop", 5, 88000),
+                                            ("model:crop mixed", 17, 80000))}}}
+    assert "ResNet18 never (it is no faster)" in compare.mixed_precision_payback_text(gpu)

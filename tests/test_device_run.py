@@ -256,7 +256,7 @@ def test_seed_runs_skip_those_recorded_already_and_can_be_named(tmp_path):
     ran = re.findall(r"\] (seed\d-\w+): exit 0", log)
     assert ran == ["seed1-resnet18", "seed1-googlenet", "seed2-vgg16", "seed2-vgg16_bigconv",
                    "seed2-googlenet"]
-    code, log = call(SEED_RUNS="1:vgg16 x:googlenet 2:resnet 3:googlenet")
-    assert code == 1 and log.rstrip().endswith("done; failed: x:googlenet 2:resnet"), log
+    code, log = call(SEED_RUNS="1:vgg16 x:googlenet 2:resnet 3:googlenet 1:")
+    assert code == 1 and log.rstrip().endswith("done; failed: x:googlenet 2:resnet 1:"), log
     assert re.findall(r"\] (seed\d-\w+): exit 0", log) == ["seed1-vgg16", "seed3-googlenet"]
     assert "seed run '2:resnet': write SEED:NETWORK" in log

@@ -270,10 +270,11 @@ step_seeds() {
       done
     done
     [ -z "$skipped" ] || log "seeds recorded in an earlier session, not run again (SEED_RUNS=... names them):$skipped"
+    [ -n "$runs" ] || log "seeds: none left to run"
   fi
   for run in $runs; do
     seed=${run%%:*} net=${run#*:}
-    if ! [[ $seed =~ ^[0-9]+$ ]] || [ -z "${NETWORK_NAMES[$net]:-}" ]; then
+    if ! [[ $seed =~ ^[0-9]+$ ]] || [ -z "$net" ] || [ -z "${NETWORK_NAMES[$net]:-}" ]; then
       log "seed run '$run': write SEED:NETWORK, the network one of ${!NETWORK_NAMES[*]}"
       FAILED="$FAILED $run"; continue
     fi

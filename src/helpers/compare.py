@@ -89,11 +89,13 @@ class Interval:
     mean: float
     low: float
     high: float
-    sd: float | None  # sample standard deviation over seeds (None for one seed)
+    sd: float | None  # sample standard deviation over its own seeds (None for one seed)
     n: int  # seeds
     method: str  # "wilson" (one seed, from the test set's size), "t" (over its own seeds)
-    # or "borrowed" (with the largest spread among other networks' seeds)
-    df: int = 0  # degrees of freedom of the seed spread (0 for "wilson")
+    # or "borrowed" (with the largest spread among the networks' seeds)
+    df: int = 0  # degrees of freedom of the seed spread it holds (0 for "wilson")
+    spread_sd: float | None = None  # "borrowed": the spread it holds, and whose it is
+    spread_from: str | None = None
 
     @property
     def half(self):
@@ -246,9 +248,10 @@ def largest_spread(groups):
     return max(spreads, key=lambda s: s[1], default=(None, None, 0))
 
 
-def interval_with_spread(values, size, sd, df):
-    """95 % interval for the mean of ``values`` with a seed SD borrowed from elsewhere (another
-    network's seeds, ``df`` its degrees of freedom).
+def interval_with_spread(values, size, sd, df, source=None):
+    """95 % interval for the mean of ``values`` with a seed SD borrowed from elsewhere (the
+    seeds of network ``source``, ``df`` their degrees of freedom); its ``sd`` stays the values'
+    own (None for one), the borrowed one is ``spread_sd``.
 
     A network with one seed then still carries the training noise that seeds measured (how far
     a re-run with another seed could move it), not only the test set's.
@@ -258,8 +261,9 @@ def interval_with_spread(values, size, sd, df):
     seeds = t975(df) * sd / math.sqrt(values.size)
     test = Z95 * math.sqrt(mean * (1 - mean) / size)
     half = math.hypot(seeds, test)
-    return Interval(mean, max(0.0, mean - half), min(1.0, mean + half), sd, values.size,
-                    "borrowed", df)
+    own = float(values.std(ddof=1)) if values.size > 1 else None
+    return Interval(mean, max(0.0, mean - half), min(1.0, mean + half), own, values.size,
+                    "borrowed", df, sd, source)
 
 
 # From this many seeds a network's interval uses its own seed-to-seed spread. Networks' seeds
@@ -272,16 +276,17 @@ OWN_SPREAD_SEEDS = 3
 
 
 def seed_spreads(groups):
-    """``{network: (sd, df)}``: the seed-to-seed spread each network's intervals carry.
+    """``{network: (sd, df, source)}``: the seed-to-seed spread each network's intervals carry,
+    and the network whose seeds it comes from.
 
     ``groups`` maps a network to its like runs' test accuracies. A network with
     ``OWN_SPREAD_SEEDS`` or more seeds has its own (n - 1 degrees of freedom); one with fewer
     borrows the largest spread among the networks with two or more (``largest_spread``), since
-    a single run could have moved as much; (None, 0) where no network has two seeds.
+    a single run could have moved as much; (None, 0, None) where no network has two seeds.
     """
-    _, sd, df = largest_spread(groups)
-    return {name: (float(np.std(v, ddof=1)), len(v) - 1) if len(v) >= OWN_SPREAD_SEEDS
-            else (sd, df) for name, v in groups.items()}
+    source, sd, df = largest_spread(groups)
+    return {name: (float(np.std(v, ddof=1)), len(v) - 1, name) if len(v) >= OWN_SPREAD_SEEDS
+            else (sd, df, source) for name, v in groups.items()}
 
 
 def summarize(records, names=NAMES):
@@ -298,10 +303,10 @@ def summarize(records, names=NAMES):
     accuracies = {name: [r["test_accuracy"] for r in rs] for name, rs in runs.items()}
     spreads = seed_spreads(accuracies)
     for name, s in summaries.items():
-        sd, df = spreads[name]
+        sd, df, source = spreads[name]
         if df and len(s.seeds) < OWN_SPREAD_SEEDS:
             summaries[name] = dataclasses.replace(s, test=interval_with_spread(
-                accuracies[name], s.test_size, sd, df))
+                accuracies[name], s.test_size, sd, df, source))
     return summaries
 
 
@@ -434,20 +439,17 @@ def table_notes(summaries):
             "(compare the rows' deviations)."
         )
     if "borrowed" in methods:
-        sd, df = next((s.test.sd, s.test.df) for s in summaries.values()
-                      if s.test.method == "borrowed")
-        own = [s for s in summaries.values() if len(s.seeds) > 1]
-        source = next((s for s in own if len(s.seeds) == df + 1
-                       and s.test.sd is not None and math.isclose(s.test.sd, sd)), None)
-        whose = f"{_possessive(source.network)} {len(source.seeds)} seeds" if source else "seeds"
+        row = next(s for s in summaries.values() if s.test.method == "borrowed")
+        sd, df, source = row.test.spread_sd, row.test.df, row.test.spread_from
+        seeds = df + 1
+        own = [s for s in summaries.values() if s.test.sd is not None]
         notes.append(
             f"ˡ Fewer than {OWN_SPREAD_SEEDS} seeds: the row carries the largest seed-to-seed "
-            f"spread among the networks with two or more ({whose}: standard deviation "
-            f"{pct(sd)} points, {df} degree{'s' if df > 1 else ''} of freedom), since a network "
-            "with one or two seeds could move as much with another; not a pooled spread, "
-            "because networks' seeds need not scatter alike (the rows' deviations: "
-            + ", ".join(f"{s.label} {sd_text(s.test.sd)}" for s in own
-                        if s.test.method == "t" or s is source)
+            f"spread among the networks with two or more ({_possessive(source)} {seeds} seeds: "
+            f"standard deviation {pct(sd)} points, {df} degree{'s' if df > 1 else ''} of "
+            "freedom), since a network with one or two seeds could move as much with another; "
+            "not a pooled spread, because networks' seeds need not scatter alike (their own "
+            "deviations: " + ", ".join(f"{s.label} {sd_text(s.test.sd)}" for s in own)
             + " points). The interval is Student's t for the mean over the network's own seeds "
             "with that spread, widened by the test set's binomial error; with few degrees of "
             "freedom it is wide, because the spread itself is barely known."
@@ -882,11 +884,12 @@ def compiling_text(main):
             continue
         seconds, compiled = r["history"]["seconds"], r["compile_seconds"]
         later = float(np.median(seconds[1:])) if len(seconds) > 1 else None
+        step = (f", {compiled['train_step']:.0f} s of it its training step"
+                if "train_step" in compiled else "")
         parts.append(
-            f"{LABELS.get(name, name)} (seed {r['seed']}) {compiled['total']:.0f} s, "
-            f"{compiled.get('train_step', 0):.0f} s of it its training step, against a first "
-            f"epoch of {seconds[0]:.0f} s" + (f" and {later:.1f} s for each later one"
-                                               if later is not None else ""))
+            f"{LABELS.get(name, name)} (seed {r['seed']}) {compiled['total']:.0f} s{step}, "
+            f"against a first epoch of {seconds[0]:.0f} s" + (
+                f" and {later:.1f} s for each later one" if later is not None else ""))
     if not parts:
         return ""
     return ("The first epoch is mostly compiling: XLA, through JAX, took " + "; ".join(parts)
@@ -916,7 +919,7 @@ def equal_time_text(main):
     if spans:
         name, minutes = max(spans.items(), key=lambda kv: max(kv[1]) / min(kv[1]))
         if max(minutes) > 1.1 * min(minutes):
-            commits = {r["environment"].get("git_commit") for r in main[name]}
+            commits = {r["environment"].get("git_commit") for r in main[name]} - {None}
             why = "which the machine's load moves"
             if len(commits) > 1:
                 why += (f", and {_possessive(name)} runs come from {len(commits)} versions of the "
@@ -1004,7 +1007,7 @@ def ablations(records, names=NAMES):
         a = interval([r["test_accuracy"]], r["data"]["test_size"])
         b = interval([base["test_accuracy"]], base["data"]["test_size"])
         d, low, high = difference(a, b)
-        sd, df = spreads[r["model"]]
+        sd, df, _ = spreads[r["model"]]
         half = math.hypot(d - low, t975(df) * sd * math.sqrt(2) if df else 0.0)
         low, high = d - half, d + half
         status = "within the noise" if low <= 0 <= high else ("better" if d > 0 else "worse")
@@ -1121,8 +1124,9 @@ def mixed_precision_payback_text(gpu, epochs=None, images=50000):
             paybacks.append(f"{label} at once")
             continue
         needed = extra / saved if saved > 0 else math.inf
-        paybacks.append(f"{label} " + (f"after about {needed:.0f} epochs" if needed <= 1000
-                                       else "only after more than a thousand epochs"))
+        paybacks.append(f"{label} " + (
+            "never (it is no faster)" if saved <= 0 else f"after about {needed:.0f} epochs"
+            if needed <= 1000 else "only after more than a thousand epochs"))
         if name in epochs and epochs[name] < needed:
             sooner.append(f"{label} ({epochs[name]} epochs)")
     if not firsts:
@@ -1355,8 +1359,8 @@ def augmentation_seeds_text(records):
 def _trial_order(records):
     """(file name, record) pairs in the book's network order, then seed, then file name."""
     return sorted(records.items(), key=lambda kv: (
-        NAMES.index(kv[1]["model"]) if kv[1]["model"] in NAMES else len(NAMES), kv[1]["seed"],
-        kv[0]))
+        NAMES.index(kv[1]["model"]) if kv[1]["model"] in NAMES else len(NAMES), kv[1]["model"],
+        kv[1]["seed"], kv[0]))
 
 
 def is_current_recipe(record):
@@ -1471,7 +1475,10 @@ def aims_text(main, post=POST, names=NAMES):
         seeds = (f"seed {runs[0]['seed']}" if len(runs) == 1
                  else "seeds " + _and(str(r["seed"]) for r in runs))
         verdicts = [aim_verdict(r, post) for r in runs]
-        if len(set(verdicts)) == 1:
+        if len(set(verdicts)) == 1 and len(runs) > 1 and "inside its interval" in verdicts[0]:
+            verdict = (verdicts[0].split(" lies inside")[0] + " lies inside each run's interval, "
+                       "so none can say whether it is met")
+        elif len(set(verdicts)) == 1:
             verdict = ("each " if len(runs) > 1 else "") + verdicts[0]
         else:
             verdict = "; ".join(f"seed {r['seed']} {v}" for r, v in zip(runs, verdicts))
@@ -1487,10 +1494,14 @@ def aims_text(main, post=POST, names=NAMES):
 
 def todays_runs(model, device, own):
     """The runs of today's recipe in ``own`` (run name to record) of the post's ``model`` on
-    ``device``, by seed: what a trial of a changed recipe there is set against."""
-    return sorted((r for r in own.values() if r["model"] == model and not r.get("options")
-                   and r["environment"].get("device") == device and is_current_recipe(r)),
-                  key=lambda r: r["seed"])
+    ``device``, by seed: what a trial of a changed recipe there is set against. One run per
+    seed: the first ``own`` holds (a profile's record before a trial of the same seed)."""
+    by_seed = {}
+    for r in own.values():
+        if (r["model"] == model and not r.get("options") and is_current_recipe(r)
+                and r["environment"].get("device") == device):
+            by_seed.setdefault(r["seed"], r)
+    return [by_seed[seed] for seed in sorted(by_seed)]
 
 
 def todays_text(runs):
@@ -1510,36 +1521,41 @@ def against_todays_text(trial, own, spread=None):
     on the same device (``own``: run name to record; ``todays_runs``), as sentences; "" where
     there is nothing to set it against.
 
-    With two or more seeds of today's recipe there, the interval holds their seed-to-seed
-    spread: in full for the trial's one run (taking the changed recipe to scatter alike), and
-    for today's mean over its seeds. With one run of today's recipe, ``spread`` (sd, df), the
-    spread the table borrows for that network, plays that part where given; else only the two
-    runs' test-set noise counts, and today's run must share the trial's seed. The test set's
-    noise enters both arms as if independent, which overstates it for one shared test set.
+    As in the table, today's runs carry their own seed-to-seed spread from
+    ``OWN_SPREAD_SEEDS`` seeds on; with fewer, ``spread`` (sd, df, source network), the largest
+    spread of today's recipe on that device, where given. The trial's one run carries that
+    spread in full (taking the changed recipe to scatter alike), today's mean its share. With
+    one run of today's recipe and no spread, only the two runs' test-set noise counts, and
+    today's run must share the trial's seed. The test set's noise enters both arms as if
+    independent, which overstates it for one shared test set.
     """
     runs = todays_runs(trial["model"], trial["environment"].get("device"), own)
     if not recipe_differences(trial) or not runs:
         return ""
-    borrowed = len(runs) == 1 and spread is not None and spread[1] > 0
-    if len(runs) == 1 and not borrowed and runs[0]["seed"] != trial["seed"]:
-        return ""
+    if len(runs) >= OWN_SPREAD_SEEDS:
+        values = [r["test_accuracy"] for r in runs]
+        spread = (float(np.std(values, ddof=1)), len(runs) - 1, trial["model"])
+    elif spread is None or not spread[1]:
+        spread = None
+        if len(runs) > 1:  # no spread given: the runs' own, however few
+            values = [r["test_accuracy"] for r in runs]
+            spread = (float(np.std(values, ddof=1)), len(runs) - 1, trial["model"])
+        elif runs[0]["seed"] != trial["seed"]:
+            return ""
     size = trial["data"]["test_size"]
     values = [r["test_accuracy"] for r in runs]
     base_size = runs[0]["data"]["test_size"]
-    if len(runs) >= 2:
-        sd, df = float(np.std(values, ddof=1)), len(values) - 1
-        d, low, high = difference(interval_with_spread([trial["test_accuracy"]], size, sd, df),
-                                  interval(values, base_size))
-        what = "today's mean"
-        noise = (f"the noise of one run against a mean of {len(values)} (their spread and the "
-                 "test set's), taking the changed recipe to scatter as today's does")
-    elif borrowed:
-        sd, df = spread
+    what = "today's mean" if len(runs) > 1 else "today's run"
+    if spread is not None:
+        sd, df, source = spread
         d, low, high = difference(interval_with_spread([trial["test_accuracy"]], size, sd, df),
                                   interval_with_spread(values, base_size, sd, df))
-        what = "today's run"
-        noise = ("the noise of two single runs, with the seed-to-seed spread the table borrows "
-                 f"for this network (standard deviation {sd_text(sd)} points)")
+        whose = ("their own" if source == trial["model"] and len(runs) > 1
+                 else f"{_possessive(source)}, the largest of today's recipe on this device")
+        against = f"one run against a mean of {len(runs)}" if len(runs) > 1 else "two single runs"
+        noise = (f"the noise of {against} (a seed-to-seed spread of {sd_text(sd)} points, "
+                 f"{whose}, and the test set's), taking the changed recipe to scatter as today's "
+                 "does")
     else:
         d, low, high = difference(interval([trial["test_accuracy"]], size),
                                   interval(values, base_size))
@@ -1566,13 +1582,17 @@ def against_todays_text(trial, own, spread=None):
 
 
 def _spreads_by_device(own):
-    """``{(device, network): (sd, df)}``: the seed-to-seed spread the table would give each
-    network from ``own``'s runs of today's recipe on each device (``seed_spreads``)."""
+    """``{(device, network): (sd, df, source)}``: the seed-to-seed spread each network's runs
+    of today's recipe on each device carry, by the table's rule (``seed_spreads``), from
+    ``own``'s runs there (one per seed, as ``todays_runs`` takes them)."""
     groups = {}
     for r in own.values():
         if not r.get("options") and is_current_recipe(r):
             device = r["environment"].get("device")
-            groups.setdefault(device, {}).setdefault(r["model"], []).append(r["test_accuracy"])
+            groups.setdefault(device, {}).setdefault(r["model"], None)
+    for device, by_network in groups.items():
+        for name in by_network:
+            by_network[name] = [r["test_accuracy"] for r in todays_runs(name, device, own)]
     return {(device, name): spread for device, by_network in groups.items()
             for name, spread in seed_spreads(by_network).items()}
 

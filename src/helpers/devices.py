@@ -128,9 +128,10 @@ def float32_products():
         capability = ".".join(map(str, details.get("compute_capability", ()))) or None
     else:
         return "unknown"
-    if capability is None:
+    try:
+        return "tf32" if float(capability) >= 8.0 else "float32"
+    except (TypeError, ValueError):  # none reported, or not NVIDIA's numbering ("gfx90a")
         return "unknown"
-    return "tf32" if float(capability) >= 8.0 else "float32"
 
 
 # XLA's compilation of one jitted function, as JAX reports it (jax.monitoring)
@@ -151,14 +152,23 @@ def compile_seconds():
 
     def listener(event, duration, **details):
         if event == _JAX_COMPILE_EVENT:
-            name = details.get("fun_name", "?").removeprefix("jit(").removesuffix(")")
+            name = str(details.get("fun_name", "?")).removeprefix("jit(").removesuffix(")")
             found[name] = found.get(name, 0.0) + duration
 
-    jax.monitoring.register_event_duration_secs_listener(listener)
+    # a JAX without these hooks only loses the figure: never the training run around it
+    unregister = getattr(jax.monitoring, "unregister_event_duration_listener", None)
+    try:
+        jax.monitoring.register_event_duration_secs_listener(listener)
+    except Exception:  # noqa: BLE001
+        unregister = None
     try:
         yield found
     finally:
-        jax.monitoring.unregister_event_duration_listener(listener)
+        if unregister is not None:
+            try:
+                unregister(listener)
+            except Exception:  # noqa: BLE001
+                pass
 
 
 def compile_summary(found, least=0.5):

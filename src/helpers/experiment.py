@@ -240,9 +240,9 @@ def train_network(
         "confusion": confusion.tolist(),
         "params": model.count_params(),
         "total_seconds": sum(history["seconds"]) if backup_dir else total,
-        # seconds of it spent compiling, by function (JAX only, else None; after a resume,
-        # this process's share)
-        "compile_seconds": devices.compile_summary(compiling),
+        # seconds of it spent compiling, by function (JAX only, else None; None too where the
+        # run may have resumed, since this process's share is not the first epoch's)
+        "compile_seconds": None if backup_dir else devices.compile_summary(compiling),
         "environment": environment,
     }
     if save:
