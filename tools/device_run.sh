@@ -121,8 +121,7 @@ mkdir -p "$STAGE/results/$PROFILE" "$STAGE/results/bench"
 # added to that record (bench.py --merge-with) instead of replacing it
 declare -A NETWORK_OF=([03_vgg16]=vgg16 [04_vgg16_bigconv]=vgg16_bigconv [05_googlenet]=googlenet
                        [06_resnet18]=resnet18)
-declare -A NETWORK_NAMES=()  # the networks a trial may name
-for net in "${NETWORK_OF[@]}"; do NETWORK_NAMES[$net]=1; done
+is_network() { [ -n "$1" ] && [[ " $CHEAPEST_FIRST " == *" $1 "* ]]; }  # one a run may name
 # A chapter counts as recorded when its network's record is there AND the committed notebook
 # ran under this profile: a record is written before a chapter's last cells, which can fail.
 ran_under() { grep -q "\"profile: $2, " "notebooks/$1.ipynb" 2>/dev/null; }
@@ -257,6 +256,14 @@ train_run() {  # train_run LOGNAME ARGS...: one run of tools/train_runs.py, coll
   run_guarded "$name" "${RUN_S:-200}" "${RUN_MIN_S:-120}" "${COMPILE_LOG[@]}" "$PY" tools/train_runs.py --profile "$PROFILE" "$@"
 }
 
+# run_limits NETWORK LIMIT_S MIN_S: a trial's or seed's time limit and the time it needs left,
+# GoogLeNet's its own: 269 s on the H200 (a first epoch of 196 s, compiling; a python start
+# and the test besides), the others' 1-2 min
+run_limits() {
+  if [ "$1" = googlenet ]; then echo "${GOOGLENET_TRIAL_S:-400} ${GOOGLENET_TRIAL_MIN_S:-320}"
+  else echo "$2 $3"; fi
+}
+
 # seeds 1 and 2 of each network, one run at a time, but for those with a record in RECORDED_IN
 # already (committed from an earlier session); SEED_RUNS="SEED:NETWORK ..." names the runs instead
 step_seeds() {
@@ -272,16 +279,16 @@ step_seeds() {
     [ -z "$skipped" ] || log "seeds recorded in an earlier session, not run again (SEED_RUNS=... names them):$skipped"
     [ -n "$runs" ] || log "seeds: none left to run"
   fi
+  local lim min
   for run in $runs; do
     seed=${run%%:*} net=${run#*:}
-    if ! [[ $seed =~ ^[0-9]+$ ]] || [ -z "$net" ] || [ -z "${NETWORK_NAMES[$net]:-}" ]; then
-      log "seed run '$run': write SEED:NETWORK, the network one of ${!NETWORK_NAMES[*]}"
+    if ! [[ $seed =~ ^[0-9]+$ ]] || ! is_network "$net"; then
+      log "seed run '$run': write SEED:NETWORK, the network one of $CHEAPEST_FIRST"
       FAILED="$FAILED $run"; continue
     fi
-    if [ "$net" = googlenet ]; then  # as its trials (step_trials)
-      RUN_S=${GOOGLENET_TRIAL_S:-400} RUN_MIN_S=${GOOGLENET_TRIAL_MIN_S:-320} \
-        train_run "seed$seed-$net" --seeds "$seed" --networks "$net"
-    else train_run "seed$seed-$net" --seeds "$seed" --networks "$net"; fi
+    read -r lim min <<< "$(run_limits "$net" "${RUN_S:-200}" "${RUN_MIN_S:-120}")"
+    run_guarded "seed$seed-$net" "$lim" "$min" "${COMPILE_LOG[@]}" "$PY" tools/train_runs.py \
+      --profile "$PROFILE" --seeds "$seed" --networks "$net"
   done
 }
 
@@ -294,14 +301,12 @@ step_trials() {
   [ "${DEVICE_SMOKE:-0}" = 1 ] && small="epochs=1 train_per_class=8 val_per_class=2 test_per_class=2 batch_size=16 bn_recalibration=16"
   for trial in $all; do
     net=${trial%%:*} settings=${trial#*:}
-    if [ "$settings" = "$trial" ] || [ -z "$settings" ] || [ -z "${NETWORK_NAMES[$net]:-}" ]; then
-      log "trial '$trial': write network:NAME=VALUE[,NAME=VALUE], the network one of ${!NETWORK_NAMES[*]}"
+    if [ "$settings" = "$trial" ] || [ -z "$settings" ] || ! is_network "$net"; then
+      log "trial '$trial': write network:NAME=VALUE[,NAME=VALUE], the network one of $CHEAPEST_FIRST"
       FAILED="$FAILED $trial"; continue
     fi
-    RC=124; local name="trial-$net-${settings//[^A-Za-z0-9.=_-]/_}" lim=${TRIAL_S:-240} min=${TRIAL_MIN_S:-120}
-    # GoogLeNet's run: 269 s on the H200 (a first epoch of 196 s, compiling; a python start and
-    # the test besides), the others' 1-2 min
-    [ "$net" = googlenet ] && lim=${GOOGLENET_TRIAL_S:-400} min=${GOOGLENET_TRIAL_MIN_S:-320}
+    RC=124; local name="trial-$net-${settings//[^A-Za-z0-9.=_-]/_}" lim min
+    read -r lim min <<< "$(run_limits "$net" "${TRIAL_S:-240}" "${TRIAL_MIN_S:-120}")"
     run_guarded "$name" "$lim" "$min" "${COMPILE_LOG[@]}" BOOK_PROFILE=fast "$PY" tools/train_runs.py --profile fast \
       --seeds 0 --networks "$net" --trial --set ${settings//,/ } $small
   done

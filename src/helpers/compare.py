@@ -997,7 +997,6 @@ def ablations(records, names=NAMES):
     grouped = main_runs(records, names)
     accuracies = {name: [r["test_accuracy"] for r in rs] for name, rs in grouped.items()}
     spreads = seed_spreads(accuracies)
-    source = largest_spread(accuracies)[0]  # whose spread the networks with fewer seeds carry
     main = {(r["model"], r["seed"]): r for rs in grouped.values() for r in rs}
     rows = []
     for run, r in records.items():
@@ -1007,14 +1006,13 @@ def ablations(records, names=NAMES):
         a = interval([r["test_accuracy"]], r["data"]["test_size"])
         b = interval([base["test_accuracy"]], base["data"]["test_size"])
         d, low, high = difference(a, b)
-        sd, df, _ = spreads[r["model"]]
+        sd, df, source = spreads[r["model"]]
         half = math.hypot(d - low, t975(df) * sd * math.sqrt(2) if df else 0.0)
         low, high = d - half, d + half
         status = "within the noise" if low <= 0 <= high else ("better" if d > 0 else "worse")
-        own = len(accuracies[r["model"]]) >= OWN_SPREAD_SEEDS or source == r["model"]
         if not df:
             yardstick = ""
-        elif own:
+        elif source == r["model"]:
             yardstick = f"of {_possessive(r['model'])} {len(accuracies[r['model']])} seeds"
         else:
             yardstick = (f"of {_possessive(source)} {len(accuracies[source])} seeds, the largest "
@@ -1123,10 +1121,13 @@ def mixed_precision_payback_text(gpu, epochs=None, images=50000):
         if extra <= 0:
             paybacks.append(f"{label} at once")
             continue
-        needed = extra / saved if saved > 0 else math.inf
-        paybacks.append(f"{label} " + (
-            "never (it is no faster)" if saved <= 0 else f"after about {needed:.0f} epochs"
-            if needed <= 1000 else "only after more than a thousand epochs"))
+        if saved <= 0:
+            needed, when = math.inf, "never (it is no faster)"
+        else:
+            needed = extra / saved
+            when = (f"after about {needed:.0f} epochs" if needed <= 1000
+                    else "only after more than a thousand epochs")
+        paybacks.append(f"{label} {when}")
         if name in epochs and epochs[name] < needed:
             sooner.append(f"{label} ({epochs[name]} epochs)")
     if not firsts:
@@ -1448,20 +1449,23 @@ def trial_table(trials, post=POST):
     return markdown_table(header, rows)
 
 
-def aim_verdict(record, post=POST):
+def aim_verdict(record, post=POST, each=False):
     """Where a run of the post's network stands against the ``fast`` recipe's aim (the post's
     validation accuracy less FAST_AIM_MARGIN), judged by its Wilson interval (one seed: the test
-    set's noise only)."""
+    set's noise only); ``each``: said of several runs that all stand there."""
     aim = (post[record["model"]].val - profiles.FAST_AIM_MARGIN) / 100
     low, high = wilson(record["test_accuracy"], record["data"]["test_size"])
     if low > aim:
-        verdict = "above the recipe's aim of {aim} %, beyond the test set's noise"
+        verdict = "{each}above the recipe's aim of {aim} %, beyond the test set's noise"
     elif high < aim:
-        verdict = "short of the recipe's aim of {aim} %, beyond the test set's noise"
+        verdict = "{each}short of the recipe's aim of {aim} %, beyond the test set's noise"
+    elif each:
+        verdict = "the recipe's aim of {aim} % lies inside each run's interval, so none can say " \
+                  "whether it is met"
     else:
         verdict = "the recipe's aim of {aim} % lies inside its interval, so one run cannot say " \
                   "whether it meets it"
-    return verdict.format(aim=pct(aim, 2))
+    return verdict.format(aim=pct(aim, 2), each="each " if each else "")
 
 
 def aims_text(main, post=POST, names=NAMES):
@@ -1475,11 +1479,8 @@ def aims_text(main, post=POST, names=NAMES):
         seeds = (f"seed {runs[0]['seed']}" if len(runs) == 1
                  else "seeds " + _and(str(r["seed"]) for r in runs))
         verdicts = [aim_verdict(r, post) for r in runs]
-        if len(set(verdicts)) == 1 and len(runs) > 1 and "inside its interval" in verdicts[0]:
-            verdict = (verdicts[0].split(" lies inside")[0] + " lies inside each run's interval, "
-                       "so none can say whether it is met")
-        elif len(set(verdicts)) == 1:
-            verdict = ("each " if len(runs) > 1 else "") + verdicts[0]
+        if len(set(verdicts)) == 1:
+            verdict = aim_verdict(runs[0], post, each=len(runs) > 1)
         else:
             verdict = "; ".join(f"seed {r['seed']} {v}" for r, v in zip(runs, verdicts))
         epochs = or_list(sorted({r["epochs"] for r in runs}))
@@ -1532,22 +1533,16 @@ def against_todays_text(trial, own, spread=None):
     runs = todays_runs(trial["model"], trial["environment"].get("device"), own)
     if not recipe_differences(trial) or not runs:
         return ""
-    if len(runs) >= OWN_SPREAD_SEEDS:
-        values = [r["test_accuracy"] for r in runs]
-        spread = (float(np.std(values, ddof=1)), len(runs) - 1, trial["model"])
-    elif spread is None or not spread[1]:
-        spread = None
-        if len(runs) > 1:  # no spread given: the runs' own, however few
-            values = [r["test_accuracy"] for r in runs]
-            spread = (float(np.std(values, ddof=1)), len(runs) - 1, trial["model"])
-        elif runs[0]["seed"] != trial["seed"]:
-            return ""
-    size = trial["data"]["test_size"]
     values = [r["test_accuracy"] for r in runs]
+    if spread is None or len(runs) >= OWN_SPREAD_SEEDS:  # the table's rule, for this network
+        spread = seed_spreads({trial["model"]: values})[trial["model"]]
+    sd, df, source = spread
+    if not df and runs[0]["seed"] != trial["seed"]:  # no spread: only the same seed compares
+        return ""
+    size = trial["data"]["test_size"]
     base_size = runs[0]["data"]["test_size"]
     what = "today's mean" if len(runs) > 1 else "today's run"
-    if spread is not None:
-        sd, df, source = spread
+    if df:
         d, low, high = difference(interval_with_spread([trial["test_accuracy"]], size, sd, df),
                                   interval_with_spread(values, base_size, sd, df))
         whose = ("their own" if source == trial["model"] and len(runs) > 1
@@ -1586,13 +1581,10 @@ def _spreads_by_device(own):
     of today's recipe on each device carry, by the table's rule (``seed_spreads``), from
     ``own``'s runs there (one per seed, as ``todays_runs`` takes them)."""
     groups = {}
-    for r in own.values():
-        if not r.get("options") and is_current_recipe(r):
-            device = r["environment"].get("device")
-            groups.setdefault(device, {}).setdefault(r["model"], None)
-    for device, by_network in groups.items():
-        for name in by_network:
-            by_network[name] = [r["test_accuracy"] for r in todays_runs(name, device, own)]
+    for device, name in {(r["environment"].get("device"), r["model"]) for r in own.values()
+                         if not r.get("options") and is_current_recipe(r)}:
+        groups.setdefault(device, {})[name] = [
+            r["test_accuracy"] for r in todays_runs(name, device, own)]
     return {(device, name): spread for device, by_network in groups.items()
             for name, spread in seed_spreads(by_network).items()}
 

@@ -84,20 +84,30 @@ def machine(environment=None):
     return f"{device} ({cores} core{'s' if cores != 1 else ''})"
 
 
+def _first_gpu():
+    """The backend's first GPU, as it describes it: TensorFlow's device details (a dict) or
+    JAX's device; None without one, or on another backend."""
+    if not gpu_available():
+        return None
+    if backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
+    if backend() == "jax":
+        import jax
+
+        return next(d for d in jax.devices() if d.platform == "gpu")
+    return None
+
+
 def device_name():
     """A short name of the device that trains: the first GPU, else the CPU model."""
     gpus = gpu_names()
-    if gpus and backend() == "tensorflow":
-        import tensorflow as tf
-
-        details = tf.config.experimental.get_device_details(
-            tf.config.list_physical_devices("GPU")[0]
-        )
-        return details.get("device_name", gpus[0])
-    if gpus and backend() == "jax":
-        import jax
-
-        return [d for d in jax.devices() if d.platform == "gpu"][0].device_kind  # "NVIDIA H200"
+    gpu = _first_gpu()
+    if gpu is not None and backend() == "tensorflow":
+        return gpu.get("device_name", gpus[0])
+    if gpu is not None:
+        return gpu.device_kind  # "NVIDIA H200"
     return gpus[0] if gpus else f"CPU: {cpu_name()}"
 
 
@@ -109,11 +119,10 @@ def float32_products():
     float32 either way; a record names which, since the two can train differently."""
     if not gpu_available():
         return "float32"
-    name = backend()
+    name, gpu = backend(), _first_gpu()
     if name == "jax":
         import jax
 
-        gpu = [d for d in jax.devices() if d.platform == "gpu"][0]
         capability = getattr(gpu, "compute_capability", None)  # e.g. "9.0"
         asked = jax.config.jax_default_matmul_precision  # None: the backend's default
         if asked not in (None, "default"):
@@ -123,9 +132,7 @@ def float32_products():
 
         if not tf.config.experimental.tensor_float_32_execution_enabled():
             return "float32"
-        details = tf.config.experimental.get_device_details(
-            tf.config.list_physical_devices("GPU")[0])
-        capability = ".".join(map(str, details.get("compute_capability", ()))) or None
+        capability = ".".join(map(str, gpu.get("compute_capability", ()))) or None
     else:
         return "unknown"
     try:

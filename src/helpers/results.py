@@ -103,13 +103,13 @@ def save(record, root=None):
     return _write(record, path_for(record["profile"], record["run"], root))
 
 
-_SAFE_NAME = re.compile(r"[A-Za-z0-9._=-]+")
+_UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9._=-]")  # what a trial's file name may not hold
 
 
 def trial_name(run, settings):
     """A trial's record name: the run's, then the settings it changed (``NAME=VALUE``), any
     character a file name should not hold replaced by "_"; the run's alone for none."""
-    changed = "-".join(re.sub(r"[^A-Za-z0-9._=-]", "_", s) for s in settings)
+    changed = "-".join(_UNSAFE_IN_NAME.sub("_", s) for s in settings)
     return f"{run}-{changed}" if changed else run
 
 
@@ -127,7 +127,7 @@ def save_trial(record, root=None, name=None):
     # a trial is an experiment on the recipe, which may have changed since the last one: keep
     # every trial (<run>.json, then <run>-trial2.json, ...), never replace one
     root, run, n = root or trials_dir(), name or record["run"], 1
-    if not _SAFE_NAME.fullmatch(run):
+    if not run or _UNSAFE_IN_NAME.search(run):
         raise RecordError(f"trial name {run!r}: use letters, digits and . _ = - only")
     path = path_for(record["profile"], run, root)
     while path.exists():
