@@ -19,7 +19,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from helpers import data, devices
+from helpers import data
 
 KINDS = ("post", "crop")
 

@@ -23,6 +23,9 @@ import keras
 from keras import layers
 
 NAMES = ("vgg16", "vgg16_bigconv", "googlenet", "resnet18")
+# how the book writes their names
+LABELS = {"vgg16": "VGG16", "vgg16_bigconv": "VGG16-big", "googlenet": "GoogLeNet",
+          "resnet18": "ResNet18"}
 
 
 class UnknownModelError(ValueError):

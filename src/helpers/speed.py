@@ -1,0 +1,369 @@
+"""What the runs and benchmarks say about time (chapters 1 and 7).
+
+A first epoch and what compiling costs in it, accuracy at equal training time, throughput by
+way of feeding the network and by precision, when mixed precision repays its start-up, and
+multiply-accumulates set against measured speed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from helpers import profiles
+from helpers.architecture import macs, macs_by_resolution
+from helpers.compare import CHANCE
+from helpers.models import LABELS
+from helpers.stats import Z95
+from helpers.wording import and_list, markdown_table, pct, possessive
+
+
+def accuracy_at(record, seconds, key="val_accuracy"):
+    """The best ``key`` a run had reached by ``seconds`` of training (None before epoch 1)."""
+    elapsed = np.cumsum(record["history"]["seconds"])
+    reached = [a for a, t in zip(record["history"][key], elapsed) if t <= seconds + 1e-9]
+    return max(reached) if reached else None
+
+
+def by_device(records):
+    """``{device: {run: record}}``: runs timed on different machines are not compared."""
+    out = {}
+    for run, record in records.items():
+        out.setdefault(record["environment"].get("device", "?"), {})[run] = record
+    return out
+
+
+def first_epoch_text(main):
+    """Each network's validation accuracy after its first epoch, beside chance's range."""
+    parts, val_size = [], None
+    for name, runs in main.items():
+        first = [r["history"]["val_accuracy"][0] for r in runs]
+        val_size = runs[0]["data"].get("val_size") or runs[0]["data"]["test_size"]
+        values = and_list(f"{pct(v)} %" for v in first)
+        parts.append(f"{LABELS.get(name, name)} {values}")
+    if not parts:
+        return "There are no runs to read."
+    # where a guesser's accuracy on val_size images falls in 95 % of cases (binomial)
+    spread = Z95 * math.sqrt(CHANCE * (1 - CHANCE) / val_size)
+    return (f"After the first epoch the validation accuracy was: {'; '.join(parts)} (on "
+            f"{val_size:,} images, where a guess at chance lands between "
+            f"{pct(CHANCE - spread)} and {pct(CHANCE + spread)} % in 95 % of cases).")
+
+
+def compiling_text(main):
+    """Where a run recorded its compile time (JAX: ``devices.compile_seconds``), how much of its
+    first epoch that was, per network (its lowest seed with the figure); "" where none did."""
+    parts = []
+    for name, runs in main.items():
+        r = next((r for r in runs if r.get("compile_seconds")), None)
+        if r is None:
+            continue
+        seconds, compiled = r["history"]["seconds"], r["compile_seconds"]
+        later = float(np.median(seconds[1:])) if len(seconds) > 1 else None
+        step = (f", {compiled['train_step']:.0f} s of it its training step"
+                if "train_step" in compiled else "")
+        parts.append(
+            f"{LABELS.get(name, name)} (seed {r['seed']}) {compiled['total']:.0f} s{step}, "
+            f"against a first epoch of {seconds[0]:.0f} s" + (
+                f" and {later:.1f} s for each later one" if later is not None else ""))
+    if not parts:
+        return ""
+    return ("The first epoch is mostly compiling: XLA, through JAX, took " + "; ".join(parts)
+            + ". Each new model compiles its steps afresh, and a batch of another shape "
+            "compiles them again (hence whole batches on JAX).")
+
+
+def equal_time_text(main):
+    """The best validation accuracy each network had reached by the shortest run's length."""
+    runs = [r for rs in main.values() for r in rs]
+    if not runs:
+        return "There are no runs to read."
+    devices = {r["environment"].get("device", "?") for r in runs}
+    budget = min(sum(r["history"]["seconds"]) for r in runs)
+    parts = []
+    for name, rs in main.items():
+        reached = [accuracy_at(r, budget) for r in rs]
+        shown = and_list("none yet" if a is None else f"{pct(a)} %" for a in reached)
+        parts.append(f"{LABELS.get(name, name)} {shown}")
+    where = ("on one machine" if len(devices) == 1
+             else "on different machines, so this compares machines as well")
+    text = (f"Within {budget / 60:.1f} minutes of training, the length of the shortest run "
+            f"({where}), the best validation accuracy reached was: {'; '.join(parts)}.")
+    # wall-clock: the machine's load moves it, as much as one network's runs differ in length
+    spans = {name: [sum(r["history"]["seconds"]) / 60 for r in rs]
+             for name, rs in main.items() if len(rs) > 1}
+    if spans:
+        name, minutes = max(spans.items(), key=lambda kv: max(kv[1]) / min(kv[1]))
+        if max(minutes) > 1.1 * min(minutes):
+            commits = {r["environment"].get("git_commit") for r in main[name]} - {None}
+            why = "which the machine's load moves"
+            if len(commits) > 1:
+                why += (f", and {possessive(name)} runs come from {len(commits)} versions of the "
+                        "code, which can move them too")
+            text += (f" These are wall-clock times, {why}: the same recipe took "
+                     f"{LABELS.get(name, name)} {min(minutes):.1f} to {max(minutes):.1f} "
+                     "minutes from run to run, so read them as rough.")
+    return text + first_epoch_overhead_text(main, budget)
+
+
+def first_epoch_overhead_text(main, budget):
+    """A sentence where the first epochs' extra time (compiling, mostly) weighs on ``budget``:
+    each run's first epoch, by seed, against a typical later one of its network's runs."""
+    extra = {}
+    for name, rs in main.items():
+        timed = [r for r in rs if len(r["history"]["seconds"]) > 2]
+        if timed:
+            typical = float(np.median([s for r in timed for s in r["history"]["seconds"][1:]]))
+            extra[name] = ([(r["seed"], r["history"]["seconds"][0]) for r in timed], typical)
+    # on a GPU the step is compiled in the first epoch, which can outlast many later ones
+    if not extra or max(first - typical for firsts, typical in extra.values()
+                        for _, first in firsts) < 0.2 * budget:
+        return ""
+
+    def firsts_text(firsts):
+        if len(firsts) == 1:
+            return f"{firsts[0][1]:.0f} s"
+        return (and_list(f"{first:.0f}" for _, first in firsts) + " s (seeds "
+                + and_list(str(seed) for seed, _ in firsts) + ")")
+
+    parts = and_list(f"{LABELS.get(n, n)} {firsts_text(firsts)} against {typical:.1f} s"
+                     for n, (firsts, typical) in extra.items())
+    shares = [min(first / budget, 1.0) for firsts, _ in extra.values() for _, first in firsts]
+    if min(shares) >= 1.0:
+        took = "all of it in every run"
+    else:
+        whole = sum(share >= 1.0 for share in shares)
+        took = (f"from {100 * min(shares):.0f} % of it to " + ("all of it" if whole else
+                f"{100 * max(shares):.0f} %") + ", depending on the run"
+                + (f" ({whole} of the {len(shares)} runs: all of it)" if whole else ""))
+    return (f" The first epoch took far longer than a typical later one ({parts}): besides "
+            f"training, it compiles the training and test steps and holds the first validation "
+            f"(and the first BN re-estimate, where the recipe has one). Of the "
+            f"{budget / 60:.1f} minutes compared, the first epoch alone took {took}, so this "
+            f"comparison ranks start-up costs as well as learning.")
+
+
+def speeds(bench):
+    """``{network: images per second}`` from a ``make bench`` record (the book's build)."""
+    if not bench:
+        return {}
+    return {name: row["book"]["images_per_second"] for name, row in bench["networks"].items()
+            if row.get("book", {}).get("images_per_second")}
+
+
+def _way_label(way):
+    """'model:post mixed' -> "the post's augmentation in the model, mixed precision"."""
+    place_kind, _, precision = way.partition(" ")
+    if place_kind == "arrays":
+        return "no augmentation (arrays)" + (f", {precision} precision" if precision else "")
+    place, _, kind = place_kind.partition(":")
+    text = {"post": "post's augmentation", "crop": "pad-and-crop"}.get(kind, kind)
+    text += {"model": " in the model", "pipeline": " in the pipeline"}.get(place, f" ({place})")
+    return text + (f", {precision} precision" if precision else "")
+
+
+def augmentation_table(bench):
+    """A ``make bench --only augmentation`` record as a Markdown table: per network, the images
+    per second of each way it timed, and each way's ratio to the record's reference, its first
+    way (unaugmented arrays by default: the ``fast`` profile's target is augmented training at
+    0.9x of them or better)."""
+    ways = bench["ways"]
+    header = ["network"] + [_way_label(way) + (" (reference)" if way == ways[0] else "")
+                            for way in ways]
+    body = []
+    for name, row in bench["networks"].items():
+        base = row[ways[0]]["images_per_second"]
+        cells = []
+        for way in ways:
+            rate = row[way]["images_per_second"]
+            cells.append(f"{rate:,.0f}" + (f" (x{rate / base:.2f})" if way != ways[0] else ""))
+        body.append([LABELS.get(name, name)] + cells)
+    return markdown_table(header, body)
+
+
+def mixed_precision_payback_text(gpu, epochs=None, images=50000):
+    """From a GPU record of ``make bench --only augmentation``: how much longer mixed
+    precision's first epoch (mostly compiling) took than float32's with the same augmentation,
+    and after how many epochs of ``images`` images its speed repays that, against ``epochs``
+    (network to epochs: the ``fast`` recipe's by default). "" where the record has no pair."""
+    if not gpu:
+        return ""
+    ways = gpu["ways"]
+    pairs = [(w.removesuffix(" mixed"), w) for w in ways
+             if w.endswith(" mixed") and w.removesuffix(" mixed") in ways]
+    if not pairs:
+        return ""
+    plain, mixed = pairs[0]
+    epochs = epochs or profiles.PROFILES["fast"].epochs
+    firsts, paybacks, sooner = [], [], []
+    for name, row in gpu["networks"].items():
+        if plain not in row or mixed not in row:
+            continue
+        label = LABELS.get(name, name)
+        a, b = row[plain], row[mixed]
+        extra = b["epoch_seconds"][0] - a["epoch_seconds"][0]
+        saved = images / a["images_per_second"] - images / b["images_per_second"]
+        firsts.append(f"{label} {b['epoch_seconds'][0]:.0f} s against {a['epoch_seconds'][0]:.0f} s")
+        if extra <= 0:
+            paybacks.append(f"{label} at once")
+            continue
+        if saved <= 0:
+            needed, when = math.inf, "never (it is no faster)"
+        else:
+            needed = extra / saved
+            when = (f"after about {needed:.0f} epochs" if needed <= 1000
+                    else "only after more than a thousand epochs")
+        paybacks.append(f"{label} {when}")
+        if name in epochs and epochs[name] < needed:
+            sooner.append(f"{label} ({epochs[name]} epochs)")
+    if not firsts:
+        return ""
+    text = (f"Mixed precision also compiles longer. The bench's first epoch ({gpu['images']:,} "
+            f"images), mostly compiling, took in mixed precision against float32, with the same "
+            f"augmentation: {and_list(firsts)}. At the speeds in the table, epochs of {images:,} "
+            f"images repay that longer start for {and_list(paybacks)}.")
+    if sooner:
+        text += (f" By these figures float32 would have finished the `fast` recipe's runs of "
+                 f"{and_list(sooner)} sooner on this GPU (its validation passes left out, which "
+                 "mixed precision speeds up too); whether it trains them as well is a question "
+                 "for trials (chapter 7).")
+    return text
+
+
+def gpu_speed_text(gpu, cpu=None):
+    """What a GPU record of ``make bench --only augmentation`` says, in two sentences: how much
+    mixed precision gained over float32 there, and how many times the CPU's speed in ``cpu`` (a
+    ``make bench`` networks record, the book's build) its reference way (float32, no
+    augmentation) ran each network at, if given."""
+    if not gpu:
+        return "There is no GPU benchmark record yet."
+    ways, rows = gpu["ways"], gpu["networks"]
+    mixed = [w for w in ways if w.endswith(" mixed")]
+    device = gpu["environment"]["device"]
+    parts = []
+    if mixed:  # each mixed way against the same way in float32
+        gains = [row[w]["images_per_second"] / row[w.removesuffix(" mixed")]["images_per_second"]
+                 for row in rows.values() for w in mixed if w.removesuffix(" mixed") in row]
+        if gains:
+            policy = next(iter(rows.values()))[mixed[0]].get("dtype_policy", "mixed precision")
+            low, high = f"{min(gains):.2f}", f"{max(gains):.2f}"
+            spread = low if low == high else f"{low} to {high}"
+            parts.append(f"On the {device}, mixed precision ({policy}) trained "
+                         f"{and_list(LABELS.get(n, n) for n in rows)} {spread} times as fast as the same "
+                         f"augmentation in float32, which itself may already use the tensor cores "
+                         f"as TF32 (the frameworks' default there; the record does not say).")
+    cpu_rates = speeds(cpu) if cpu else {}
+    shared = [n for n in rows if n in cpu_rates]
+    if shared:
+        compared = []
+        for name in shared:  # like for like: the reference way, in float32
+            rate = rows[name][ways[0]]["images_per_second"]
+            compared.append(f"{LABELS.get(name, name)} {rate:,.0f} images/s against "
+                            f"{cpu_rates[name]:,.0f} ({rate / cpu_rates[name]:,.0f} times)")
+        cpu_env, gpu_env = cpu["environment"], gpu["environment"]
+        parts.append(f"In float32 on unaugmented arrays, against the same work on the "
+                     f"{cpu_env.get('cpu_cores', '?')}-core {cpu_env['device']} that `make bench` "
+                     f"timed ({cpu_env.get('backend', '?')}, batch {cpu['batch_size']}; "
+                     f"{gpu_env.get('backend', '?')}, batch {gpu['batch_size']} on the GPU): "
+                     f"{and_list(compared)}.")
+    return " ".join(parts) or f"The {device} record has no way to compare."
+
+
+def cost_table(built, bench=None):
+    """MACs per image, where they happen, parameters, and the measured speed beside them.
+
+    ``built``: ``{name: keras.Model}``; ``bench``: the record ``make bench`` writes
+    (``results/bench/networks.json``), or None. The share of MACs is given by the size of the
+    map a convolution writes: 32x32, 16x16, 8x8, and 4x4 or smaller.
+    """
+    header = ["network", "parameters", "MACs per image (millions)",
+              "share of MACs at 32 / 16 / 8 / ≤4 px maps (%)"]
+    rate = speeds(bench)
+    if rate:
+        header += ["images/s (measured)", "GMAC/s"]
+    rows = []
+    for name, model in built.items():
+        total, by_h = macs(model), macs_by_resolution(model)
+        shares = [by_h.get(32, 0), by_h.get(16, 0), by_h.get(8, 0),
+                  sum(v for h, v in by_h.items() if h <= 4)]
+        row = [LABELS.get(name, name), f"{model.count_params():,}", f"{total / 1e6:.0f}",
+               " / ".join(f"{100 * v / total:.0f}" for v in shares)]
+        if rate:
+            speed = rate.get(name)
+            row += [f"{speed:.1f}", f"{total * speed / 1e9:.1f}"] if speed else ["–", "–"]
+        rows.append(row)
+    return markdown_table(header, rows)
+
+
+SAME_RATE = 1.25  # MAC rates within this factor of each other count as "one rate"
+
+
+def speed_text(cost, bench):
+    """What the measured speeds say beside the MAC counts (``cost``: ``{name: MACs}``)."""
+    rate = speeds(bench)
+    common = [n for n in cost if n in rate]
+    if len(common) < 2:
+        return "There is no benchmark record to set beside the MAC counts."
+    gmacs = {n: cost[n] * rate[n] / 1e9 for n in common}
+    low, high = min(gmacs.values()), max(gmacs.values())
+    device = bench["environment"].get("device", "this machine")
+    text = (f"On {device} the networks ran at {low:.1f} to {high:.1f} billion "
+            "multiply-accumulates per second. ")
+    if high / low <= SAME_RATE:
+        text += ("That is close to one rate for networks of very different shapes, so here the "
+                 "MAC count predicts their relative speed.")
+    else:
+        text += (f"The fastest rate is {high / low:.1f} times the slowest, so on this device "
+                 "the MAC count alone does not predict speed: how well each layer shape uses "
+                 "the hardware matters too.")
+    complex_, simple = ("googlenet", "resnet18"), ("vgg16", "vgg16_bigconv")
+    if all(n in rate for n in complex_ + simple):
+        fastest_simple = max(rate[n] for n in simple)
+        slowest_complex = min(rate[n] for n in complex_)
+        if slowest_complex > fastest_simple:
+            text += (" On this device, per image, the networks the post calls complex, "
+                     "GoogLeNet and ResNet18, are both faster than either VGG.")
+        else:
+            text += (" On this device, per image, the networks the post calls complex are not "
+                     "both faster than the VGGs.")
+        text += (" Another device can rank them otherwise: what is fast on one depends on how "
+                 "well its layer shapes use that hardware.")
+    return text
+
+
+def post_style_text(bench, longer=None):
+    """The book's build against the post's (``benchmarks/post_style.py``): is there a gap?
+
+    ``longer``: an earlier record that timed VGG16 alone with more epochs per way, if any.
+    """
+    ratios = [row["ratio_to_post_style"] for row in (bench or {}).get("networks", {}).values()
+              if "ratio_to_post_style" in row]
+    if not ratios:
+        return "There is no benchmark of the post's way of building the networks."
+    vgg = bench["networks"].get("vgg16", {}).get("book", {}).get("epoch_seconds", [])[1:]
+    spread = max(vgg) / min(vgg) - 1 if vgg else None
+    text = (f"The speed ratio, the book's way over the post's, ranged from {min(ratios):.2f} "
+            f"to {max(ratios):.2f}")
+    if vgg:
+        text += (f"; one network's timed epochs alone varied by {100 * spread:.0f} % (VGG16's, "
+                 f"built the book's way, took {min(vgg):.1f} to {max(vgg):.1f} s)")
+    text += "."
+    again = longer["networks"]["vgg16"]["ratio_to_post_style"] if longer else None
+    if again is not None:
+        text += (f" VGG16 timed alone in an earlier benchmark, with more epochs per way, came "
+                 f"out at {again:.2f}.")
+    if min(ratios) <= 1 <= max(ratios):
+        return text + " The ratios fall on both sides of 1: no difference stands out from the noise."
+    faster = min(ratios) > 1
+    low, high = sorted(abs(r - 1) for r in (min(ratios), max(ratios)))
+    text += (f" All ratios fall on one side of 1: the book's build was {100 * low:.0f} to "
+             f"{100 * high:.0f} % {'faster' if faster else 'slower'}")
+    if again is not None and (again <= 1 if faster else again >= 1):
+        text += ", which VGG16's longer timing did not repeat, so a difference is not established."
+    elif spread is not None and high <= 2 * spread:
+        text += (", no more than twice what one network's epochs vary, so one short run per "
+                 "network does not establish a difference.")
+    else:
+        text += ", more than one network's epochs vary."
+    return text

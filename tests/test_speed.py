@@ -1,0 +1,183 @@
+"""Unit tests of helpers.speed: first epochs, compiling, equal time, throughput, payback."""
+
+from helpers import compare, models, speed
+from fake_records import record, records, bench, trial_record
+
+
+def test_accuracy_at_a_time_budget():
+    r = record("resnet18", 0.5, val=[0.2, 0.4, 0.35, 0.5, 0.6], seconds=(10,) * 5)
+    assert speed.accuracy_at(r, 5) is None
+    assert speed.accuracy_at(r, 30) == 0.4  # the best reached by then
+    assert speed.accuracy_at(r, 1e9) == 0.6
+
+
+def test_runs_are_grouped_by_device():
+    recs = records(record("vgg16", .5, device="A"), record("resnet18", .5, device="B"))
+    assert {d: list(r) for d, r in speed.by_device(recs).items()} == {
+        "A": ["vgg16"], "B": ["resnet18"]}
+
+
+def test_first_epoch_and_equal_time_sentences():
+    main = compare.main_runs(records(
+        record("vgg16", .1, val=[.10, .12, .2, .2, .2], seconds=(100,) * 5),
+        record("resnet18", .5, val=[.3, .4, .5, .5, .5], seconds=(20,) * 5)))
+    first = speed.first_epoch_text(main)
+    assert "VGG16 10.0 %" in first and "ResNet18 30.0 %" in first and "1,000 images" in first
+    assert "between 8.1 and 11.9 %" in first  # 10 % +- 1.96 sqrt(0.1 x 0.9 / 1,000)
+    equal = speed.equal_time_text(main)  # the shortest run lasted 100 s: VGG16's first epoch
+    assert "1.7 minutes" in equal and "VGG16 10.0 %" in equal and "ResNet18 50.0 %" in equal
+    assert "wall-clock" not in equal  # one run each: no spread of run times to report
+    slower = dict(main, resnet18=main["resnet18"] + [
+        record("resnet18", .5, seed=1, val=[.3] * 5, seconds=(30,) * 5)])
+    assert "ResNet18 1.7 to 2.5 minutes from run to run" in speed.equal_time_text(slower)
+    assert speed.first_epoch_text({}) == speed.equal_time_text({}) == "There are no runs to read."
+    assert "compiles" not in equal  # every epoch as long as the next
+
+
+def test_equal_time_sentence_names_a_first_epoch_spent_compiling():
+    # on a GPU the first epoch holds the compile: 60 s, then 1 s an epoch
+    main = compare.main_runs(records(
+        record("vgg16", .8, val=[.2, .5, .7, .8, .8], seconds=(60, 1, 1, 1, 1)),
+        record("resnet18", .8, val=[.4, .6, .7, .8, .8], seconds=(30, 1, 1, 1, 1))))
+    equal = speed.equal_time_text(main)
+    assert "VGG16 60 s against 1.0 s" in equal and "ResNet18 30 s against 1.0 s" in equal
+    # the shortest run lasted 34 s: VGG16's first epoch outlasts it, ResNet18's is 30 of the 34
+    assert "compiles" in equal and (
+        "the first epoch alone took from 88 % of it to all of it, depending on the run (1 of the "
+        "2 runs: all of it)") in equal
+    # several seeds: each run's first epoch, by seed
+    main["vgg16"] = main["vgg16"] + [record("vgg16", .8, seed=1, val=[.2, .5, .7, .8, .8],
+                                            seconds=(40, 1, 1, 1, 1))]
+    assert "VGG16 60 and 40 s (seeds 0 and 1) against 1.0 s" in speed.equal_time_text(main)
+
+
+def test_speed_text_reads_the_mac_rates():
+    cost = {"vgg16": 313_463_808, "vgg16_bigconv": 314_512_384, "googlenet": 63_888_384,
+            "resnet18": 141_497_344}
+    even = speed.speed_text(cost, bench({"vgg16": 32.6, "vgg16_bigconv": 34.1,
+                                           "googlenet": 164.8, "resnet18": 65.5}))
+    assert "9.3 to 10.7 billion" in even and "predicts their relative speed" in even
+    assert "both faster than either VGG" in even
+    uneven = speed.speed_text(cost, bench({"vgg16": 300, "vgg16_bigconv": 300,
+                                             "googlenet": 250, "resnet18": 700}))
+    assert "does not predict speed" in uneven and "not both faster" in uneven
+    assert "no benchmark" in speed.speed_text(cost, None)
+
+
+def test_cost_table_and_post_style_text():
+    built = {"googlenet": models.build("googlenet")}
+    table = speed.cost_table(built, bench({"googlenet": 164.8}))
+    assert "| GoogLeNet | 1,903,906 | 64 | 3 / 62 / 14 / 21 | 164.8 | 10.5 |" in table
+    assert "images/s" not in speed.cost_table(built)
+    text = speed.post_style_text(bench({"vgg16": 1, "resnet18": 1}))
+    assert "0.95 to 1.06" in text and "both sides of 1" in text and "39.0 to 40.0 s" in text
+    one_side = speed.post_style_text(bench({"vgg16": 1, "resnet18": 1}, ratios=(1.1, 1.2)))
+    assert "one side of 1: the book's build was 10 to 20 % faster" in one_side
+    assert "more than one network's epochs vary" in one_side
+    close = speed.post_style_text(bench({"vgg16": 1, "resnet18": 1}, ratios=(1.02, 1.03)))
+    assert "2 to 3 % faster" in close and "does not establish" in close
+    earlier = {"networks": {"vgg16": {"ratio_to_post_style": 0.99}}}
+    unrepeated = speed.post_style_text(
+        bench({"vgg16": 1, "resnet18": 1}, ratios=(1.1, 1.2)), earlier)
+    assert "came out at 0.99" in unrepeated and "did not repeat" in unrepeated
+
+
+def test_the_augmentation_table_gives_each_way_against_unaugmented_arrays():
+    bench = {"ways": ["arrays", "model:crop", "model:crop mixed"], "networks": {
+        "resnet18": {"arrays": {"images_per_second": 1000.0},
+                     "model:crop": {"images_per_second": 950.0},
+                     "model:crop mixed": {"images_per_second": 1900.0}}}}
+    table = speed.augmentation_table(bench)
+    assert "pad-and-crop in the model, mixed precision" in table
+    assert "| ResNet18 | 1,000 | 950 (x0.95) | 1,900 (x1.90) |" in table
+    assert "no augmentation (arrays) (reference)" in table
+    assert speed._way_label("arrays mixed") == "no augmentation (arrays), mixed precision"
+    # the ratios are to the record's own reference, its first way
+    bench["ways"] = ["model:crop", "arrays"]
+    assert "| ResNet18 | 950 | 1,000 (x1.05) |" in speed.augmentation_table(bench)
+
+
+def test_gpu_speed_text_reads_the_records():
+    way = lambda rate, **kw: {"images_per_second": rate, **kw}  # noqa: E731
+    gpu = {"ways": ["arrays", "model:crop", "model:crop mixed"], "batch_size": 512,
+           "environment": {"device": "GPU: test"},
+           "networks": {"vgg16": {"arrays": way(1000.0), "model:crop": way(1000.0),
+                                  "model:crop mixed": way(1500.0, dtype_policy="mixed_bfloat16")},
+                        "resnet18": {"arrays": way(800.0), "model:crop": way(400.0),
+                                     "model:crop mixed": way(600.0)}}}
+    cpu = {"batch_size": 128, "environment": {"device": "CPU: test", "cpu_cores": 2},
+           "networks": {"vgg16": {"book": {"images_per_second": 10.0}}}}
+    text = speed.gpu_speed_text(gpu, cpu)
+    assert "mixed precision (mixed_bfloat16)" in text and "1.50 to 1.50" not in text
+    assert "1.50 times as fast" in text  # VGG16: 1500 / 1000 and ResNet18: 600 / 400, the same way in float32
+    assert "VGG16 1,000 images/s against 10 (100 times)" in text  # the float32 reference, like for like
+    assert "ResNet18 800" not in text  # no CPU figure to set it against
+    assert speed.gpu_speed_text(None) == "There is no GPU benchmark record yet."
+    assert "TF32" in speed.gpu_speed_text(gpu) and "against" not in speed.gpu_speed_text(gpu)
+
+
+def test_the_compile_time_a_run_recorded_is_set_against_its_first_epoch():
+    run = trial_record("vgg16", 0.86)
+    run["history"] = {"seconds": [24.2, 0.7, 0.9, 0.7]}
+    assert speed.compiling_text({"vgg16": [run]}) == ""  # no record holds the figure
+    run["compile_seconds"] = {"train_step": 17.6, "test_step": 1.8, "other": 2.1, "total": 21.5}
+    text = speed.compiling_text({"vgg16": [dict(run, seed=1)], "resnet18": [trial_record("resnet18", .8)]})
+    assert text.startswith("The first epoch is mostly compiling: XLA, through JAX, took VGG16 "
+                           "(seed 1) 22 s, 18 s of it its training step, against a first epoch "
+                           "of 24 s and 0.7 s for each later one.")
+    assert "ResNet18" not in text
+
+
+def test_run_to_run_times_name_a_change_of_code_beside_the_machines_load():
+    runs = []
+    for seed, minutes, commit in ((0, 1.8, "aaa"), (1, 0.8, "bbb"), (2, 0.85, "bbb")):
+        r = trial_record("vgg16", 0.86, seed=seed)
+        r["history"] = {"seconds": [60.0 * minutes], "val_accuracy": [0.8]}
+        r["environment"] = dict(r["environment"], git_commit=commit)
+        runs.append(r)
+    text = speed.equal_time_text({"vgg16": runs})
+    assert ("which the machine's load moves, and VGG16's runs come from 2 versions of the code, "
+            "which can move them too: the same recipe took VGG16 0.8 to 1.8 minutes") in text
+    for r in runs:
+        r["environment"]["git_commit"] = "aaa"
+    text = speed.equal_time_text({"vgg16": runs})
+    assert "which the machine's load moves: the same recipe took VGG16 0.8 to 1.8" in text
+
+
+def test_mixed_precisions_longer_compile_is_set_against_its_speed():
+    def way(first, rate):
+        return {"epoch_seconds": [first, 0.4, 0.4], "images_per_second": rate}
+
+    gpu = {"ways": ["arrays", "model:crop", "model:crop mixed"], "images": 25600, "networks": {
+        "vgg16": {"arrays": way(9.4, 66847), "model:crop": way(5.3, 66349),
+                  "model:crop mixed": way(19.1, 99509)},
+        "googlenet": {"arrays": way(27.8, 68042), "model:crop": way(9.4, 64483),
+                      "model:crop mixed": way(65.6, 67082)},
+        "resnet18": {"arrays": way(9.3, 89817), "model:crop": way(9.0, 87356),
+                     "model:crop mixed": way(8.0, 95000)}}}
+    text = speed.mixed_precision_payback_text(gpu, epochs={"vgg16": 33, "googlenet": 30,
+                                                             "resnet18": 50})
+    assert text.startswith("Mixed precision also compiles longer. The bench's first epoch "
+                           "(25,600 images), mostly compiling, took in mixed precision against "
+                           "float32, with the same augmentation: VGG16 19 s against 5 s, "
+                           "GoogLeNet 66 s against 9 s")
+    # VGG16: 13.8 s more, 0.2512 s saved per 50,000 images: 55 epochs
+    assert "VGG16 after about 55 epochs" in text
+    assert "GoogLeNet only after more than a thousand epochs" in text
+    assert "ResNet18 at once" in text  # its mixed start was the shorter
+    assert "the `fast` recipe's runs of VGG16 (33 epochs) and GoogLeNet (30 epochs) sooner" in text
+    assert speed.mixed_precision_payback_text({"ways": ["arrays"], "networks": {}}) == ""
+    assert speed.mixed_precision_payback_text(None) == ""
+
+
+def test_compile_text_and_payback_where_a_figure_is_missing_or_mixed_is_no_faster():
+    run = trial_record("vgg16", 0.86)
+    run["history"] = {"seconds": [24.2, 0.7, 0.7]}
+    run["compile_seconds"] = {"other": 0.3, "total": 0.3}  # no train_step among them
+    assert "0 s, against a first epoch of 24 s" in speed.compiling_text({"vgg16": [run]})
+    assert "training step" not in speed.compiling_text({"vgg16": [run]})
+    gpu = {"ways": ["arrays", "model:crop", "model:crop mixed"], "images": 25600, "networks": {
+        "resnet18": {w: {"epoch_seconds": [first, 0.4], "images_per_second": rate}
+                     for w, first, rate in (("arrays", 9, 90000), ("model:crop", 5, 88000),
+                                            ("model:crop mixed", 17, 80000))}}}
+    assert "ResNet18 never (it is no faster)" in speed.mixed_precision_payback_text(gpu)

@@ -1,0 +1,48 @@
+"""Unit tests of helpers.stats: the 95 % intervals of test accuracies."""
+
+import math
+
+import pytest
+
+from helpers import stats
+
+
+def test_wilson_matches_the_textbook_values():
+    low, high = stats.wilson(0.5, 100)
+    assert low == pytest.approx(0.40383, abs=1e-5) and high == pytest.approx(0.59617, abs=1e-5)
+    low, high = stats.wilson(0.0, 50)  # never below 0, never empty
+    assert low == pytest.approx(0.0, abs=1e-12) and 0 < high < 0.1
+
+
+def test_wilson_narrows_with_more_images():
+    widths = [h - lo for lo, h in (stats.wilson(0.3, n) for n in (100, 1_000, 10_000))]
+    assert widths[0] > widths[1] > widths[2]
+    assert widths[2] == pytest.approx(2 * 1.96 * math.sqrt(0.3 * 0.7 / 10_000), rel=0.01)
+
+
+def test_t_quantiles_match_scipy():
+    scipy_stats = pytest.importorskip("scipy.stats")
+    for df in (1, 2, 3, 5, 10, 30):
+        assert stats.t975(df) == pytest.approx(scipy_stats.t.ppf(0.975, df), abs=1e-5)
+    assert stats.t975(1000) == pytest.approx(stats.Z95)
+    with pytest.raises(ValueError):
+        stats.t975(0)
+
+
+def test_interval_one_seed_is_wilson_several_seeds_is_t_widened_by_the_test_set():
+    one = stats.interval([0.8], 10_000)
+    assert one.method == "wilson" and one.sd is None and one.low < 0.8 < one.high
+    several = stats.interval([0.80, 0.82, 0.81], 10_000)
+    assert several.method == "t" and several.n == 3
+    assert several.mean == pytest.approx(0.81) and several.sd == pytest.approx(0.01)
+    seeds_only = stats.t975(2) * 0.01 / math.sqrt(3)
+    assert several.half > seeds_only  # the test set's own noise is added
+    same = stats.interval([0.81, 0.81], 10_000)  # no spread: the test set's error is left
+    assert same.half == pytest.approx(1.96 * math.sqrt(0.81 * 0.19 / 10_000), rel=1e-3)
+
+
+def test_difference_adds_the_halves_in_quadrature():
+    a, b = stats.interval([0.5], 10_000), stats.interval([0.4], 10_000)
+    d, low, high = stats.difference(a, b)
+    assert d == pytest.approx(0.1)
+    assert high - d == pytest.approx(math.hypot(a.half, b.half))

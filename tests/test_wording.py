@@ -1,0 +1,20 @@
+"""Unit tests of helpers.wording: how the computed prose writes numbers and lists."""
+
+from helpers import profiles, wording
+
+
+def test_or_list_and_a_recipe_told_for_several_networks():
+    assert wording.or_list([30]) == "30" and wording.or_list([30, 33, 50]) == "30, 33 or 50"
+    fast = profiles.PROFILES["fast"]
+    assert "33 or 50 epochs" in profiles.describe(fast, "vgg16", epochs="33 or 50 epochs")
+    assert "33 epochs" in profiles.describe(fast, "vgg16")
+
+
+def test_a_difference_in_points_is_signed_unless_it_rounds_to_nothing():
+    assert wording.points(0.012) == "+1.2" and wording.points(-0.012) == "\u22121.2"
+    assert wording.points(-0.0004) == "0.0" == wording.points(0.0004)
+
+
+def test_a_small_standard_deviation_is_not_shown_as_zero():
+    assert wording.sd_text(0.00047) == "0.05" and wording.sd_text(0.0043) == "0.4"
+    assert wording.sd_text(0.0) == "0.0"
