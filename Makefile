@@ -60,8 +60,8 @@ bench: $(STAMP)
 # helpers/profiles.py say why these), most telling first: on the H200, VGG16 with a weaker L2
 # (1e-4) trained and tested lower (81.9 %, beyond its three seeds' spread), so the opposite, a
 # stronger one, with BN in every layer a larger effective step; ResNet18's training accuracy
-# fell just after the 2-epoch warm-up in all three seeds (by 6 to 23 points), so a 5-epoch
-# warm-up (Goyal et al.'s); VGG16 underfits (86-87 % training accuracy) in 3,200 updates, so
+# fell at the peak rate soon after the 2-epoch warm-up in all three seeds (by 10 to 23 points,
+# epochs 4-10), so a 5-epoch warm-up (Goyal et al.'s); VGG16 underfits (86-87 % training accuracy) in 3,200 updates, so
 # four times the updates at the same rate per image (batch 128 at 0.05); GoogLeNet's training
 # accuracy falls at the peak rate in both its GPU runs, so a lower peak (0.1). Then the seeds
 # step: GoogLeNet's seeds 1 and 2, the only ones missing (likely a second call).

@@ -95,44 +95,17 @@ PROFILES = {
     # warm-up, then a cosine decay to 0; label smoothing 0.1; the networks' own L2 at 5e-4
     # (cifar-vgg's value); pad-and-crop augmentation inside the compiled step; mixed precision;
     # at most a third of the post's epochs (33 for the VGGs, 50 for ResNet18, 30 for GoogLeNet:
-    # see below). It aims at each network's validation accuracy in the post less
-    # FAST_AIM_MARGIN points, on all 10,000 test images. BN statistics as in ``cpu`` (neither
-    # setting touches the training itself, which normalises by each batch and never reads the
-    # moving statistics): a first CPU trial without them (not kept) validated GoogLeNet at
-    # 10-17 % for four epochs while it trained at 25-48 %, probably moving averages lagging
-    # behind weights that change fast at this rate; in the VGGs, dropout before BN layers
-    # shifts them further (chapter 4). The record keeps both figures (``*_as_trained``). At
-    # momentum 0.9 an epoch's 97 or 98 updates leave 0.9**97 ~ 4e-5 of the last re-estimate, so the
-    # "as trained" figures stay exact. Run on an H200 (JAX, mixed bfloat16; results/fast,
-    # chapter 7): VGG16-big above its aim at each of three seeds (86.7-86.8 %); VGG16 (three
-    # seeds, 85.8-86.6 %), ResNet18 (three, 86.4-88.6 %) and GoogLeNet (one, 82.6 %) short of
-    # theirs by about 6, 4 and 6 points, VGG16 still underfitting (86-87 % training accuracy,
-    # augmented, dropout on), ResNet18 not (95-98 %). Tried on the H200 (results/trials/fast),
-    # one change each at seed 0 against those seeds' spread: a peak rate of 0.1 (VGG16 86.8 %,
-    # ResNet18 87.4 %), no label smoothing (VGG16 86.1 %) and the post's augmentation (ResNet18
-    # 86.4 %) within it; a weaker L2, 1e-4 (VGG16 81.9 %, training accuracy 81.5 %), lower
-    # beyond it. A likely reason (van Laarhoven 2017): with BN after every convolution, L2
-    # shrinks weights whose scale BN undoes, which raises the effective step, so in a short run
-    # a weaker L2 learns more slowly (this run also fell back, from 39 to 32 % training
-    # accuracy at epochs 4-6, near the peak rate); a stronger one is the next trial. GoogLeNet
-    # in float32 (TF32 products, the GPU's default) reached 72.8 % against 82.6 % in bfloat16, one run
-    # each: its training accuracy fell while the rate was still high in both GPU runs (58 to
-    # 46 % at epochs 8-11 in float32, at rates of 0.18-0.15), not in the CPU's run of this
-    # recipe (below). Tried on a CPU (GoogLeNet,
-    # seed 0, float32; results/trials/fast, chapter 7), one change at a time: 30 epochs at 0.4
-    # (cifar-vgg's 0.1 per 128 images, scaled) collapsed in epochs 22-23 and ended at 78.4 %;
-    # at 0.2, no collapse and 84.6 %, short of its aim; 50 epochs gave 85.2 % (a dip at epoch
-    # 12, at the peak rate, recovered), inside the test set's noise of 84.6; batch 128 at 0.05
-    # (four times the updates, the same rate per image) over 30 epochs gave 83.2 %, no gain; L2
-    # halved to 2.5e-4 (PyTorch's usual weight decay 5e-4; Keras' L2 doubles in the gradient)
-    # gave 84.0 %, no gain, and no higher training accuracy (91.7 against 92.0 %).
-    # Hence GoogLeNet's 30 epochs: 50 gained nothing measurable, and 30 let its chapter fit a
-    # device call beside the other three. On this evidence the recipe falls 3-6 points short of
-    # GoogLeNet's aim; the levers not yet tried for it are a lower peak rate or a longer
-    # warm-up (at 0.2 its dips came while the rate was above 0.15; at 0.4 it collapsed late,
-    # at about 0.09); for VGG16 a stronger L2, and more updates (batch 128); for ResNet18, whose
-    # training accuracy fell just after the 2-epoch warm-up in all three GPU seeds, a longer
-    # warm-up. The Makefile's NEXT_TRIALS queues them for the next device run.
+    # 50 gained it nothing measurable on a CPU, and 30 let its chapter fit a device call). It
+    # aims at each network's validation accuracy in the post less FAST_AIM_MARGIN points, on
+    # all 10,000 test images. BN statistics as in ``cpu`` (neither setting touches the training
+    # itself, which normalises by each batch and never reads the moving statistics): a first
+    # CPU trial without them (not kept) validated GoogLeNet at 10-17 % for four epochs while it
+    # trained at 25-48 %, probably moving averages lagging behind weights that change fast at
+    # this rate; in the VGGs, dropout before BN layers shifts them further (chapter 4). The
+    # record keeps both figures (``*_as_trained``). At momentum 0.9 an epoch's 97 or 98
+    # updates leave 0.9**97 ~ 4e-5 of the last re-estimate, so the "as trained" figures stay
+    # exact. What the runs and the trials of this recipe showed, and what is tried next:
+    # results/trials/README.md (chapter 7 computes the figures from the records).
     "fast": Profile(
         "fast", train_per_class=None, val_per_class=None, test_per_class=None,
         epochs={"vgg16": 33, "vgg16_bigconv": 33, "googlenet": 30, "resnet18": 50},
