@@ -113,6 +113,15 @@ def test_records_name_the_commit_loaded_not_a_later_one(monkeypatch):
     assert devices.loaded_commit() == "given"
 
 
+def test_a_record_names_xla_flags_where_they_are_set(monkeypatch):
+    from helpers import devices
+
+    monkeypatch.delenv("XLA_FLAGS", raising=False)
+    assert "xla_flags" not in devices.environment()
+    monkeypatch.setenv("XLA_FLAGS", "--xla_gpu_autotune_level=0")
+    assert devices.environment()["xla_flags"] == "--xla_gpu_autotune_level=0"
+
+
 def test_a_record_says_whether_float32_products_ran_in_tensorfloat32(monkeypatch):
     import types
 

@@ -375,6 +375,8 @@ def environment():
         "git_commit": loaded_commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
+    if os.environ.get("XLA_FLAGS"):  # they change what XLA compiles (autotuning, fusion)
+        env["xla_flags"] = os.environ["XLA_FLAGS"]
     if backend() == "tensorflow":
         import tensorflow as tf
 
