@@ -129,3 +129,22 @@ def test_set_is_only_for_trials(monkeypatch, capsys):
     with pytest.raises(SystemExit):
         train_runs.main(["--profile", "fast", "--seeds", "0", "--set", "batch_size=128"])
     assert "--set is for --trial only" in capsys.readouterr().err
+
+
+def test_the_makefiles_next_trials_are_trials_the_device_run_can_start():
+    # a misspelt network or setting would cost a device call's slot (device time is minutes)
+    import re
+
+    from helpers import models, profiles
+
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    found = re.search(r"^NEXT_TRIALS :=((?:.*\\\n)*.*)$", makefile, re.M)
+    assert found, "the Makefile names no NEXT_TRIALS"
+    trials = found.group(1).replace("\\\n", " ").split()
+    assert trials
+    for trial in trials:
+        network, _, settings = trial.partition(":")
+        assert network in models.NAMES, trial
+        changed = train_runs.with_settings(profiles.PROFILES["fast"], settings.split(","),
+                                           [network])
+        assert changed != profiles.PROFILES["fast"], f"{trial} changes nothing"
