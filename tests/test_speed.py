@@ -114,6 +114,11 @@ def test_gpu_speed_text_reads_the_records():
     assert "ResNet18 800" not in text  # no CPU figure to set it against
     assert speed.gpu_speed_text(None) == "There is no GPU benchmark record yet."
     assert "TF32" in speed.gpu_speed_text(gpu) and "against" not in speed.gpu_speed_text(gpu)
+    assert "separate calls" not in text  # one call timed it all
+    gpu["environment"]["git_commit"] = "f18485043"
+    gpu["networks"]["vgg16"]["timed_by"] = {"git_commit": "b688f8ef4007c5f7"}
+    assert ("The record joins networks timed in separate calls, by different versions of the "
+            "code: VGG16 at b688f8e and ResNet18 at f184850.") in speed.gpu_speed_text(gpu)
 
 
 def test_the_compile_time_a_run_recorded_is_set_against_its_first_epoch():
@@ -166,6 +171,9 @@ def test_mixed_precisions_longer_compile_is_set_against_its_speed():
     assert "GoogLeNet only after more than a thousand epochs" in text
     assert "ResNet18 at once" in text  # its mixed start was the shorter
     assert "the `fast` recipe's runs of VGG16 (33 epochs) and GoogLeNet (30 epochs) sooner" in text
+    # float32's first epoch followed the unaugmented way's in the same process: said, with figures
+    assert "These figures favour float32" in text
+    assert "VGG16 9 s, GoogLeNet 28 s and ResNet18 9 s" in text
     assert speed.mixed_precision_payback_text({"ways": ["arrays"], "networks": {}}) == ""
     assert speed.mixed_precision_payback_text(None) == ""
 

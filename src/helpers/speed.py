@@ -223,11 +223,22 @@ def mixed_precision_payback_text(gpu, epochs=None, images=50000):
             f"images), mostly compiling, took in mixed precision against float32, with the same "
             f"augmentation: {and_list(firsts)}. At the speeds in the table, epochs of {images:,} "
             f"images repay that longer start for {and_list(paybacks)}.")
+    reference = ways[0]
+    colds = [f"{LABELS.get(n, n)} {row[reference]['epoch_seconds'][0]:.0f} s"
+             for n, row in gpu["networks"].items()
+             if reference not in (plain, mixed) and reference in row and plain in row
+             and mixed in row]
+    if colds:  # the ways take turns epoch by epoch in one process: the reference's comes first
+        text += (f" These figures favour float32: its first epoch came after the first epoch of "
+                 f"the unaugmented float32 way ({reference}) in the same process, which may "
+                 f"have left it compiled pieces and tuned kernels, while mixed precision's "
+                 f"kernels started cold; that first way's own first epoch took "
+                 f"{and_list(colds)}.")
     if sooner:
         text += (f" By these figures float32 would have finished the `fast` recipe's runs of "
                  f"{and_list(sooner)} sooner on this GPU (its validation passes left out, which "
-                 "mixed precision speeds up too); whether it trains them as well is a question "
-                 "for trials (chapter 7).")
+                 "mixed precision speeds up too); a run of its own, from a cold start, would "
+                 "say; whether it trains them as well is a question for trials (chapter 7).")
     return text
 
 
@@ -267,6 +278,14 @@ def gpu_speed_text(gpu, cpu=None):
                      f"timed ({cpu_env.get('backend', '?')}, batch {cpu['batch_size']}; "
                      f"{gpu_env.get('backend', '?')}, batch {gpu['batch_size']} on the GPU): "
                      f"{and_list(compared)}.")
+    commits = {}  # a record extended in later calls names the call that timed each network
+    for name, row in rows.items():
+        commit = (row.get("timed_by") or gpu["environment"]).get("git_commit") or "?"
+        commits.setdefault(commit[:7], []).append(LABELS.get(name, name))
+    if len(commits) > 1:
+        parts.append("The record joins networks timed in separate calls, by different versions "
+                     "of the code: " + and_list(f"{and_list(names)} at {commit}"
+                                                for commit, names in commits.items()) + ".")
     return " ".join(parts) or f"The {device} record has no way to compare."
 
 
