@@ -118,7 +118,7 @@ def test_gpu_speed_text_reads_the_records():
     gpu["environment"]["git_commit"] = "f18485043"
     gpu["networks"]["vgg16"]["timed_by"] = {"git_commit": "b688f8ef4007c5f7"}
     assert ("The record joins networks timed in separate calls, by different versions of the "
-            "code: VGG16 at b688f8e and ResNet18 at f184850.") in speed.gpu_speed_text(gpu)
+            "code: VGG16 at b688f8e; ResNet18 at f184850.") in speed.gpu_speed_text(gpu)
 
 
 def test_the_compile_time_a_run_recorded_is_set_against_its_first_epoch():

@@ -284,8 +284,8 @@ def gpu_speed_text(gpu, cpu=None):
         commits.setdefault(commit[:7], []).append(LABELS.get(name, name))
     if len(commits) > 1:
         parts.append("The record joins networks timed in separate calls, by different versions "
-                     "of the code: " + and_list(f"{and_list(names)} at {commit}"
-                                                for commit, names in commits.items()) + ".")
+                     "of the code: " + "; ".join(f"{and_list(names)} at {commit}"
+                                                 for commit, names in commits.items()) + ".")
     return " ".join(parts) or f"The {device} record has no way to compare."
 
 
