@@ -255,7 +255,7 @@ def earlier_rows(path, settings, environment):
     with the same ``settings`` (``MERGE_KEYS``) on the same device and backend."""
     earlier = json.loads(pathlib.Path(path).read_text())
     differs = [k for k in MERGE_KEYS if earlier.get(k) != settings[k]]
-    for key in ("device", "backend"):
+    for key in ("device", "backend", "xla_flags"):  # XLA_FLAGS change what is compiled
         there, here = earlier["environment"].get(key), environment.get(key)
         if there != here:
             differs.append(f"{key} ({there} there, {here} here)")
@@ -264,6 +264,8 @@ def earlier_rows(path, settings, environment):
                          "time its networks again with these settings, or write elsewhere")
     env = earlier["environment"]
     timed_by = {k: env.get(k) for k in ("date", "git_commit", "backend", "backend_version")}
+    if env.get("xla_flags"):
+        timed_by["xla_flags"] = env["xla_flags"]
     return {name: {**row, "timed_by": row.get("timed_by", timed_by)}
             for name, row in earlier["networks"].items()}
 

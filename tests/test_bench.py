@@ -116,6 +116,11 @@ def test_augmentation_bench_adds_to_an_earlier_record_of_the_same_settings(tmp_p
                     "--ways", "arrays", "model:crop", "--networks", "resnet18",
                     "--out", str(tmp_path / "third"), "--merge-with", str(earlier)])
     assert not (tmp_path / "third").exists()
+    # other XLA_FLAGS: refused too (they change what XLA compiles)
+    monkeypatch.setenv("XLA_FLAGS", "--xla_gpu_autotune_level=0")
+    with pytest.raises(SystemExit, match="differs in xla_flags"):
+        bench.main(args + ["--networks", "resnet18", "--out", str(tmp_path / "fourth"),
+                           "--merge-with", str(earlier)])
 
 
 def test_a_merged_network_timed_again_keeps_its_old_row_until_timed(tmp_path, monkeypatch):

@@ -117,8 +117,10 @@ def test_gpu_speed_text_reads_the_records():
     assert "separate calls" not in text  # one call timed it all
     gpu["environment"]["git_commit"] = "f18485043"
     gpu["networks"]["vgg16"]["timed_by"] = {"git_commit": "b688f8ef4007c5f7"}
-    assert ("The record joins networks timed in separate calls, by different versions of the "
-            "code: VGG16 at b688f8e; ResNet18 at f184850.") in speed.gpu_speed_text(gpu)
+    assert ("The record joins networks timed in separate calls: VGG16 by the code at b688f8e; "
+            "ResNet18 by the code at f184850.") in speed.gpu_speed_text(gpu)
+    gpu["networks"]["vgg16"]["timed_by"] = {"git_commit": "f184850433-dirty"}
+    assert "VGG16 by the code at f184850-dirty; ResNet18" in speed.gpu_speed_text(gpu)
 
 
 def test_the_compile_time_a_run_recorded_is_set_against_its_first_epoch():
@@ -172,8 +174,12 @@ def test_mixed_precisions_longer_compile_is_set_against_its_speed():
     assert "ResNet18 at once" in text  # its mixed start was the shorter
     assert "the `fast` recipe's runs of VGG16 (33 epochs) and GoogLeNet (30 epochs) sooner" in text
     # float32's first epoch followed the unaugmented way's in the same process: said, with figures
-    assert "These figures favour float32" in text
+    assert "These figures favour float32" in text and "another float32 way, no augmentation (arrays), in" in text
     assert "VGG16 9 s, GoogLeNet 28 s and ResNet18 9 s" in text
+    gpu["ways"][0] = "arrays mixed"  # a mixed reference would favour mixed precision: no claim
+    gpu["networks"] = {n: {("arrays mixed" if w == "arrays" else w): v for w, v in row.items()}
+                       for n, row in gpu["networks"].items()}
+    assert "favour float32" not in speed.mixed_precision_payback_text(gpu)
     assert speed.mixed_precision_payback_text({"ways": ["arrays"], "networks": {}}) == ""
     assert speed.mixed_precision_payback_text(None) == ""
 

@@ -226,11 +226,11 @@ def mixed_precision_payback_text(gpu, epochs=None, images=50000):
     reference = ways[0]
     colds = [f"{LABELS.get(n, n)} {row[reference]['epoch_seconds'][0]:.0f} s"
              for n, row in gpu["networks"].items()
-             if reference not in (plain, mixed) and reference in row and plain in row
-             and mixed in row]
+             if reference not in (plain, mixed) and not reference.endswith(" mixed")
+             and reference in row and plain in row and mixed in row]
     if colds:  # the ways take turns epoch by epoch in one process: the reference's comes first
         text += (f" These figures favour float32: its first epoch came after the first epoch of "
-                 f"the unaugmented float32 way ({reference}) in the same process, which may "
+                 f"another float32 way, {_way_label(reference)}, in the same process, which may "
                  f"have left it compiled pieces and tuned kernels, while mixed precision's "
                  f"kernels started cold; that first way's own first epoch took "
                  f"{and_list(colds)}.")
@@ -280,12 +280,14 @@ def gpu_speed_text(gpu, cpu=None):
                      f"{and_list(compared)}.")
     commits = {}  # a record extended in later calls names the call that timed each network
     for name, row in rows.items():
-        commit = (row.get("timed_by") or gpu["environment"]).get("git_commit") or "?"
-        commits.setdefault(commit[:7], []).append(LABELS.get(name, name))
+        commit = (row.get("timed_by") or gpu["environment"]).get("git_commit")
+        short = "an unrecorded commit" if not commit else (
+            commit[:7] + ("-dirty" if commit.endswith("-dirty") else ""))
+        commits.setdefault(short, []).append(LABELS.get(name, name))
     if len(commits) > 1:
-        parts.append("The record joins networks timed in separate calls, by different versions "
-                     "of the code: " + "; ".join(f"{and_list(names)} at {commit}"
-                                                 for commit, names in commits.items()) + ".")
+        parts.append("The record joins networks timed in separate calls: "
+                     + "; ".join(f"{and_list(names)} by the code at {commit}"
+                                 for commit, names in commits.items()) + ".")
     return " ".join(parts) or f"The {device} record has no way to compare."
 
 
