@@ -287,8 +287,7 @@ step_seeds() {
       FAILED="$FAILED $run"; continue
     fi
     read -r lim min <<< "$(run_limits "$net" "${RUN_S:-200}" "${RUN_MIN_S:-120}")"
-    run_guarded "seed$seed-$net" "$lim" "$min" "${COMPILE_LOG[@]}" "$PY" tools/train_runs.py \
-      --profile "$PROFILE" --seeds "$seed" --networks "$net"
+    RUN_S=$lim RUN_MIN_S=$min train_run "seed$seed-$net" --seeds "$seed" --networks "$net"
   done
 }
 
