@@ -12,6 +12,10 @@ NETWORKS := 03_vgg16 04_vgg16_bigconv 05_googlenet 06_resnet18
 SHARED_DATA := ../shared/data/cifar10-jpeg.tar.gz
 export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 1
+# nbval and papermill start each kernel in notebooks/, where a relative path would miss
+ifdef CIFAR10_PATH
+export CIFAR10_PATH := $(abspath $(CIFAR10_PATH))
+endif
 
 .PHONY: book test reproduce compare bench device-prep clean
 
@@ -39,6 +43,7 @@ test: $(STAMP)
 reproduce: $(STAMP)
 	@test -n "$$CIFAR10_PATH" || test -f $(SHARED_DATA) || \
 	  echo "CIFAR10_PATH is not set: the notebooks will use Keras' download (needs internet)"
+	@echo "Each notebook is replaced by this $(PROFILE) run as it finishes (git checkout notebooks restores the stored ones)"
 	for nb in $(NETWORKS) 07_comparison; do \
 	  CIFAR10_PATH=$${CIFAR10_PATH:-$$(test -f $(SHARED_DATA) && realpath $(SHARED_DATA))} \
 	  BOOK_PROFILE=$(PROFILE) $(BIN)/papermill --cwd notebooks notebooks/$$nb.ipynb \

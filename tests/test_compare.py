@@ -407,3 +407,33 @@ def test_two_seed_networks_show_their_own_spread_and_the_note_names_whose_is_bor
     notes = " ".join(compare.table_notes(s))
     assert "(ResNet18's 2 seeds: standard deviation 1.4 points, 1 degree of freedom)" in notes
     assert "their own deviations: VGG16 0.3, ResNet18 1.4 points" in notes
+
+
+def test_a_one_seed_gap_borrows_the_largest_seed_spread_of_the_gaps():
+    # ResNet18's gaps over three seeds: 8, 10 and 12 points (sd 2); GoogLeNet has one seed
+    recs = records(*[record("resnet18", .85, train=.85 + g, seed=i)
+                     for i, g in enumerate((.08, .10, .12))],
+                   record("googlenet", .85, train=.95))
+    s = compare.summarize(recs)
+    g = s["googlenet"]
+    assert g.gap_spread_from == "resnet18" and s["resnet18"].gap_spread_from is None
+    half = g.gap[2] - g.gap[0]
+    assert half > 4.30 * 0.02  # t(2 df) = 4.30 times an sd of 2 points, at least
+    alone = compare.summarize(records(record("googlenet", .85, train=.95)))["googlenet"]
+    assert alone.gap_spread_from is None and alone.gap[2] - alone.gap[0] < half / 5
+    text = compare.verdict_googlenet_overfits(s).text
+    assert "GoogLeNet, with fewer than 3 seeds, carries ResNet18's seed-to-seed spread" in text
+
+
+def test_curves_draw_every_run_each_in_its_own_colour():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from helpers import plots
+
+    histories = {f"run {i}": {"loss": [1.0, 0.5], "val_loss": [1.1, 0.6]} for i in range(12)}
+    fig = plots.curves(histories, metrics=("loss",))
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 24  # train and validation for each of the 12 runs, none dropped
+    assert len({tuple(line.get_color()) for line in lines[::2]}) == 12
+    assert [t.get_text() for t in fig.legends[0].get_texts()][:12] == list(histories)

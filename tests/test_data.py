@@ -1,11 +1,15 @@
 """Loading CIFAR-10 from folders, archives, Keras and the synthetic stand-in (helpers.data)."""
 
+import errno
+import io
 import os
+import pickle
 import re
 import tarfile
 import tempfile
 import time
 import urllib.error
+import zipfile
 from pathlib import Path
 
 import keras
@@ -182,8 +186,11 @@ def test_missing_path_via_env(tmp_path, monkeypatch):
 def test_file_that_is_not_an_archive(tmp_path):
     path = tmp_path / "cifar.tar.gz"
     path.write_text("this is not an archive\n" * 10)
-    with pytest.raises(data.DatasetError, match=re.escape(str(path))):
+    with pytest.raises(data.DatasetError, match=re.escape(str(path))) as info:
         data.load_cifar10(path)
+    message = str(info.value)
+    assert "is not a tar archive" in message and "pass that folder" in message
+    assert "truncated or corrupt" not in message
 
 
 def test_truncated_archive(tiny):
@@ -193,6 +200,25 @@ def test_truncated_archive(tiny):
     with pytest.raises(data.DatasetError, match="truncated|corrupt") as info:
         data.load_cifar10(path)
     assert str(path) in str(info.value)
+    assert "Download it again" in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["tiny.zip", "misnamed.tar.gz"])
+def test_zip_says_to_extract_it_to_a_folder(tiny, cifar10_cache, snapshot, name):
+    dataset = tiny()
+    path = dataset.root / name
+    with zipfile.ZipFile(path, "w") as z:
+        for entry, blob in dataset.entries.items():
+            z.writestr(entry, blob)
+    before = snapshot(dataset.root)
+    with pytest.raises(data.DatasetError) as info:
+        data.load_cifar10(path)
+    message = str(info.value)
+    assert str(path) in message and "zip" in message
+    assert ".tar.gz" in message and "Extract the zip to a folder and pass that folder" in message
+    assert "truncated" not in message and "Download it again" not in message
+    assert snapshot(dataset.root) == before  # nothing extracted, nothing removed
+    assert list(cifar10_cache.iterdir()) == []
 
 
 def test_fewer_than_ten_classes(tiny):
@@ -237,16 +263,149 @@ def test_image_not_32x32(tiny, container, size):
     path = dataset.write_folder() if container == "folder" else dataset.write_tar(container)
     with pytest.raises(data.DatasetError, match="expected 32x32") as info:
         data.load_cifar10(path)
-    assert "test/frog/0000.png" in str(info.value)
+    message = str(info.value)
+    assert "test/frog/0000.png" in message
+    # what to do: resize it, or remove or replace it (and re-pack an archive)
+    assert "32x32 RGB" in message and "resize it to 32x32" in message
+    assert "remove or replace that file" in message
+    assert ("re-pack the archive" in message) == (container != "folder")
 
 
-def test_image_that_cannot_be_decoded(tiny):
+@pytest.mark.parametrize("container", ["folder", "tiny.tar.gz"])
+def test_image_that_cannot_be_decoded(tiny, container):
     dataset = tiny()
     entry = f"{dataset.top}/train/bird/0001.png"
     dataset.entries[entry] = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
+    path = dataset.write_folder() if container == "folder" else dataset.write_tar(container)
     with pytest.raises(data.DatasetError, match="cannot be decoded") as info:
-        data.load_cifar10(dataset.write_tar())
-    assert "train/bird/0001.png" in str(info.value)
+        data.load_cifar10(path)
+    message = str(info.value)
+    assert "train/bird/0001.png" in message
+    assert "Replace that file with a good copy or remove it" in message
+    assert "32x32 RGB .jpg or .png" in message
+    assert ("re-pack the archive" in message) == (container != "folder")
+
+
+# The official "python version" of CIFAR-10: pickled batches under cifar-10-batches-py/.
+_PICKLED = {
+    **{f"cifar-10-batches-py/data_batch_{i}": {b"data": b"\0" * 30, b"labels": [i]}
+       for i in range(1, 6)},
+    "cifar-10-batches-py/test_batch": {b"data": b"\0" * 30, b"labels": [0]},
+    "cifar-10-batches-py/batches.meta": {b"label_names": [c.encode() for c in data.CLASSES]},
+}
+
+
+def _official_archive(tmp_path, kind):
+    """A few fake entries laid out as cifar-10-python.tar.gz is (not the real data)."""
+    blobs = {name: pickle.dumps(value) for name, value in _PICKLED.items()}
+    blobs["cifar-10-batches-py/readme.html"] = b"<html></html>"
+    if kind == "archive":
+        path = tmp_path / "cifar-10-python.tar.gz"
+        with tarfile.open(path, "w:gz") as tar:
+            tar.addfile(_tar_member("cifar-10-batches-py", tarfile.DIRTYPE))
+            for name, blob in blobs.items():
+                info = _tar_member(name)
+                info.size = len(blob)
+                tar.addfile(info, io.BytesIO(blob))
+        return path
+    for name, blob in blobs.items():  # the archive unpacked
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(blob)
+    if kind == "folder":
+        return tmp_path / "cifar-10-batches-py"
+    return tmp_path / "cifar-10-batches-py" / "data_batch_1"  # one batch file
+
+
+@pytest.mark.parametrize("kind", ["archive", "folder", "file"])
+def test_official_pickled_cifar10_says_to_use_the_keras_download(
+    tmp_path, cifar10_cache, snapshot, kind
+):
+    path = _official_archive(tmp_path, kind)
+    before = snapshot(tmp_path)
+    with pytest.raises(data.DatasetError) as info:
+        data.load_cifar10(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert "official pickled CIFAR-10" in message and "cifar-10-python.tar.gz" in message
+    assert "source='keras'" in message and "{train,test}/<class>/*.jpg|png" in message
+    assert "0 of the 10 classes" not in message and "truncated" not in message
+    if kind != "file":
+        batch = r"'(cifar-10-batches-py/)?(data_batch_\d|test_batch|batches\.meta)'"
+        assert re.search(batch, message), message  # the entry that gave it away
+    assert snapshot(tmp_path) == before  # nothing unpacked, nothing removed
+    assert list(cifar10_cache.iterdir()) == []
+
+
+def test_image_archive_with_the_pickled_batches_beside_it_still_loads(tiny):
+    dataset = tiny()
+    dataset.entries["cifar-10-batches-py/data_batch_1"] = pickle.dumps({b"labels": [0]})
+    _check_arrays(data.load_cifar10(dataset.write_tar()), dataset, exact=True)
+
+
+@pytest.fixture
+def unreadable(monkeypatch):
+    """``unreadable(path)`` takes away the read permission of a file or folder. Root reads it
+    anyway, so opening or listing it is also refused here, as the system would for a user."""
+    denied = {}
+
+    def refuse(path):
+        key = os.path.abspath(os.fspath(path)) if isinstance(path, (str, os.PathLike)) else None
+        if key in denied:
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+
+    real_open, real_tar_open, real_scandir = io.open, tarfile.bltn_open, os.scandir
+
+    def guarded(opener):
+        def call(file, *args, **kwargs):
+            refuse(file)
+            return opener(file, *args, **kwargs)
+        return call
+
+    monkeypatch.setattr("builtins.open", guarded(real_open))
+    monkeypatch.setattr(io, "open", guarded(real_open))  # pathlib's read_bytes
+    monkeypatch.setattr(tarfile, "bltn_open", guarded(real_tar_open))
+    monkeypatch.setattr(os, "scandir", lambda path=".": (refuse(path), real_scandir(path))[1])
+
+    def deny(path):
+        denied[os.path.abspath(path)] = path.stat().st_mode
+        path.chmod(0)
+
+    yield deny
+    for path, mode in denied.items():
+        os.chmod(path, mode)
+
+
+def test_unreadable_image_in_folder(tiny, unreadable):
+    dataset = tiny()
+    folder = dataset.write_folder()
+    bad = folder / dataset.top / "train" / "cat" / "0001.png"
+    unreadable(bad)
+    with pytest.raises(data.DatasetError, match="permission") as info:
+        data.load_cifar10(folder)
+    assert str(bad) in str(info.value) and "Fix its permissions" in str(info.value)
+    assert isinstance(info.value.__cause__, PermissionError)
+
+
+def test_unreadable_class_folder(tiny, unreadable):
+    dataset = tiny()
+    folder = dataset.write_folder()
+    bad = folder / dataset.top / "test" / "dog"
+    unreadable(bad)
+    with pytest.raises(data.DatasetError, match="permission") as info:
+        data.load_cifar10(folder)
+    assert str(bad) in str(info.value) and "Fix its permissions" in str(info.value)
+    assert "missing" not in str(info.value)  # not "the 'test' split has 9 of the 10 classes"
+
+
+@pytest.mark.parametrize("read", [data.load_cifar10, data.read_image_folder, data.fingerprint])
+def test_unreadable_archive(tiny, unreadable, read):
+    path = tiny().write_tar()
+    unreadable(path)
+    with pytest.raises(data.DatasetError, match="permission") as info:
+        read(path)
+    assert str(path) in str(info.value) and "Fix its permissions" in str(info.value)
+    assert "Download it again" not in str(info.value)
+    assert path.exists()
 
 
 @pytest.mark.parametrize("kind", ["dotdot", "absolute"])

@@ -51,28 +51,58 @@ def test_equal_time_sentence_names_a_first_epoch_spent_compiling():
     assert "VGG16 60 and 40 s (seeds 0 and 1) against 1.0 s" in speed.equal_time_text(main)
 
 
+def _column(rates, device="CPU: test"):
+    return (f"images/s on {device}", device, rates)
+
+
 def test_speed_text_reads_the_mac_rates():
     cost = {"vgg16": 313_463_808, "vgg16_bigconv": 314_512_384, "googlenet": 63_888_384,
             "resnet18": 141_497_344}
-    even = speed.speed_text(cost, bench({"vgg16": 32.6, "vgg16_bigconv": 34.1,
-                                           "googlenet": 164.8, "resnet18": 65.5}))
-    assert "9.3 to 10.7 billion" in even and "predicts their relative speed" in even
-    assert "both faster than either VGG" in even
-    uneven = speed.speed_text(cost, bench({"vgg16": 300, "vgg16_bigconv": 300,
-                                             "googlenet": 250, "resnet18": 700}))
-    assert "does not predict speed" in uneven and "not both faster" in uneven
-    assert "no benchmark" in speed.speed_text(cost, None)
+    even = speed.speed_text(cost, [_column({"vgg16": 32.6, "vgg16_bigconv": 34.1,
+                                            "googlenet": 164.8, "resnet18": 65.5})])
+    assert "9.3 billion to 10.7 billion a second" in even and "predicts their relative speed" in even
+    assert "forward-pass multiply-accumulates" in even
+    assert "both faster there than either VGG" in even and "devices can rank" not in even
+    uneven = speed.speed_text(cost, [_column({"vgg16": 300, "vgg16_bigconv": 300,
+                                              "googlenet": 250, "resnet18": 700})])
+    assert "does not predict speed" in uneven and "neither both faster nor both slower" in uneven
+    # each device its own sentence and ranking
+    two = speed.speed_text(cost, [_column({n: 100.0 for n in cost}),
+                                  _column({"vgg16": 1000, "vgg16_bigconv": 4000,
+                                           "googlenet": 900, "resnet18": 800}, "GPU: test")])
+    assert "On CPU: test" in two and "On GPU: test: 57.5 billion to 1.3 trillion a second" in two
+    assert "both slower there than either VGG" in two and "devices can rank" in two
+    assert "no benchmark" in speed.speed_text(cost, [])
+
+
+def test_speed_column_names_device_backend_precision_and_batch():
+    cpu = {"batch_size": 128, "environment": {"device": "CPU: test", "cpu_cores": 2,
+                                              "backend": "tensorflow", "precision": "float32"},
+           "networks": {"vgg16": {"book": {"images_per_second": 10.0}}}}
+    heading, device, rates = speed.speed_column(cpu)
+    assert heading == "images/s on CPU: test (2 cores) (tensorflow, float32, unaugmented arrays, batch 128)"
+    assert device.startswith("CPU: test (2 cores)") and rates == {"vgg16": 10.0}
+    gpu = {"ways": ["arrays", "model:crop mixed"], "batch_size": 512,
+           "environment": {"device": "GPU: test", "gpu": True, "backend": "jax"},
+           "networks": {"vgg16": {"arrays": {"images_per_second": 900.0, "dtype_policy": "float32"},
+                                  "model:crop mixed": {"images_per_second": 1500.0,
+                                                       "dtype_policy": "mixed_bfloat16"}}}}
+    assert speed.speed_column(gpu)[2] == {"vgg16": 900.0}
+    heading, _, rates = speed.speed_column(gpu, "model:crop mixed")
+    assert rates == {"vgg16": 1500.0}
+    assert heading == "images/s on GPU: test (jax, mixed precision, pad-and-crop in the model, batch 512)"
+    assert "float32, unaugmented arrays" in speed.speed_column(gpu)[0]
 
 
 def test_cost_table_and_post_style_text():
     built = {"googlenet": models.build("googlenet")}
-    table = speed.cost_table(built, bench({"googlenet": 164.8}))
-    assert "| GoogLeNet | 1,903,906 | 64 | 3 / 62 / 14 / 21 | 164.8 | 10.5 |" in table
+    table = speed.cost_table(built, [_column({"googlenet": 164.8})])
+    assert "| GoogLeNet | 1,903,906 | 64 | 3 / 62 / 14 / 21 | 164.8 |" in table
     assert "images/s" not in speed.cost_table(built)
     text = speed.post_style_text(bench({"vgg16": 1, "resnet18": 1}))
     assert "0.95 to 1.06" in text and "both sides of 1" in text and "39.0 to 40.0 s" in text
     one_side = speed.post_style_text(bench({"vgg16": 1, "resnet18": 1}, ratios=(1.1, 1.2)))
-    assert "one side of 1: the book's build was 10 to 20 % faster" in one_side
+    assert "one side of 1, the book's build timing 10 to 20 % faster" in one_side
     assert "more than one network's epochs vary" in one_side
     close = speed.post_style_text(bench({"vgg16": 1, "resnet18": 1}, ratios=(1.02, 1.03)))
     assert "2 to 3 % faster" in close and "does not establish" in close
@@ -135,20 +165,25 @@ def test_the_compile_time_a_run_recorded_is_set_against_its_first_epoch():
     assert "ResNet18" not in text
 
 
-def test_run_to_run_times_name_a_change_of_code_beside_the_machines_load():
+def test_run_to_run_times_name_the_versions_of_the_code_beside_the_machines_load():
     runs = []
-    for seed, minutes, commit in ((0, 1.8, "aaa"), (1, 0.8, "bbb"), (2, 0.85, "bbb")):
+    for seed, minutes, commit in ((0, 1.8, "aaa1111"), (1, 0.8, "bbb2222"), (2, 0.85, "bbb2222")):
         r = trial_record("vgg16", 0.86, seed=seed)
-        r["history"] = {"seconds": [60.0 * minutes], "val_accuracy": [0.8]}
+        r["history"] = {"seconds": [20.0] + [60.0 * minutes / 4] * 4, "val_accuracy": [0.8] * 5}
         r["environment"] = dict(r["environment"], git_commit=commit)
         runs.append(r)
-    text = speed.equal_time_text({"vgg16": runs})
-    assert ("which the machine's load moves, and VGG16's runs come from 2 versions of the code, "
-            "which can move them too: the same recipe took VGG16 0.8 to 1.8 minutes") in text
-    for r in runs:
-        r["environment"]["git_commit"] = "aaa"
-    text = speed.equal_time_text({"vgg16": runs})
-    assert "which the machine's load moves: the same recipe took VGG16 0.8 to 1.8" in text
+    resnet = trial_record("resnet18", 0.88)
+    resnet["history"] = {"seconds": [20.0, 10.0], "val_accuracy": [0.8, 0.9]}
+    resnet["environment"] = dict(resnet["environment"], git_commit="ccc3333" + "-dirty")
+    text = speed.equal_time_text({"vgg16": runs, "resnet18": [resnet]})
+    assert "which the machine's load moves: the same recipe took VGG16" in text
+    assert ("The runs come from 3 versions of the code: aaa1111 (VGG16, seed 0), bbb2222 (VGG16, "
+            "seeds 1 and 2) and ccc3333-dirty (ResNet18, seed 0).") in text
+    assert "VGG16 27.00 s (aaa1111) against 12.38 s (bbb2222)" in text
+    assert "ResNet18" not in text.split("A typical later epoch")[1].split(":")[0]
+    for r in runs + [resnet]:
+        r["environment"]["git_commit"] = "aaa1111"
+    assert "versions of the code" not in speed.equal_time_text({"vgg16": runs, "resnet18": [resnet]})
 
 
 def test_mixed_precisions_longer_compile_is_set_against_its_speed():

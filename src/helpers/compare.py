@@ -73,6 +73,7 @@ class Summary:
     val_size: int | None
     minutes: float  # mean total training time per run
     devices: tuple
+    gap_spread_from: str | None = None  # whose seeds' spread of the gap it borrows, if any
 
     @property
     def label(self):
@@ -88,18 +89,21 @@ def main_runs(records, names=NAMES):
     return {name: sorted(runs[name], key=lambda r: r["seed"]) for name in names if name in runs}
 
 
-def _gap(records):
+def _gap(records, spread=None):
+    """(mean, low, high) of last-epoch training accuracy minus test accuracy over ``records``
+    (a network's seeds): both accuracies' binomial noise and the seeds' spread of the gap, their
+    own from ``OWN_SPREAD_SEEDS`` seeds on, else ``spread`` = (sd, df) where given."""
     gaps = [r["train_accuracy"] - r["test_accuracy"] for r in records]
     mean = float(np.mean(gaps))
     train, test = records[0]["data"]["train_size"], records[0]["data"]["test_size"]
     p1 = float(np.mean([r["train_accuracy"] for r in records]))
     p2 = float(np.mean([r["test_accuracy"] for r in records]))
     binomial = Z95 * math.sqrt(p1 * (1 - p1) / train + p2 * (1 - p2) / test)
-    if len(gaps) > 1:
-        seeds = t975(len(gaps) - 1) * float(np.std(gaps, ddof=1)) / math.sqrt(len(gaps))
-        half = math.hypot(seeds, binomial)
-    else:
-        half = binomial
+    sd, df = (float(np.std(gaps, ddof=1)), len(gaps) - 1) if len(gaps) > 1 else (None, 0)
+    if spread and spread[1] and len(gaps) < OWN_SPREAD_SEEDS:
+        sd, df = spread
+    seeds = t975(df) * sd / math.sqrt(len(gaps)) if df else 0.0
+    half = math.hypot(seeds, binomial)
     return mean, mean - half, mean + half
 
 
@@ -178,12 +182,32 @@ def summarize(records, names=NAMES):
     summaries = {name: summarize_network(name, rs) for name, rs in runs.items()}
     accuracies = {name: [r["test_accuracy"] for r in rs] for name, rs in runs.items()}
     spreads = seed_spreads(accuracies)
+    # the gap (training minus test accuracy) scatters from seed to seed too, by the same rule
+    gap_spreads = seed_spreads({name: [r["train_accuracy"] - r["test_accuracy"] for r in rs]
+                                for name, rs in runs.items()})
     for name, s in summaries.items():
         sd, df, source = spreads[name]
         if df and len(s.seeds) < OWN_SPREAD_SEEDS:
-            summaries[name] = dataclasses.replace(s, test=interval_with_spread(
+            s = dataclasses.replace(s, test=interval_with_spread(
                 accuracies[name], s.test_size, sd, df, source))
+        gap_sd, gap_df, gap_source = gap_spreads[name]
+        if gap_df and len(s.seeds) < OWN_SPREAD_SEEDS:
+            s = dataclasses.replace(s, gap=_gap(runs[name], (gap_sd, gap_df)),
+                                    gap_spread_from=gap_source)
+        summaries[name] = s
     return summaries
+
+
+def _gap_noise(*summaries):
+    """What the gap intervals of ``summaries`` hold, as a clause."""
+    borrowed = [s for s in summaries if s.gap_spread_from]
+    if borrowed:
+        return "; ".join(
+            f"{s.label}, with fewer than {OWN_SPREAD_SEEDS} seeds, carries "
+            f"{possessive(s.gap_spread_from)} seed-to-seed spread of the gap" for s in borrowed)
+    if all(len(s.seeds) == 1 for s in summaries):
+        return "binomial noise only: one seed each, and no network with two"
+    return ""
 
 
 def seed_runs(records, name):
@@ -404,10 +428,11 @@ def verdict_googlenet_overfits(s, post=POST):
     g = s["googlenet"]
     gap, low, high = g.gap
     p = post["googlenet"]
+    noise = _gap_noise(g)
     measured = (
         f"GoogLeNet's last-epoch training accuracy minus its test accuracy is {points(gap)} points "
-        f"(95 % interval {points(low)} to {points(high)}; the post: "
-        f"{points((p.train - p.val) / 100)})"
+        f"(95 % interval {points(low)} to {points(high)}{'; ' + noise if noise else ''}; the "
+        f"post: {points((p.train - p.val) / 100)})"
     )
     if _near_chance(g):
         return Verdict(claim, UNTESTABLE, f"{_chance_sentence([g])}; {measured}.")
@@ -474,9 +499,11 @@ def verdict_resnet_overfits_less(s, post=POST):
     d = r.gap[0] - g.gap[0]
     half = math.hypot(r.gap[2] - r.gap[0], g.gap[2] - g.gap[0])  # two independent networks
     low, high = d - half, d + half
+    noise = _gap_noise(r, g)
     measured = (
         f"ResNet18's gap (last-epoch training accuracy minus test accuracy) minus GoogLeNet's is "
-        f"{points(d)} points (95 % interval {points(low)} to {points(high)}; the post: "
+        f"{points(d)} points (95 % interval {points(low)} to {points(high)}"
+        f"{'; ' + noise if noise else ''}; the post: "
         f"{points(post_gap('resnet18') - post_gap('googlenet'))})"
     )
     low_nets = _near_chance(g, r)

@@ -25,6 +25,7 @@ import io
 import os
 import tarfile
 import tempfile
+import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
@@ -50,6 +51,80 @@ _HOW_TO_GET_DATA = (
 
 class DatasetError(ValueError):
     """The data source is missing, unreadable or not in the expected layout."""
+
+
+# The official "python version" of CIFAR-10 (cifar-10-python.tar.gz, its files under
+# cifar-10-batches-py/) holds pickled batches, not image files; users pass it here because it is
+# the file the dataset's page offers. Known by its batches' names, whatever their folder is called.
+_PICKLED_NAMES = frozenset(
+    [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]
+)
+
+
+def _is_pickled_batch(name):
+    return PurePosixPath(name).name in _PICKLED_NAMES
+
+
+def _pickled_error(origin, name, kind):
+    """The error for the official pickled CIFAR-10; ``kind`` is 'archive', 'folder' or 'file'."""
+    what = {
+        "archive": f"is the official pickled CIFAR-10 archive (cifar-10-python.tar.gz: {name!r} "
+                   "is a pickled batch, not an image file)",
+        "folder": f"holds the official pickled CIFAR-10 batches (an unpacked "
+                  f"cifar-10-python.tar.gz: {name!r} is a pickled batch, not an image file)",
+        "file": "is a batch of the official pickled CIFAR-10 archive (cifar-10-python.tar.gz), "
+                "not an image file",
+    }[kind]
+    return DatasetError(
+        f"{origin} {what}; this loader reads image files laid out as "
+        "{train,test}/<class>/*.jpg|png. Use source='keras' (load_cifar10('keras')): Keras "
+        "downloads exactly this archive (needs internet), checks its hash and reads it. Or pass "
+        "a folder or .tar.gz of image files in that layout (the README's Data section)."
+    )
+
+
+def _unreadable_error(path, err):
+    """The error for a file or folder the operating system will not let us read."""
+    if isinstance(err, PermissionError):
+        return DatasetError(
+            f"{path} cannot be read: permission denied ({type(err).__name__}). Fix its "
+            "permissions so that this user can read it (chmod u+r; a folder also needs u+x), "
+            "or point to a readable copy."
+        )
+    return DatasetError(
+        f"{path} cannot be read ({type(err).__name__}: {err}). Check the file, or point to "
+        "another copy."
+    )
+
+
+def _not_a_tar_error(path, err):
+    """The error for a file tarfile cannot read: a damaged tar, a zip, or something else."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except OSError:
+        head = b""
+    # gzip, bzip2, xz or a tar header: a tar that is damaged, not a file of another kind
+    if head.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")) or head[257:262] == b"ustar":
+        return DatasetError(
+            f"{path} is not a readable tar archive, or is truncated or corrupt "
+            f"({type(err).__name__}: {err}). "
+            "Download it again or point to another copy."
+        )
+    if head.startswith(b"PK\x03\x04") or zipfile.is_zipfile(path):
+        return DatasetError(
+            f"{path} is a zip archive; this loader reads .tar, .tar.gz or .tgz archives, "
+            "or a folder. Extract the zip to a folder and pass that folder (laid out as "
+            "{train,test}/<class>/*.jpg|png)."
+        )
+    if _is_pickled_batch(Path(path).name):
+        return _pickled_error(path, Path(path).name, "file")
+    return DatasetError(
+        f"{path} is not a tar archive (nor gzip, bzip2 or xz); this loader reads .tar, .tar.gz "
+        "or .tgz archives, or a folder, laid out as {train,test}/<class>/*.jpg|png. Extract "
+        "another kind of archive to a folder and pass that folder; if this file should be a "
+        "tar, it is damaged: download it again."
+    )
 
 
 def resolve_source(source="auto"):
@@ -126,6 +201,7 @@ def _check_inside(name, origin):
 
 def _iter_archive(path):
     """Yield ``(entry name, bytes)`` of the image files in a tar archive, checked."""
+    pickled, layout = None, False
     try:
         with tarfile.open(path, "r:*") as tar:
             for member in tar:
@@ -137,7 +213,10 @@ def _iter_archive(path):
                 if not member.isfile():
                     raise DatasetError(f"{path}: entry {member.name!r} is not a regular file.")
                 if not member.name.lower().endswith(IMAGE_SUFFIXES):
+                    if pickled is None and _is_pickled_batch(member.name):
+                        pickled = member.name
                     continue  # a README or a stray .DS_Store: not data
+                layout = layout or _split_entry(member.name) is not None
                 if member.size > MAX_IMAGE_BYTES:
                     raise DatasetError(
                         f"{path}: entry {member.name!r} is {member.size:,} bytes, far larger "
@@ -146,16 +225,23 @@ def _iter_archive(path):
                 yield member.name, tar.extractfile(member).read()
     except DatasetError:
         raise
+    except PermissionError as err:
+        raise _unreadable_error(path, err) from err
     except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
-        raise DatasetError(
-            f"{path} is not a readable tar archive, or is truncated or corrupt "
-            f"({type(err).__name__}: {err}). Download it again or point to another copy."
-        ) from err
+        raise _not_a_tar_error(path, err) from err
+    # Only when nothing is in the layout: an image archive may carry the batches beside it.
+    if pickled is not None and not layout:
+        raise _pickled_error(path, pickled, "archive")
 
 
 def _iter_folder(root):
     """Yield ``(relative name, bytes)`` of the image files under a folder, checked."""
-    for dirpath, dirnames, filenames in os.walk(root):
+
+    def refuse(err):  # os.walk skips a folder it cannot list unless told otherwise
+        raise _unreadable_error(err.filename or root, err) from err
+
+    pickled, layout = None, False
+    for dirpath, dirnames, filenames in os.walk(root, onerror=refuse):
         for name in sorted(dirnames) + sorted(filenames):
             full = Path(dirpath, name)
             if full.is_symlink():
@@ -163,14 +249,29 @@ def _iter_folder(root):
         dirnames.sort()
         for name in sorted(filenames):
             full = Path(dirpath, name)
+            rel = full.relative_to(root).as_posix()
             if not name.lower().endswith(IMAGE_SUFFIXES):
+                if pickled is None and _is_pickled_batch(rel):
+                    pickled = rel
                 continue
-            size = full.stat().st_size
-            if size > MAX_IMAGE_BYTES:
-                raise DatasetError(
-                    f"{full} is {size:,} bytes, far larger than a 32x32 image; refusing it."
-                )
-            yield full.relative_to(root).as_posix(), full.read_bytes()
+            layout = layout or _split_entry(rel) is not None
+            try:
+                size = full.stat().st_size
+                if size > MAX_IMAGE_BYTES:
+                    raise DatasetError(
+                        f"{full} is {size:,} bytes, far larger than a 32x32 image; refusing it."
+                    )
+                blob = full.read_bytes()
+            except OSError as err:
+                raise _unreadable_error(full, err) from err
+            yield rel, blob
+    if pickled is not None and not layout:
+        raise _pickled_error(root, pickled, "folder")
+
+
+def _repack(origin):
+    # The loader never edits the source: the user fixes the file, and re-packs an archive.
+    return "" if Path(origin).is_dir() else ", then re-pack the archive"
 
 
 def _decode(name, blob, origin):
@@ -180,14 +281,18 @@ def _decode(name, blob, origin):
         with Image.open(io.BytesIO(blob)) as img:
             if img.size != IMAGE_SHAPE[:2]:
                 raise DatasetError(
-                    f"{origin}: image {name!r} is {img.size[0]}x{img.size[1]}, expected 32x32."
+                    f"{origin}: image {name!r} is {img.size[0]}x{img.size[1]}, expected 32x32. "
+                    f"CIFAR-10 images are 32x32 RGB: resize it to 32x32 first, or remove or "
+                    f"replace that file{_repack(origin)}."
                 )
             return np.asarray(img.convert("RGB"), dtype=np.uint8)
     except DatasetError:
         raise
     except Exception as err:  # Pillow raises many types for broken files
         raise DatasetError(
-            f"{origin}: image {name!r} cannot be decoded ({type(err).__name__}: {err})."
+            f"{origin}: image {name!r} cannot be decoded ({type(err).__name__}: {err}). "
+            f"Replace that file with a good copy or remove it{_repack(origin)}; images must be "
+            "32x32 RGB .jpg or .png files, as in CIFAR-10."
         ) from err
 
 
@@ -254,9 +359,12 @@ def _version(path):
 @functools.lru_cache(maxsize=8)
 def _hash_file(path, *version):
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as err:  # the first read of an archive is here, before tarfile's
+        raise _unreadable_error(path, err) from err
     return digest.hexdigest()
 
 

@@ -42,6 +42,16 @@ def class_grid(images, labels, per_class=8, seed=0):
     return fig
 
 
+def colours(n):
+    """``n`` distinct colours: tab10's up to 10, tab20's up to 20, then as many taken evenly
+    from a continuous map (a plain ``zip`` with tab10 would drop every run after the tenth)."""
+    if n <= 10:
+        return list(plt.cm.tab10.colors[:n])
+    if n <= 20:
+        return list(plt.cm.tab20.colors[:n])
+    return [plt.cm.turbo(x) for x in np.linspace(0.05, 0.95, n)]
+
+
 def curves(histories, metrics=("loss", "accuracy"), title=None):
     """Train (solid) and validation (dashed) curves, one panel per metric, one colour per run.
 
@@ -53,7 +63,7 @@ def curves(histories, metrics=("loss", "accuracy"), title=None):
     )
     axes = axes[0]
     handles = []
-    for (label, history), colour in zip(histories.items(), plt.cm.tab10.colors):
+    for (label, history), colour in zip(histories.items(), colours(len(histories))):
         for ax, metric in zip(axes, metrics):
             epochs = np.arange(1, len(history[metric]) + 1)
             (line,) = ax.plot(epochs, history[metric], color=colour)
@@ -91,7 +101,7 @@ def time_to_accuracy(runs, key="val_accuracy", title=None):
     it is measured once, after the last epoch.
     """
     fig, (by_time, by_epoch) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
-    for (label, records), colour in zip(runs.items(), plt.cm.tab10.colors):
+    for (label, records), colour in zip(runs.items(), colours(len(runs))):
         for seed, r in enumerate(records):
             values = np.asarray(r["history"][key])
             minutes = np.cumsum(r["history"]["seconds"]) / 60

@@ -14,6 +14,7 @@ import numpy as np
 from helpers import profiles
 from helpers.architecture import macs, macs_by_resolution
 from helpers.compare import CHANCE
+from helpers.devices import machine
 from helpers.models import LABELS
 from helpers.stats import Z95
 from helpers.wording import and_list, markdown_table, pct, possessive
@@ -96,15 +97,57 @@ def equal_time_text(main):
     if spans:
         name, minutes = max(spans.items(), key=lambda kv: max(kv[1]) / min(kv[1]))
         if max(minutes) > 1.1 * min(minutes):
-            commits = {r["environment"].get("git_commit") for r in main[name]} - {None}
-            why = "which the machine's load moves"
-            if len(commits) > 1:
-                why += (f", and {possessive(name)} runs come from {len(commits)} versions of the "
-                        "code, which can move them too")
-            text += (f" These are wall-clock times, {why}: the same recipe took "
-                     f"{LABELS.get(name, name)} {min(minutes):.1f} to {max(minutes):.1f} "
-                     "minutes from run to run, so read them as rough.")
-    return text + first_epoch_overhead_text(main, budget)
+            text += (f" These are wall-clock times, which the machine's load moves: the same "
+                     f"recipe took {LABELS.get(name, name)} {min(minutes):.1f} to "
+                     f"{max(minutes):.1f} minutes from run to run, so read them as rough.")
+    versions = code_versions_text(main)
+    return text + (" " + versions if versions else "") + first_epoch_overhead_text(main, budget)
+
+
+def _short_commit(commit):
+    return commit[:7] + ("-dirty" if commit.endswith("-dirty") else "")
+
+
+def code_versions_text(main):
+    """Where the runs come from more than one version of the code: which runs each version
+    trained, and, for a network with runs from several, its typical later epoch under each
+    (a version can change how long an epoch takes, which a time comparison would read as the
+    network's); "" for one version."""
+    by_commit = {}
+    for name, rs in main.items():
+        for r in rs:
+            commit = r["environment"].get("git_commit")
+            by_commit.setdefault(_short_commit(commit) if commit else "an unrecorded commit",
+                                 {}).setdefault(name, []).append(r["seed"])
+    if len(by_commit) < 2:
+        return ""
+
+    def seeds(ss):
+        return ("seed " if len(ss) == 1 else "seeds ") + and_list(str(x) for x in sorted(ss))
+
+    groups = []
+    for commit, names in by_commit.items():
+        by_seeds = {}  # networks with the same seeds named together
+        for name, ss in names.items():
+            by_seeds.setdefault(tuple(sorted(ss)), []).append(LABELS.get(name, name))
+        groups.append(f"{commit} (" + "; ".join(f"{and_list(labels)}, {seeds(ss)}"
+                                                for ss, labels in by_seeds.items()) + ")")
+    text = (f"The runs come from {len(by_commit)} versions of the code: {and_list(groups)}.")
+    typical = []
+    for name, rs in main.items():
+        epochs = {}
+        for r in rs:
+            commit = r["environment"].get("git_commit")
+            later = r["history"]["seconds"][1:]
+            if commit and later:
+                epochs.setdefault(_short_commit(commit), []).extend(later)
+        if len(epochs) > 1:
+            typical.append(f"{LABELS.get(name, name)} " + " against ".join(
+                f"{float(np.median(v)):.2f} s ({c})" for c, v in epochs.items()))
+    if typical:
+        text += (" A typical later epoch took " + "; ".join(typical) + ": times set side by side "
+                 "across versions compare the code as well as the networks.")
+    return text
 
 
 def first_epoch_overhead_text(main, budget):
@@ -144,12 +187,34 @@ def first_epoch_overhead_text(main, budget):
             f"comparison ranks start-up costs as well as learning.")
 
 
-def speeds(bench):
-    """``{network: images per second}`` from a ``make bench`` record (the book's build)."""
+def speeds(bench, way=None):
+    """``{network: images per second}`` from a ``make bench`` record: the book's build in a
+    networks record; ``way`` (default ``"arrays"``: float32, unaugmented) in an augmentation
+    record, which times each network several ways."""
     if not bench:
         return {}
-    return {name: row["book"]["images_per_second"] for name, row in bench["networks"].items()
-            if row.get("book", {}).get("images_per_second")}
+    found = {}
+    for name, row in bench["networks"].items():
+        entry = row.get("book") or row.get(way or "arrays") or {}
+        if entry.get("images_per_second"):
+            found[name] = entry["images_per_second"]
+    return found
+
+
+def speed_column(bench, way=None):
+    """``(heading, description, {network: images/s})``: one device's measured speeds for
+    ``cost_table`` and ``speed_text``, named by device, backend, way of training and batch."""
+    env = bench["environment"]
+    way = (way or "arrays") if "ways" in bench else "arrays"
+    policy = next((row[way].get("dtype_policy") for row in bench["networks"].values()
+                   if way in row), None) if "ways" in bench else env.get("precision")
+    place_kind, _, mixed = way.partition(" ")
+    precision = "mixed precision" if mixed else (policy or "float32")
+    fed = ("unaugmented arrays" if place_kind == "arrays"
+           else _way_label(place_kind).replace(" (arrays)", ""))
+    setting = f"{env.get('backend', '?')}, {precision}, {fed}, batch {bench['batch_size']}"
+    device = machine(env)
+    return f"images/s on {device} ({setting})", f"{device} ({setting})", speeds(bench, way)
 
 
 def _way_label(way):
@@ -291,18 +356,16 @@ def gpu_speed_text(gpu, cpu=None):
     return " ".join(parts) or f"The {device} record has no way to compare."
 
 
-def cost_table(built, bench=None):
-    """MACs per image, where they happen, parameters, and the measured speed beside them.
+def cost_table(built, columns=()):
+    """MACs per image, where they happen, parameters, and measured speeds beside them.
 
-    ``built``: ``{name: keras.Model}``; ``bench``: the record ``make bench`` writes
-    (``results/bench/networks.json``), or None. The share of MACs is given by the size of the
-    map a convolution writes: 32x32, 16x16, 8x8, and 4x4 or smaller.
+    ``built``: ``{name: keras.Model}``; ``columns``: ``speed_column`` results, one per device
+    (or way) timed. The share of MACs is given by the size of the map a convolution writes:
+    32x32, 16x16, 8x8, and 4x4 or smaller.
     """
     header = ["network", "parameters", "MACs per image (millions)",
               "share of MACs at 32 / 16 / 8 / ≤4 px maps (%)"]
-    rate = speeds(bench)
-    if rate:
-        header += ["images/s (measured)", "GMAC/s"]
+    header += [heading for heading, _, _ in columns]
     rows = []
     for name, model in built.items():
         total, by_h = macs(model), macs_by_resolution(model)
@@ -310,46 +373,61 @@ def cost_table(built, bench=None):
                   sum(v for h, v in by_h.items() if h <= 4)]
         row = [LABELS.get(name, name), f"{model.count_params():,}", f"{total / 1e6:.0f}",
                " / ".join(f"{100 * v / total:.0f}" for v in shares)]
-        if rate:
-            speed = rate.get(name)
-            row += [f"{speed:.1f}", f"{total * speed / 1e9:.1f}"] if speed else ["–", "–"]
+        row += [f"{rates[name]:,.1f}" if name in rates else "–" for _, _, rates in columns]
         rows.append(row)
     return markdown_table(header, rows)
 
 
 SAME_RATE = 1.25  # MAC rates within this factor of each other count as "one rate"
+COMPLEX, SIMPLE = ("googlenet", "resnet18"), ("vgg16", "vgg16_bigconv")  # the post's words
 
 
-def speed_text(cost, bench):
-    """What the measured speeds say beside the MAC counts (``cost``: ``{name: MACs}``)."""
-    rate = speeds(bench)
-    common = [n for n in cost if n in rate]
-    if len(common) < 2:
-        return "There is no benchmark record to set beside the MAC counts."
-    gmacs = {n: cost[n] * rate[n] / 1e9 for n in common}
-    low, high = min(gmacs.values()), max(gmacs.values())
-    device = bench["environment"].get("device", "this machine")
-    text = (f"On {device} the networks ran at {low:.1f} to {high:.1f} billion "
-            "multiply-accumulates per second. ")
-    if high / low <= SAME_RATE:
-        text += ("That is close to one rate for networks of very different shapes, so here the "
-                 "MAC count predicts their relative speed.")
-    else:
-        text += (f"The fastest rate is {high / low:.1f} times the slowest, so on this device "
-                 "the MAC count alone does not predict speed: how well each layer shape uses "
-                 "the hardware matters too.")
-    complex_, simple = ("googlenet", "resnet18"), ("vgg16", "vgg16_bigconv")
-    if all(n in rate for n in complex_ + simple):
-        fastest_simple = max(rate[n] for n in simple)
-        slowest_complex = min(rate[n] for n in complex_)
-        if slowest_complex > fastest_simple:
-            text += (" On this device, per image, the networks the post calls complex, "
-                     "GoogLeNet and ResNet18, are both faster than either VGG.")
+def _macs_rate(value):
+    """A rate of multiply-accumulates per second in words: '42.8 billion', '28.5 trillion'."""
+    return f"{value / 1e12:.1f} trillion" if value >= 1e12 else f"{value / 1e9:.1f} billion"
+
+
+def speed_text(cost, columns):
+    """What each device's measured speeds (``speed_column`` results) say beside the MAC counts
+    (``cost``: ``{name: MACs}``): the rate of forward multiply-accumulates per second of
+    training, and whether the networks the post calls complex are faster per image there."""
+    sentences = []
+    for _, device, rate in columns:
+        common = [n for n in cost if n in rate]
+        if len(common) < 2:
+            continue
+        macs_rate = {n: cost[n] * rate[n] for n in common}
+        low, high = min(macs_rate.values()), max(macs_rate.values())
+        text = f"On {device}: {_macs_rate(low)} to {_macs_rate(high)} a second"
+        if high / low <= SAME_RATE:
+            text += (", close to one rate for networks of very different shapes, so there the "
+                     "MAC count predicts their relative speed.")
         else:
-            text += (" On this device, per image, the networks the post calls complex are not "
-                     "both faster than the VGGs.")
-        text += (" Another device can rank them otherwise: what is fast on one depends on how "
-                 "well its layer shapes use that hardware.")
+            text += (f"; the fastest rate is {high / low:.1f} times the slowest, so there the MAC "
+                     "count alone does not predict speed.")
+        if all(n in rate for n in COMPLEX + SIMPLE):
+            fastest_simple, slowest_simple = (f(rate[n] for n in SIMPLE) for f in (max, min))
+            fastest_complex, slowest_complex = (f(rate[n] for n in COMPLEX) for f in (max, min))
+            if slowest_complex > fastest_simple:
+                text += (" Per image, the networks the post calls complex, GoogLeNet and "
+                         "ResNet18, were both faster there than either VGG.")
+            elif fastest_complex < slowest_simple:
+                text += (" Per image, the networks the post calls complex, GoogLeNet and "
+                         "ResNet18, were both slower there than either VGG.")
+            else:
+                text += (" Per image, the networks the post calls complex were neither both "
+                         "faster nor both slower there than the VGGs.")
+        sentences.append(text)
+    if not sentences:
+        return "There is no benchmark record to set beside the MAC counts."
+    intro = ("A network's MACs per image times its images per second give the forward-pass "
+             "multiply-accumulates a device did per second of training (training also runs the "
+             "backward pass, about twice the forward's arithmetic, so the hardware did about "
+             "three times as much).")
+    text = " ".join([intro, *sentences])
+    if len(sentences) > 1:
+        text += (" How well a device suits each layer shape, and not the MAC count, sets the "
+                 "rates, so devices can rank the networks differently.")
     return text
 
 
@@ -378,10 +456,11 @@ def post_style_text(bench, longer=None):
         return text + " The ratios fall on both sides of 1: no difference stands out from the noise."
     faster = min(ratios) > 1
     low, high = sorted(abs(r - 1) for r in (min(ratios), max(ratios)))
-    text += (f" All ratios fall on one side of 1: the book's build was {100 * low:.0f} to "
-             f"{100 * high:.0f} % {'faster' if faster else 'slower'}")
+    text += (f" In this record all ratios fall on one side of 1, the book's build timing "
+             f"{100 * low:.0f} to {100 * high:.0f} % {'faster' if faster else 'slower'}")
     if again is not None and (again <= 1 if faster else again >= 1):
-        text += ", which VGG16's longer timing did not repeat, so a difference is not established."
+        text += ("; VGG16's longer timing did not repeat that, so a difference is not "
+                 "established.")
     elif spread is not None and high <= 2 * spread:
         text += (", no more than twice what one network's epochs vary, so one short run per "
                  "network does not establish a difference.")
