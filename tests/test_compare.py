@@ -437,3 +437,29 @@ def test_curves_draw_every_run_each_in_its_own_colour():
     assert len(lines) == 24  # train and validation for each of the 12 runs, none dropped
     assert len({tuple(line.get_color()) for line in lines[::2]}) == 12
     assert [t.get_text() for t in fig.legends[0].get_texts()][:12] == list(histories)
+
+
+def test_the_bn_re_estimate_is_judged_by_its_paired_change_over_the_seeds():
+    def rerun(model, as_trained, test, seed, commit="aaa1111"):
+        r = record(model, test, seed=seed)
+        r["test_accuracy_as_trained"] = as_trained
+        r["environment"]["git_commit"] = commit
+        return r
+
+    recs = records(*[rerun("vgg16_bigconv", a, a + .12 + d, seed=i)
+                     for i, (a, d) in enumerate(((.74, 0), (.75, .004), (.745, -.003)))],
+                   *[rerun("resnet18", .88, .88 + d, seed=i, commit=c)
+                     for i, (d, c) in enumerate(((-.004, "aaa1111"), (.002, "bbb2222"),
+                                                 (-.001, "bbb2222")))],
+                   rerun("googlenet", .83, .8275, seed=0), record("vgg16", .86))
+    table = compare.recalibration_table(recs)
+    assert "| VGG16-big | 0 | 74.00 | 86.00 | +12.00 | aaa1111 | +12.03 (" in table
+    assert "| GoogLeNet | 0 | 83.00 | 82.75 | \u22120.25 | aaa1111 | one seed: no interval |" in table
+    assert "VGG16 |" not in table  # no as-trained figure: its recipe did not re-estimate
+    text = compare.recalibration_text(recs)
+    assert text.startswith("It raised the test accuracy of VGG16-big (+12.0 points on average)")
+    assert "for ResNet18 the change cannot be told apart from that spread" in text
+    assert "GoogLeNet has one seed, too few" in text
+    assert "The seeds of ResNet18 come from more than one version of the code" in text
+    assert compare.recalibration_table({}) == ""
+    assert compare.recalibration_text({}) == "No run of this profile re-estimates its BN statistics."

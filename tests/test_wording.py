@@ -13,6 +13,7 @@ def test_or_list_and_a_recipe_told_for_several_networks():
 def test_a_difference_in_points_is_signed_unless_it_rounds_to_nothing():
     assert wording.points(0.012) == "+1.2" and wording.points(-0.012) == "\u22121.2"
     assert wording.points(-0.0004) == "0.0" == wording.points(0.0004)
+    assert wording.points(0.00044, 2) == "+0.04" and wording.points(-0.00004, 2) == "0.00"
 
 
 def test_a_small_standard_deviation_is_not_shown_as_zero():

@@ -252,6 +252,88 @@ def as_trained_text(records, record):
                        f"(seed {r['seed']})" for r in runs) + ".")
 
 
+def recalibration_changes(records, names=NAMES):
+    """``{network: [(record, change)]}``: where a recipe re-estimates its BN statistics
+    (``bn_recalibration``), each main run's test accuracy re-estimated minus as training left
+    them, by seed; networks without such runs are absent."""
+    found = {}
+    for name, runs in main_runs(comparable(records, names)[0], names).items():
+        kept = [(r, r["test_accuracy"] - r["test_accuracy_as_trained"]) for r in runs
+                if r.get("test_accuracy_as_trained") is not None]
+        if kept:
+            found[name] = kept
+    return found
+
+
+def _paired_interval(changes):
+    """Mean and 95 % interval of per-seed changes measured on the same test images (paired:
+    the test set's noise enters each change, and so the seeds' spread, once); None for one."""
+    if len(changes) < 2:
+        return None
+    mean = float(np.mean(changes))
+    half = t975(len(changes) - 1) * float(np.std(changes, ddof=1)) / math.sqrt(len(changes))
+    return mean, mean - half, mean + half
+
+
+def recalibration_table(records, names=NAMES):
+    """The BN re-estimate's effect (``recalibration_changes``) as a Markdown table, one row per
+    network: per seed, the test accuracy as trained and re-estimated and the code that trained
+    it; the mean change with its paired interval over the seeds."""
+    header = ["network", "seed", "as trained %", "re-estimated %", "change (points)",
+              "code", "mean change over the seeds (95 % interval)"]
+    rows = []
+    for name, kept in recalibration_changes(records, names).items():
+        paired = _paired_interval([c for _, c in kept])
+        summary = (f"{points(paired[0], 2)} ({points(paired[1], 2)} to {points(paired[2], 2)})"
+                   if paired else "one seed: no interval")
+        for k, (r, change) in enumerate(kept):
+            commit = r["environment"].get("git_commit")
+            rows.append([LABELS.get(name, name) if k == 0 else "", str(r["seed"]),
+                         pct(r["test_accuracy_as_trained"], 2), pct(r["test_accuracy"], 2),
+                         points(change, 2), commit[:7] if commit else "–",
+                         summary if k == 0 else ""])
+    return markdown_table(header, rows) if rows else ""
+
+
+def recalibration_text(records, names=NAMES):
+    """What the BN re-estimate did, network by network, judged by the paired interval over the
+    seeds (a network with one seed is named, not judged)."""
+    kept = recalibration_changes(records, names)
+    if not kept:
+        return "No run of this profile re-estimates its BN statistics."
+    raised, lowered, unclear, single = [], [], [], []
+    for name, runs in kept.items():
+        paired = _paired_interval([c for _, c in runs])
+        label = LABELS.get(name, name)
+        if paired is None:
+            single.append(label)
+        elif paired[1] > 0:
+            raised.append(f"{label} ({points(paired[0])} points on average)")
+        elif paired[2] < 0:
+            lowered.append(f"{label} ({points(paired[0])} points on average)")
+        else:
+            unclear.append(label)
+    parts = []
+    if raised:
+        parts.append(f"it raised the test accuracy of {and_list(raised)}, beyond the spread of "
+                     "the change from seed to seed")
+    if lowered:
+        parts.append(f"it lowered that of {and_list(lowered)}, beyond that spread")
+    if unclear:
+        parts.append(f"for {and_list(unclear)} the change cannot be told apart from that spread")
+    text = capitalized("; ".join(parts)) + "." if parts else ""
+    if single:
+        text += (f" {and_list(single)} {'has one seed' if len(single) == 1 else 'have one seed each'}"
+                 ", too few to set the change against its spread.")
+    versions = [LABELS.get(n, n) for n, runs in kept.items()
+                if len({r["environment"].get("git_commit") for r, _ in runs}) > 1]
+    if versions:
+        text += (f" The seeds of {and_list(versions)} come from more than one version of the "
+                 "code (the table's column), so a change that differs between versions may be "
+                 "the code's as well as the seed's.")
+    return text.strip()
+
+
 def left_out(records, names=NAMES):
     """Run names that the comparisons leave out because their recipe is not their network's."""
     return comparable(records, names)[1]

@@ -10,11 +10,11 @@ def pct(x, digits=1):
     return f"{100 * x:.{digits}f}"
 
 
-def points(x):
+def points(x, digits=1):
     """A difference in percentage points, signed (a proper minus sign)."""
-    text = f"{100 * x:+.1f}"
+    text = f"{100 * x:+.{digits}f}"
     if float(text) == 0:  # no sign on a difference that rounds to nothing ("−0.0")
-        return "0.0"
+        return f"{0:.{digits}f}"
     return text.replace("-", "\u2212")
 
 
