@@ -12,10 +12,12 @@ NETWORKS := 03_vgg16 04_vgg16_bigconv 05_googlenet 06_resnet18
 SHARED_DATA := ../shared/data/cifar10-jpeg.tar.gz
 export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 1
-# nbval and papermill start each kernel in notebooks/, where a relative path would miss
-ifdef CIFAR10_PATH
-export CIFAR10_PATH := $(abspath $(CIFAR10_PATH))
-endif
+# nbval and papermill start each kernel in notebooks/, where a relative CIFAR10_PATH would
+# miss: recipes that read it make it absolute first (in the shell: spaces and a value given
+# on make's command line included)
+ABSOLUTE_DATA = if [ -n "$$CIFAR10_PATH" ]; then \
+  CIFAR10_PATH="$$($(PYTHON) -c 'import os, sys; print(os.path.abspath(sys.argv[1]))' \
+  "$$CIFAR10_PATH")"; export CIFAR10_PATH; fi;
 
 .PHONY: book test reproduce compare bench device-prep clean
 
@@ -37,14 +39,14 @@ book: $(STAMP)
 # The unit tests and every notebook under nbval (smoke profile), on two workers; nbval
 # compares the cells marked NBVAL_CHECK_OUTPUT. Then the book must build without a warning.
 test: $(STAMP)
-	BOOK_PROFILE=smoke $(BIN)/pytest -q -n 2 --dist loadscope --nbval-lax tests notebooks
+	$(ABSOLUTE_DATA) BOOK_PROFILE=smoke $(BIN)/pytest -q -n 2 --dist loadscope --nbval-lax tests notebooks
 	$(BIN)/jupyter-book build . -W -n --keep-going --quiet
 
 reproduce: $(STAMP)
 	@test -n "$$CIFAR10_PATH" || test -f $(SHARED_DATA) || \
 	  echo "CIFAR10_PATH is not set: the notebooks will use Keras' download (needs internet)"
 	@echo "Each notebook is replaced by this $(PROFILE) run as it finishes (git checkout notebooks restores the stored ones)"
-	for nb in $(NETWORKS) 07_comparison; do \
+	$(ABSOLUTE_DATA) for nb in $(NETWORKS) 07_comparison; do \
 	  CIFAR10_PATH=$${CIFAR10_PATH:-$$(test -f $(SHARED_DATA) && realpath $(SHARED_DATA))} \
 	  BOOK_PROFILE=$(PROFILE) $(BIN)/papermill --cwd notebooks notebooks/$$nb.ipynb \
 	    notebooks/.$$nb.run.ipynb --log-output --execution-timeout 7200 \
@@ -56,7 +58,7 @@ compare:
 	$(MAKE) reproduce NETWORKS= PROFILE=$(PROFILE)
 
 bench: $(STAMP)
-	CIFAR10_PATH=$${CIFAR10_PATH:-$$(test -f $(SHARED_DATA) && realpath $(SHARED_DATA))} \
+	$(ABSOLUTE_DATA) CIFAR10_PATH=$${CIFAR10_PATH:-$$(test -f $(SHARED_DATA) && realpath $(SHARED_DATA))} \
 	  $(BIN)/python benchmarks/bench.py
 
 # What tools/device_run.sh needs on a GPU machine that has JAX but no TensorFlow or Keras:

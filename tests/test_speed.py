@@ -80,8 +80,9 @@ def test_speed_column_names_device_backend_precision_and_batch():
                                               "backend": "tensorflow", "precision": "float32"},
            "networks": {"vgg16": {"book": {"images_per_second": 10.0}}}}
     heading, device, rates = speed.speed_column(cpu)
-    assert heading == "images/s on CPU: test (2 cores) (tensorflow, float32, unaugmented arrays, batch 128)"
-    assert device.startswith("CPU: test (2 cores)") and rates == {"vgg16": 10.0}
+    assert heading == "images/s on CPU: test (2 cores): tensorflow, float32, unaugmented arrays, batch 128"
+    assert device == "CPU: test (2 cores), with tensorflow, float32, unaugmented arrays, batch 128"
+    assert rates == {"vgg16": 10.0}
     gpu = {"ways": ["arrays", "model:crop mixed"], "batch_size": 512,
            "environment": {"device": "GPU: test", "gpu": True, "backend": "jax"},
            "networks": {"vgg16": {"arrays": {"images_per_second": 900.0, "dtype_policy": "float32"},
@@ -90,8 +91,12 @@ def test_speed_column_names_device_backend_precision_and_batch():
     assert speed.speed_column(gpu)[2] == {"vgg16": 900.0}
     heading, _, rates = speed.speed_column(gpu, "model:crop mixed")
     assert rates == {"vgg16": 1500.0}
-    assert heading == "images/s on GPU: test (jax, mixed precision, pad-and-crop in the model, batch 512)"
-    assert "float32, unaugmented arrays" in speed.speed_column(gpu)[0]
+    assert heading == "images/s on GPU: test: jax, mixed precision, pad-and-crop in the model, batch 512"
+    # float32 on a GPU: TF32 products unless the record says otherwise
+    assert ("float32 (TF32 products by default; the record does not say), unaugmented arrays"
+            in speed.speed_column(gpu)[0])
+    gpu["environment"]["float32_products"] = "float32"
+    assert "jax, float32, unaugmented arrays" in speed.speed_column(gpu)[0]
 
 
 def test_cost_table_and_post_style_text():
@@ -103,7 +108,7 @@ def test_cost_table_and_post_style_text():
     assert "0.95 to 1.06" in text and "both sides of 1" in text and "39.0 to 40.0 s" in text
     one_side = speed.post_style_text(bench({"vgg16": 1, "resnet18": 1}, ratios=(1.1, 1.2)))
     assert "one side of 1, the book's build timing 10 to 20 % faster" in one_side
-    assert "more than one network's epochs vary" in one_side
+    assert "faster: more than twice what one network's epochs vary" in one_side
     close = speed.post_style_text(bench({"vgg16": 1, "resnet18": 1}, ratios=(1.02, 1.03)))
     assert "2 to 3 % faster" in close and "does not establish" in close
     earlier = {"networks": {"vgg16": {"ratio_to_post_style": 0.99}}}
@@ -176,7 +181,8 @@ def test_run_to_run_times_name_the_versions_of_the_code_beside_the_machines_load
     resnet["history"] = {"seconds": [20.0, 10.0], "val_accuracy": [0.8, 0.9]}
     resnet["environment"] = dict(resnet["environment"], git_commit="ccc3333" + "-dirty")
     text = speed.equal_time_text({"vgg16": runs, "resnet18": [resnet]})
-    assert "which the machine's load moves: the same recipe took VGG16" in text
+    assert ("which the machine's load moves, as does the version of the code (VGG16's runs come "
+            "from 2, below): the same recipe took VGG16") in text
     assert ("The runs come from 3 versions of the code: aaa1111 (VGG16, seed 0), bbb2222 (VGG16, "
             "seeds 1 and 2) and ccc3333-dirty (ResNet18, seed 0).") in text
     assert "VGG16 27.00 s (aaa1111) against 12.38 s (bbb2222)" in text

@@ -46,3 +46,20 @@ def test_difference_adds_the_halves_in_quadrature():
     d, low, high = stats.difference(a, b)
     assert d == pytest.approx(0.1)
     assert high - d == pytest.approx(math.hypot(a.half, b.half))
+
+
+def test_paired_change_interval_adds_the_shared_test_noise_to_the_seeds_spread():
+    assert stats.paired_change_interval([0.1], 10_000) is None  # one seed: no spread to use
+    # identical changes: no spread between seeds, but a 10-point change on 100 images still
+    # needs 10 images to change verdict, so the shared noise remains
+    mean, low, high = stats.paired_change_interval([0.1, 0.1, 0.1], 100)
+    assert mean == pytest.approx(0.1)
+    assert high - mean == pytest.approx(stats.Z95 * (0.09 / 100) ** 0.5)
+    # no change at all: nothing changed verdict, no noise
+    assert stats.paired_change_interval([0.0, 0.0], 100) == (0.0, 0.0, 0.0)
+    # the seeds' spread by Student's t, in quadrature with the shared part
+    changes = [0.02, 0.04]
+    seeds = stats.t975(1) * 0.01  # t x sd (0.01 x sqrt 2) / sqrt 2
+    shared = stats.Z95 * ((0.03 - 0.03 ** 2) / 1000) ** 0.5
+    assert stats.paired_change_interval(changes, 1000)[2] == pytest.approx(
+        0.03 + (seeds ** 2 + shared ** 2) ** 0.5)

@@ -19,3 +19,10 @@ def test_a_difference_in_points_is_signed_unless_it_rounds_to_nothing():
 def test_a_small_standard_deviation_is_not_shown_as_zero():
     assert wording.sd_text(0.00047) == "0.05" and wording.sd_text(0.0043) == "0.4"
     assert wording.sd_text(0.0) == "0.0"
+
+
+def test_short_commit_keeps_dirty_and_names_a_missing_one():
+    assert wording.short_commit("0123456789abcdef") == "0123456"
+    assert wording.short_commit("0123456789abcdef-dirty") == "0123456-dirty"
+    assert wording.short_commit(None) == "an unrecorded commit"
+

@@ -31,9 +31,9 @@ from helpers.architecture import padding_only  # noqa: F401
 from helpers.wording import span  # noqa: F401
 from helpers.models import LABELS, NAMES
 from helpers.stats import (OWN_SPREAD_SEEDS, Interval, Z95, difference, interval,
-                           interval_with_spread, seed_spreads, t975)
+                           interval_with_spread, paired_change_interval, seed_spreads, t975)
 from helpers.wording import (and_list, capitalized, duration, markdown_table, pct, points,
-                             possessive, sd_text)
+                             possessive, sd_text, short_commit)
 
 CHANCE = 0.1  # ten classes
 FIT_LEVEL = 0.9  # below this training accuracy a network has not yet fit its training images
@@ -204,7 +204,10 @@ def _gap_noise(*summaries):
     if borrowed:
         return "; ".join(
             f"{s.label}, with fewer than {OWN_SPREAD_SEEDS} seeds, carries "
-            f"{possessive(s.gap_spread_from)} seed-to-seed spread of the gap" for s in borrowed)
+            + (f"its own {len(s.seeds)} seeds' spread of the gap, the largest of any network's"
+               if s.gap_spread_from == s.network else
+               f"{possessive(s.gap_spread_from)} seed-to-seed spread of the gap")
+            for s in borrowed)
     if all(len(s.seeds) == 1 for s in summaries):
         return "binomial noise only: one seed each, and no network with two"
     return ""
@@ -265,14 +268,9 @@ def recalibration_changes(records, names=NAMES):
     return found
 
 
-def _paired_interval(changes):
-    """Mean and 95 % interval of per-seed changes measured on the same test images (paired:
-    the test set's noise enters each change, and so the seeds' spread, once); None for one."""
-    if len(changes) < 2:
-        return None
-    mean = float(np.mean(changes))
-    half = t975(len(changes) - 1) * float(np.std(changes, ddof=1)) / math.sqrt(len(changes))
-    return mean, mean - half, mean + half
+def _paired_interval(kept):
+    """``stats.paired_change_interval`` of one network's (record, change) pairs."""
+    return paired_change_interval([c for _, c in kept], kept[0][0]["data"]["test_size"])
 
 
 def recalibration_table(records, names=NAMES):
@@ -283,14 +281,13 @@ def recalibration_table(records, names=NAMES):
               "code", "mean change over the seeds (95 % interval)"]
     rows = []
     for name, kept in recalibration_changes(records, names).items():
-        paired = _paired_interval([c for _, c in kept])
+        paired = _paired_interval(kept)
         summary = (f"{points(paired[0], 2)} ({points(paired[1], 2)} to {points(paired[2], 2)})"
                    if paired else "one seed: no interval")
         for k, (r, change) in enumerate(kept):
-            commit = r["environment"].get("git_commit")
             rows.append([LABELS.get(name, name) if k == 0 else "", str(r["seed"]),
                          pct(r["test_accuracy_as_trained"], 2), pct(r["test_accuracy"], 2),
-                         points(change, 2), commit[:7] if commit else "–",
+                         points(change, 2), short_commit(r["environment"].get("git_commit")),
                          summary if k == 0 else ""])
     return markdown_table(header, rows) if rows else ""
 
@@ -301,12 +298,14 @@ def recalibration_text(records, names=NAMES):
     kept = recalibration_changes(records, names)
     if not kept:
         return "No run of this profile re-estimates its BN statistics."
+    seeds = {name: len(rs) for name, rs in main_runs(comparable(records, names)[0], names).items()}
     raised, lowered, unclear, single = [], [], [], []
     for name, runs in kept.items():
-        paired = _paired_interval([c for _, c in runs])
+        paired = _paired_interval(runs)
         label = LABELS.get(name, name)
         if paired is None:
-            single.append(label)
+            single.append(label if seeds[name] == 1 else
+                          f"{label} (one of its {seeds[name]} seeds keeps the as-trained figure)")
         elif paired[1] > 0:
             raised.append(f"{label} ({points(paired[0])} points on average)")
         elif paired[2] < 0:
@@ -315,18 +314,18 @@ def recalibration_text(records, names=NAMES):
             unclear.append(label)
     parts = []
     if raised:
-        parts.append(f"it raised the test accuracy of {and_list(raised)}, beyond the spread of "
-                     "the change from seed to seed")
+        parts.append(f"it raised the test accuracy of {and_list(raised)}, beyond the noise of "
+                     "the change (its spread from seed to seed and the test set's)")
     if lowered:
-        parts.append(f"it lowered that of {and_list(lowered)}, beyond that spread")
+        parts.append(f"it lowered that of {and_list(lowered)}, beyond that noise")
     if unclear:
-        parts.append(f"for {and_list(unclear)} the change cannot be told apart from that spread")
+        parts.append(f"for {and_list(unclear)} the change cannot be told apart from that noise")
     text = capitalized("; ".join(parts)) + "." if parts else ""
     if single:
         text += (f" {and_list(single)} {'has one seed' if len(single) == 1 else 'have one seed each'}"
-                 ", too few to set the change against its spread.")
+                 ", too few to set the change against its spread from seed to seed.")
     versions = [LABELS.get(n, n) for n, runs in kept.items()
-                if len({r["environment"].get("git_commit") for r, _ in runs}) > 1]
+                if len({short_commit(r["environment"].get("git_commit")) for r, _ in runs}) > 1]
     if versions:
         text += (f" The seeds of {and_list(versions)} come from more than one version of the "
                  "code (the table's column), so a change that differs between versions may be "

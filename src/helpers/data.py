@@ -77,9 +77,10 @@ def _pickled_error(origin, name, kind):
     }[kind]
     return DatasetError(
         f"{origin} {what}; this loader reads image files laid out as "
-        "{train,test}/<class>/*.jpg|png. Use source='keras' (load_cifar10('keras')): Keras "
-        "downloads exactly this archive (needs internet), checks its hash and reads it. Or pass "
-        "a folder or .tar.gz of image files in that layout (the README's Data section)."
+        "{train,test}/<class>/*.jpg|png. Use source='keras' (load_cifar10('keras'); where the path "
+        "came from CIFAR10_PATH, unset it): Keras downloads exactly this archive (needs "
+        "internet), checks its hash and reads it. Or pass a folder or .tar.gz of image files in "
+        "that layout (the README's Data section)."
     )
 
 

@@ -17,7 +17,7 @@ from helpers.compare import CHANCE
 from helpers.devices import machine
 from helpers.models import LABELS
 from helpers.stats import Z95
-from helpers.wording import and_list, markdown_table, pct, possessive
+from helpers.wording import and_list, markdown_table, pct, possessive, short_commit
 
 
 def accuracy_at(record, seconds, key="val_accuracy"):
@@ -97,15 +97,16 @@ def equal_time_text(main):
     if spans:
         name, minutes = max(spans.items(), key=lambda kv: max(kv[1]) / min(kv[1]))
         if max(minutes) > 1.1 * min(minutes):
-            text += (f" These are wall-clock times, which the machine's load moves: the same "
-                     f"recipe took {LABELS.get(name, name)} {min(minutes):.1f} to "
-                     f"{max(minutes):.1f} minutes from run to run, so read them as rough.")
+            commits = {short_commit(r["environment"].get("git_commit")) for r in main[name]}
+            why = "which the machine's load moves"
+            if len(commits) > 1:
+                why += (f", as does the version of the code ({possessive(name)} runs come from "
+                        f"{len(commits)}, below)")
+            text += (f" These are wall-clock times, {why}: the same recipe took "
+                     f"{LABELS.get(name, name)} {min(minutes):.1f} to {max(minutes):.1f} "
+                     "minutes from run to run, so read them as rough.")
     versions = code_versions_text(main)
     return text + (" " + versions if versions else "") + first_epoch_overhead_text(main, budget)
-
-
-def _short_commit(commit):
-    return commit[:7] + ("-dirty" if commit.endswith("-dirty") else "")
 
 
 def code_versions_text(main):
@@ -116,8 +117,7 @@ def code_versions_text(main):
     by_commit = {}
     for name, rs in main.items():
         for r in rs:
-            commit = r["environment"].get("git_commit")
-            by_commit.setdefault(_short_commit(commit) if commit else "an unrecorded commit",
+            by_commit.setdefault(short_commit(r["environment"].get("git_commit")),
                                  {}).setdefault(name, []).append(r["seed"])
     if len(by_commit) < 2:
         return ""
@@ -140,7 +140,7 @@ def code_versions_text(main):
             commit = r["environment"].get("git_commit")
             later = r["history"]["seconds"][1:]
             if commit and later:
-                epochs.setdefault(_short_commit(commit), []).extend(later)
+                epochs.setdefault(short_commit(commit), []).extend(later)
         if len(epochs) > 1:
             typical.append(f"{LABELS.get(name, name)} " + " against ".join(
                 f"{float(np.median(v)):.2f} s ({c})" for c, v in epochs.items()))
@@ -210,11 +210,16 @@ def speed_column(bench, way=None):
                    if way in row), None) if "ways" in bench else env.get("precision")
     place_kind, _, mixed = way.partition(" ")
     precision = "mixed precision" if mixed else (policy or "float32")
+    if precision == "float32" and env.get("gpu"):
+        # an NVIDIA GPU multiplies float32 in TF32 by default (devices.float32_products)
+        products = env.get("float32_products")
+        precision += (" (TF32 products)" if products == "tf32" else "" if products else
+                      " (TF32 products by default; the record does not say)")
     fed = ("unaugmented arrays" if place_kind == "arrays"
            else _way_label(place_kind).replace(" (arrays)", ""))
     setting = f"{env.get('backend', '?')}, {precision}, {fed}, batch {bench['batch_size']}"
     device = machine(env)
-    return f"images/s on {device} ({setting})", f"{device} ({setting})", speeds(bench, way)
+    return f"images/s on {device}: {setting}", f"{device}, with {setting}", speeds(bench, way)
 
 
 def _way_label(way):
@@ -346,9 +351,7 @@ def gpu_speed_text(gpu, cpu=None):
     commits = {}  # a record extended in later calls names the call that timed each network
     for name, row in rows.items():
         commit = (row.get("timed_by") or gpu["environment"]).get("git_commit")
-        short = "an unrecorded commit" if not commit else (
-            commit[:7] + ("-dirty" if commit.endswith("-dirty") else ""))
-        commits.setdefault(short, []).append(LABELS.get(name, name))
+        commits.setdefault(short_commit(commit), []).append(LABELS.get(name, name))
     if len(commits) > 1:
         parts.append("The record joins networks timed in separate calls: "
                      + "; ".join(f"{and_list(names)} by the code at {commit}"
@@ -465,5 +468,5 @@ def post_style_text(bench, longer=None):
         text += (", no more than twice what one network's epochs vary, so one short run per "
                  "network does not establish a difference.")
     else:
-        text += ", more than one network's epochs vary."
+        text += ": more than twice what one network's epochs vary."
     return text

@@ -93,6 +93,26 @@ def difference(a, b):
     return d, d - half, d + half
 
 
+def paired_change_interval(changes, size):
+    """(mean, low, high): 95 % interval of the mean of per-seed ``changes`` of accuracy, each
+    between two scorings of the same network on the same ``size`` test images; None for fewer
+    than two seeds.
+
+    The seeds' spread of the changes (Student's t) holds only the part of the test set's noise
+    that differs between seeds; the part all seeds share is added as its least possible size:
+    a change of d needs at least |d| of the images to change their verdict, so the per-image
+    difference has a variance of at least |d| - d**2.
+    """
+    if len(changes) < 2:
+        return None
+    values = np.asarray(changes, dtype=float)
+    mean = float(values.mean())
+    seeds = t975(values.size - 1) * float(values.std(ddof=1)) / math.sqrt(values.size)
+    shared = Z95 * math.sqrt(max(abs(mean) - mean ** 2, 0.0) / size)
+    half = math.hypot(seeds, shared)
+    return mean, mean - half, mean + half
+
+
 def largest_spread(groups):
     """``(network, sd, df)``: of the networks with two or more seeds in ``groups`` (network to
     its like runs' test accuracies), the one whose seeds scatter most, its standard deviation

@@ -60,3 +60,11 @@ def or_list(values):
 def possessive(name):
     label = LABELS.get(name, name)
     return label + ("'" if label.endswith("s") else "'s")
+
+
+def short_commit(commit):
+    """A record's git commit as shown: seven characters, keeping a "-dirty" suffix (code with
+    changes not yet committed); "an unrecorded commit" for none."""
+    if not commit:
+        return "an unrecorded commit"
+    return commit[:7] + ("-dirty" if commit.endswith("-dirty") else "")
