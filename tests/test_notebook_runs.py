@@ -47,3 +47,37 @@ def test_outside_the_repository_the_setup_cell_says_where_to_run(tmp_path, monke
     client = NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
     with pytest.raises(Exception, match="run this notebook from the repository's notebooks/ folder"):
         client.execute()
+
+
+def glued(nb):
+    """``{name: text}`` of every value a notebook glued into its prose (MyST-NB's records)."""
+    found = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name:
+                data = output["data"]
+                found[name] = data.get("application/papermill.record/text/markdown",
+                                       data.get("application/papermill.record/text/plain"))
+    return found
+
+
+def test_the_stored_comparison_chapter_is_what_its_code_makes_of_the_stored_records(monkeypatch):
+    # Chapter 7's prose is computed from the records; its stored outputs must be what today's
+    # helpers make of today's records, so that a change to either without `make compare
+    # PROFILE=fast` (which re-runs it) cannot leave the published chapter stale.
+    from helpers import devices
+
+    if devices.gpu_available():  # the chapter names the recipe "as it runs on this machine"
+        pytest.skip("chapter 7 is stored as run on a CPU machine (`make compare` here)")
+    monkeypatch.setenv("BOOK_PROFILE", "fast")
+    stored = nbformat.read(ROOT / "notebooks" / "07_comparison.ipynb", as_version=4)
+    fresh = nbformat.read(ROOT / "notebooks" / "07_comparison.ipynb", as_version=4)
+    NotebookClient(fresh, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    before, after = glued(stored), glued(fresh)
+    assert before, "the stored chapter 7 holds no glued values: run `make compare PROFILE=fast`"
+    stale = sorted(name for name in before.keys() | after.keys()
+                   if before.get(name) != after.get(name))
+    assert not stale, ("chapter 7's stored text differs from what the code makes of the records "
+                       f"now ({', '.join(stale)}): run `make compare PROFILE=fast` and commit it")
