@@ -104,6 +104,7 @@ def test_cost_table_and_post_style_text():
     table = speed.cost_table(built, [_column({"googlenet": 164.8})])
     assert "| GoogLeNet | 1,903,906 | 64 | 3 / 62 / 14 / 21 | 164.8 |" in table
     assert "images/s" not in speed.cost_table(built)
+    assert "| 66,847 |" in speed.cost_table(built, [_column({"googlenet": 66847.4})])
     text = speed.post_style_text(bench({"vgg16": 1, "resnet18": 1}))
     assert "0.95 to 1.06" in text and "both sides of 1" in text and "39.0 to 40.0 s" in text
     one_side = speed.post_style_text(bench({"vgg16": 1, "resnet18": 1}, ratios=(1.1, 1.2)))

@@ -376,7 +376,8 @@ def cost_table(built, columns=()):
                   sum(v for h, v in by_h.items() if h <= 4)]
         row = [LABELS.get(name, name), f"{model.count_params():,}", f"{total / 1e6:.0f}",
                " / ".join(f"{100 * v / total:.0f}" for v in shares)]
-        row += [f"{rates[name]:,.1f}" if name in rates else "–" for _, _, rates in columns]
+        row += [(f"{rates[name]:,.0f}" if rates[name] >= 1000 else f"{rates[name]:,.1f}")
+                if name in rates else "–" for _, _, rates in columns]
         rows.append(row)
     return markdown_table(header, rows)
 
