@@ -28,6 +28,7 @@ from helpers import devices, profiles
 # chapter 4 calls these (and pct) as compare.padding_only and compare.span: its outputs,
 # stored from a GPU run, came from that code, which must go on running as it stands
 from helpers.architecture import padding_only  # noqa: F401
+from helpers.data import CHANCE
 from helpers.wording import span  # noqa: F401
 from helpers.models import LABELS, NAMES
 from helpers.stats import (OWN_SPREAD_SEEDS, Interval, Z95, difference, interval,
@@ -35,7 +36,6 @@ from helpers.stats import (OWN_SPREAD_SEEDS, Interval, Z95, difference, interval
 from helpers.wording import (and_list, capitalized, duration, markdown_table, pct, points,
                              possessive, sd_text, short_commit)
 
-CHANCE = 0.1  # ten classes
 FIT_LEVEL = 0.9  # below this training accuracy a network has not yet fit its training images
 NEAR_CHANCE = 2 * CHANCE  # below this a network has not "left chance" (the verdicts' guard)
 

@@ -36,6 +36,7 @@ CLASSES = (
     "airplane", "automobile", "bird", "cat", "deer",
     "dog", "frog", "horse", "ship", "truck",
 )
+CHANCE = 1 / len(CLASSES)  # the accuracy of a uniform guess
 IMAGE_SHAPE = (32, 32, 3)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 # A 32x32 RGB image is 3 KiB raw; anything far larger is not a CIFAR-10 image.

@@ -13,7 +13,7 @@ import numpy as np
 
 from helpers import profiles
 from helpers.architecture import macs, macs_by_resolution
-from helpers.compare import CHANCE
+from helpers.data import CHANCE
 from helpers.devices import machine
 from helpers.models import LABELS
 from helpers.stats import Z95
