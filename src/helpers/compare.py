@@ -259,8 +259,13 @@ def recalibration_changes(records, names=NAMES):
     """``{network: [(record, change)]}``: where a recipe re-estimates its BN statistics
     (``bn_recalibration``), each main run's test accuracy re-estimated minus as training left
     them, by seed; networks without such runs are absent."""
+    return _changes(main_runs(comparable(records, names)[0], names))
+
+
+def _changes(main):
+    """``recalibration_changes`` of ``main`` runs (network to its runs)."""
     found = {}
-    for name, runs in main_runs(comparable(records, names)[0], names).items():
+    for name, runs in main.items():
         kept = [(r, r["test_accuracy"] - r["test_accuracy_as_trained"]) for r in runs
                 if r.get("test_accuracy_as_trained") is not None]
         if kept:
@@ -295,10 +300,11 @@ def recalibration_table(records, names=NAMES):
 def recalibration_text(records, names=NAMES):
     """What the BN re-estimate did, network by network, judged by the paired interval over the
     seeds (a network with one seed is named, not judged)."""
-    kept = recalibration_changes(records, names)
+    main = main_runs(comparable(records, names)[0], names)  # once, for the changes and seeds
+    kept = _changes(main)
     if not kept:
         return "No run of this profile re-estimates its BN statistics."
-    seeds = {name: len(rs) for name, rs in main_runs(comparable(records, names)[0], names).items()}
+    seeds = {name: len(rs) for name, rs in main.items()}
     raised, lowered, unclear, single = [], [], [], []
     for name, runs in kept.items():
         paired = _paired_interval(runs)
