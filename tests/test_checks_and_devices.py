@@ -134,11 +134,24 @@ def test_a_record_says_whether_float32_products_ran_in_tensorfloat32(monkeypatch
     monkeypatch.setattr(devices, "backend", lambda: "jax")
     for capability, expected in (("9.0", "tf32"), ("8.0", "tf32"), ("7.5", "float32"),
                                  ("gfx90a", "unknown"), (None, "unknown")):
-        gpu = types.SimpleNamespace(platform="gpu", compute_capability=capability)
+        gpu = types.SimpleNamespace(platform="gpu", compute_capability=capability,
+                                    device_kind="NVIDIA test")
         monkeypatch.setattr(jax, "devices", lambda gpu=gpu: [gpu])
         assert devices.float32_products() == expected
+    assert devices.device_name() == "NVIDIA test"  # the GPU's own name, not the CPU's
     with jax.default_matmul_precision("highest"):  # asked for: full float32
         assert devices.float32_products() == "float32"
+
+
+def test_a_records_precision_names_its_float32_products_on_a_gpu_only():
+    gpu = {"gpu": True, "float32_products": "tf32"}
+    assert devices.precision_name("float32", gpu) == "float32 (TF32 products)"
+    assert devices.precision_name("float32", {**gpu, "float32_products": "float32"}) == (
+        "float32 (full float32 products)")
+    assert devices.precision_name("float32", {"gpu": True}) == (  # a record before the field
+        "float32 (TF32 products by default; the record does not say)")
+    assert devices.precision_name("mixed_bfloat16", gpu) == "mixed_bfloat16"
+    assert devices.precision_name("float32", {"gpu": False}) == "float32"
 
 
 def test_compile_seconds_are_summed_by_function_and_none_where_not_counted():

@@ -96,7 +96,7 @@ def test_speed_column_names_device_backend_precision_and_batch():
     assert ("float32 (TF32 products by default; the record does not say), unaugmented arrays"
             in speed.speed_column(gpu)[0])
     gpu["environment"]["float32_products"] = "float32"
-    assert "jax, float32, unaugmented arrays" in speed.speed_column(gpu)[0]
+    assert "jax, float32 (full float32 products), unaugmented arrays" in speed.speed_column(gpu)[0]
 
 
 def test_cost_table_and_post_style_text():
@@ -136,7 +136,7 @@ def test_the_augmentation_table_gives_each_way_against_unaugmented_arrays():
 def test_gpu_speed_text_reads_the_records():
     way = lambda rate, **kw: {"images_per_second": rate, **kw}  # noqa: E731
     gpu = {"ways": ["arrays", "model:crop", "model:crop mixed"], "batch_size": 512,
-           "environment": {"device": "GPU: test"},
+           "environment": {"device": "GPU: test", "gpu": True},
            "networks": {"vgg16": {"arrays": way(1000.0), "model:crop": way(1000.0),
                                   "model:crop mixed": way(1500.0, dtype_policy="mixed_bfloat16")},
                         "resnet18": {"arrays": way(800.0), "model:crop": way(400.0),
@@ -150,6 +150,9 @@ def test_gpu_speed_text_reads_the_records():
     assert "ResNet18 800" not in text  # no CPU figure to set it against
     assert speed.gpu_speed_text(None) == "There is no GPU benchmark record yet."
     assert "TF32" in speed.gpu_speed_text(gpu) and "against" not in speed.gpu_speed_text(gpu)
+    gpu["environment"]["float32_products"] = "float32"  # a record that says
+    assert "augmentation in float32 (full float32 products)." in speed.gpu_speed_text(gpu)
+    del gpu["environment"]["float32_products"]
     assert "separate calls" not in text  # one call timed it all
     gpu["environment"]["git_commit"] = "f18485043"
     gpu["networks"]["vgg16"]["timed_by"] = {"git_commit": "b688f8ef4007c5f7"}

@@ -57,7 +57,8 @@ def test_trial_table_has_a_row_per_run_in_the_books_network_order():
     assert "88.46" in rows[0] and "50,000" in rows[0] and "CPU: test (2 cores)" in rows[0]
     assert "today's" in rows[0] and "tensorflow, float32" in rows[0]
     tf32 = trial_record("googlenet", 0.88)
-    tf32["environment"] = dict(tf32["environment"], backend="jax", float32_products="tf32")
+    tf32["environment"] = dict(tf32["environment"], backend="jax", float32_products="tf32",
+                               gpu=True, device="GPU: test")
     assert "jax, float32 (TF32 products)" in trials.trial_table({"g": tf32})
     assert "--trial" in trials.trial_text({})  # none yet: how to make one
 

@@ -26,3 +26,11 @@ def test_short_commit_keeps_dirty_and_names_a_missing_one():
     assert wording.short_commit("0123456789abcdef-dirty") == "0123456-dirty"
     assert wording.short_commit(None) == "an unrecorded commit"
 
+
+
+def test_records_are_grouped_by_the_code_version_that_made_them():
+    made = lambda commit: {"environment": {"git_commit": commit}}  # noqa: E731
+    records = [made("b688f8e0123"), made("30d789f4567-dirty"), made("b688f8e0123"), made(None)]
+    grouped = wording.by_code_version(records)
+    assert list(grouped) == ["b688f8e", "30d789f-dirty", "an unrecorded commit"]
+    assert grouped["b688f8e"] == [records[0], records[2]]

@@ -25,16 +25,12 @@ import typing
 import numpy as np
 
 from helpers import devices, profiles
-# chapter 4 calls these (and pct) as compare.padding_only and compare.span: its outputs,
-# stored from a GPU run, came from that code, which must go on running as it stands
-from helpers.architecture import padding_only  # noqa: F401
 from helpers.data import CHANCE
-from helpers.wording import span  # noqa: F401
 from helpers.models import LABELS, NAMES
 from helpers.stats import (OWN_SPREAD_SEEDS, Interval, Z95, difference, interval,
                            interval_with_spread, paired_change_interval, seed_spreads, t975)
-from helpers.wording import (and_list, capitalized, duration, markdown_table, pct, points,
-                             possessive, sd_text, short_commit)
+from helpers.wording import (and_list, by_code_version, capitalized, code_version, duration,
+                             markdown_table, pct, points, possessive, sd_text)
 
 FIT_LEVEL = 0.9  # below this training accuracy a network has not yet fit its training images
 NEAR_CHANCE = 2 * CHANCE  # below this a network has not "left chance" (the verdicts' guard)
@@ -107,8 +103,10 @@ def _gap(records, spread=None):
     return mean, mean - half, mean + half
 
 
-def summarize_network(name, records):
-    """One network's Summary over ``records`` (its seeds), which must share one ``recipe``."""
+def summarize_network(name, records, gap_spread=None):
+    """One network's Summary over ``records`` (its seeds), which must share one ``recipe``.
+    ``gap_spread``: ``(sd, df, network)``, the seed spread of the gap it borrows where it has
+    fewer than ``OWN_SPREAD_SEEDS`` seeds (``summarize``'s rule)."""
     data = records[0]["data"]
     for r in records[1:]:
         if recipe(r) != recipe(records[0]):
@@ -120,13 +118,15 @@ def summarize_network(name, records):
         seeds=tuple(r["seed"] for r in records),
         train=interval([r["train_accuracy"] for r in records], data["train_size"]),
         test=interval([r["test_accuracy"] for r in records], data["test_size"]),
-        gap=_gap(records),
+        gap=_gap(records, gap_spread and gap_spread[:2]),
         epochs=records[0]["epochs"],
         train_size=data["train_size"],
         test_size=data["test_size"],
         val_size=data.get("val_size"),
         minutes=float(np.mean([r["total_seconds"] for r in records])) / 60,
         devices=tuple(sorted({devices.machine(r["environment"]) for r in records})),
+        gap_spread_from=(gap_spread[2] if gap_spread and gap_spread[1]
+                         and len(records) < OWN_SPREAD_SEEDS else None),
     )
 
 
@@ -179,21 +179,18 @@ def summarize(records, names=NAMES):
     everywhere, intervals cover the test set's noise only.
     """
     runs = main_runs(comparable(records, names)[0], names)
-    summaries = {name: summarize_network(name, rs) for name, rs in runs.items()}
     accuracies = {name: [r["test_accuracy"] for r in rs] for name, rs in runs.items()}
     spreads = seed_spreads(accuracies)
     # the gap (training minus test accuracy) scatters from seed to seed too, by the same rule
     gap_spreads = seed_spreads({name: [r["train_accuracy"] - r["test_accuracy"] for r in rs]
                                 for name, rs in runs.items()})
-    for name, s in summaries.items():
+    summaries = {}
+    for name, rs in runs.items():
+        s = summarize_network(name, rs, gap_spreads[name])
         sd, df, source = spreads[name]
         if df and len(s.seeds) < OWN_SPREAD_SEEDS:
             s = dataclasses.replace(s, test=interval_with_spread(
                 accuracies[name], s.test_size, sd, df, source))
-        gap_sd, gap_df, gap_source = gap_spreads[name]
-        if gap_df and len(s.seeds) < OWN_SPREAD_SEEDS:
-            s = dataclasses.replace(s, gap=_gap(runs[name], (gap_sd, gap_df)),
-                                    gap_spread_from=gap_source)
         summaries[name] = s
     return summaries
 
@@ -292,7 +289,7 @@ def recalibration_table(records, names=NAMES):
         for k, (r, change) in enumerate(kept):
             rows.append([LABELS.get(name, name) if k == 0 else "", str(r["seed"]),
                          pct(r["test_accuracy_as_trained"], 2), pct(r["test_accuracy"], 2),
-                         points(change, 2), short_commit(r["environment"].get("git_commit")),
+                         points(change, 2), code_version(r),
                          summary if k == 0 else ""])
     return markdown_table(header, rows) if rows else ""
 
@@ -331,7 +328,7 @@ def recalibration_text(records, names=NAMES):
         text += (f" {and_list(single)} {'has one seed' if len(single) == 1 else 'have one seed each'}"
                  ", too few to set the change against its spread from seed to seed.")
     versions = [LABELS.get(n, n) for n, runs in kept.items()
-                if len({short_commit(r["environment"].get("git_commit")) for r, _ in runs}) > 1]
+                if len(by_code_version(r for r, _ in runs)) > 1]
     if versions:
         text += (f" The seeds of {and_list(versions)} come from more than one version of the "
                  "code (the table's column), so a change that differs between versions may be "

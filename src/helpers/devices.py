@@ -87,28 +87,27 @@ def machine(environment=None):
 def _first_gpu():
     """The backend's first GPU, as it describes it: TensorFlow's device details (a dict) or
     JAX's device; None without one, or on another backend."""
-    if not gpu_available():
-        return None
     if backend() == "tensorflow":
         import tensorflow as tf
 
-        return tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
+        gpus = tf.config.list_physical_devices("GPU")
+        return tf.config.experimental.get_device_details(gpus[0]) if gpus else None
     if backend() == "jax":
         import jax
 
-        return next(d for d in jax.devices() if d.platform == "gpu")
+        return next((d for d in jax.devices() if d.platform == "gpu"), None)
     return None
 
 
 def device_name():
     """A short name of the device that trains: the first GPU, else the CPU model."""
-    gpus = gpu_names()
     gpu = _first_gpu()
-    if gpu is not None and backend() == "tensorflow":
-        return gpu.get("device_name", gpus[0])
-    if gpu is not None:
-        return gpu.device_kind  # "NVIDIA H200"
-    return gpus[0] if gpus else f"CPU: {cpu_name()}"
+    if gpu is None:  # a CPU, or a backend _first_gpu does not describe (PyTorch)
+        gpus = gpu_names()
+        return gpus[0] if gpus else f"CPU: {cpu_name()}"
+    if backend() == "tensorflow":
+        return gpu.get("device_name", "GPU 0")
+    return gpu.device_kind  # "NVIDIA H200"
 
 
 def float32_products():
@@ -117,9 +116,9 @@ def float32_products():
     capability 8.0 (Ampere) or later: JAX's default precision and TensorFlow's
     ``tensor_float_32_execution`` both choose it there. A float32 policy stores and adds in
     float32 either way; a record names which, since the two can train differently."""
-    if not gpu_available():
-        return "float32"
     name, gpu = backend(), _first_gpu()
+    if gpu is None:
+        return "unknown" if name not in ("jax", "tensorflow") and gpu_available() else "float32"
     if name == "jax":
         import jax
 
@@ -133,12 +132,23 @@ def float32_products():
         if not tf.config.experimental.tensor_float_32_execution_enabled():
             return "float32"
         capability = ".".join(map(str, gpu.get("compute_capability", ()))) or None
-    else:
-        return "unknown"
     try:
         return "tf32" if float(capability) >= 8.0 else "float32"
     except (TypeError, ValueError):  # none reported, or not NVIDIA's numbering ("gfx90a")
         return "unknown"
+
+
+def precision_name(policy, environment):
+    """A record's compute precision as the book names it: ``policy`` (a dtype policy's name),
+    and for float32 on a GPU whether the products were TF32, from the record's
+    ``float32_products``; a GPU record that predates that field says so."""
+    if policy != "float32" or not environment.get("gpu"):
+        return policy
+    products = environment.get("float32_products")
+    if products is None:  # the frameworks' default on an NVIDIA GPU since Ampere
+        return "float32 (TF32 products by default; the record does not say)"
+    named = {"tf32": "TF32", "float32": "full float32"}.get(products, products)
+    return f"float32 ({named} products)"
 
 
 # XLA's compilation of one jitted function, as JAX reports it (jax.monitoring)

@@ -14,10 +14,11 @@ import numpy as np
 from helpers import profiles
 from helpers.architecture import macs, macs_by_resolution
 from helpers.data import CHANCE
-from helpers.devices import machine
+from helpers.devices import machine, precision_name
 from helpers.models import LABELS
 from helpers.stats import Z95
-from helpers.wording import and_list, markdown_table, pct, possessive, short_commit
+from helpers.wording import (and_list, by_code_version, markdown_table, pct, possessive,
+                             short_commit)
 
 
 def accuracy_at(record, seconds, key="val_accuracy"):
@@ -97,11 +98,11 @@ def equal_time_text(main):
     if spans:
         name, minutes = max(spans.items(), key=lambda kv: max(kv[1]) / min(kv[1]))
         if max(minutes) > 1.1 * min(minutes):
-            commits = {short_commit(r["environment"].get("git_commit")) for r in main[name]}
+            versions = by_code_version(main[name])
             why = "which the machine's load moves"
-            if len(commits) > 1:
+            if len(versions) > 1:
                 why += (f", as does the version of the code ({possessive(name)} runs come from "
-                        f"{len(commits)}, below)")
+                        f"{len(versions)}, below)")
             text += (f" These are wall-clock times, {why}: the same recipe took "
                      f"{LABELS.get(name, name)} {min(minutes):.1f} to {max(minutes):.1f} "
                      "minutes from run to run, so read them as rough.")
@@ -114,11 +115,10 @@ def code_versions_text(main):
     trained, and, for a network with runs from several, its typical later epoch under each
     (a version can change how long an epoch takes, which a time comparison would read as the
     network's); "" for one version."""
-    by_commit = {}
+    by_commit = {}  # version -> network -> seeds
     for name, rs in main.items():
-        for r in rs:
-            by_commit.setdefault(short_commit(r["environment"].get("git_commit")),
-                                 {}).setdefault(name, []).append(r["seed"])
+        for version, runs in by_code_version(rs).items():
+            by_commit.setdefault(version, {})[name] = [r["seed"] for r in runs]
     if len(by_commit) < 2:
         return ""
 
@@ -135,12 +135,9 @@ def code_versions_text(main):
     text = (f"The runs come from {len(by_commit)} versions of the code: {and_list(groups)}.")
     typical = []
     for name, rs in main.items():
-        epochs = {}
-        for r in rs:
-            commit = r["environment"].get("git_commit")
-            later = r["history"]["seconds"][1:]
-            if commit and later:
-                epochs.setdefault(short_commit(commit), []).extend(later)
+        epochs = {version: [s for r in runs for s in r["history"]["seconds"][1:]]
+                  for version, runs in by_code_version(rs).items()}
+        epochs = {version: later for version, later in epochs.items() if later}
         if len(epochs) > 1:
             typical.append(f"{LABELS.get(name, name)} " + " against ".join(
                 f"{float(np.median(v)):.2f} s ({c})" for c, v in epochs.items()))
@@ -209,12 +206,7 @@ def speed_column(bench, way=None):
     policy = next((row[way].get("dtype_policy") for row in bench["networks"].values()
                    if way in row), None) if "ways" in bench else env.get("precision")
     place_kind, _, mixed = way.partition(" ")
-    precision = "mixed precision" if mixed else (policy or "float32")
-    if precision == "float32" and env.get("gpu"):
-        # an NVIDIA GPU multiplies float32 in TF32 by default (devices.float32_products)
-        products = env.get("float32_products")
-        precision += (" (TF32 products)" if products == "tf32" else "" if products else
-                      " (TF32 products by default; the record does not say)")
+    precision = "mixed precision" if mixed else precision_name(policy or "float32", env)
     fed = ("unaugmented arrays" if place_kind == "arrays"
            else _way_label(place_kind).replace(" (arrays)", ""))
     setting = f"{env.get('backend', '?')}, {precision}, {fed}, batch {bench['batch_size']}"
@@ -328,12 +320,15 @@ def gpu_speed_text(gpu, cpu=None):
                  for row in rows.values() for w in mixed if w.removesuffix(" mixed") in row]
         if gains:
             policy = next(iter(rows.values()))[mixed[0]].get("dtype_policy", "mixed precision")
+            float32 = (precision_name("float32", gpu["environment"])
+                       if "float32_products" in gpu["environment"] else
+                       "float32, which itself may already use the tensor cores as TF32 (the "
+                       "frameworks' default there; the record does not say)")
             low, high = f"{min(gains):.2f}", f"{max(gains):.2f}"
             spread = low if low == high else f"{low} to {high}"
             parts.append(f"On the {device}, mixed precision ({policy}) trained "
                          f"{and_list(LABELS.get(n, n) for n in rows)} {spread} times as fast as the same "
-                         f"augmentation in float32, which itself may already use the tensor cores "
-                         f"as TF32 (the frameworks' default there; the record does not say).")
+                         f"augmentation in {float32}.")
     cpu_rates = speeds(cpu) if cpu else {}
     shared = [n for n in rows if n in cpu_rates]
     if shared:

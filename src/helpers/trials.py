@@ -71,9 +71,7 @@ def _is_number(*values):
 def _setting(record):
     env, hyper = record["environment"], record["hyper"]
     policy = hyper.get("dtype_policy") or env.get("precision", "?")
-    if policy == "float32" and env.get("float32_products") == "tf32":
-        policy += " (TF32 products)"  # the GPU's default (devices.float32_products)
-    return f"{env.get('backend', '?')}, {policy}"
+    return f"{env.get('backend', '?')}, {devices.precision_name(policy, env)}"
 
 
 # a fall of training accuracy from its best so far larger than this is called a collapse

@@ -68,3 +68,16 @@ def short_commit(commit):
     if not commit:
         return "an unrecorded commit"
     return commit[:7] + ("-dirty" if commit.endswith("-dirty") else "")
+
+
+def code_version(record):
+    """The version of the code that made ``record``, as shown (``short_commit``)."""
+    return short_commit(record["environment"].get("git_commit"))
+
+
+def by_code_version(records):
+    """``{code_version: [records]}``, in the order the versions first appear."""
+    found = {}
+    for record in records:
+        found.setdefault(code_version(record), []).append(record)
+    return found
