@@ -240,3 +240,24 @@ def test_compile_text_and_payback_where_a_figure_is_missing_or_mixed_is_no_faste
                      for w, first, rate in (("arrays", 9, 90000), ("model:crop", 5, 88000),
                                             ("model:crop mixed", 17, 80000))}}}
     assert "ResNet18 never (it is no faster)" in speed.mixed_precision_payback_text(gpu)
+
+
+def test_one_run_of_each_network_is_set_against_the_time_aim():
+    def run(seed, seconds, device="GPU: test"):
+        return {"seed": seed, "total_seconds": sum(seconds), "history": {"seconds": seconds},
+                "environment": {"device": device, "gpu": True}}
+
+    main = {"vgg16": [run(0, [60.0, 60.0]), run(1, [30.0, 30.0])],
+            "resnet18": [run(0, [90.0, 30.0])]}
+    names = ("vgg16", "resnet18")
+    text = speed.one_of_each_text(main, 4.0, names)
+    assert "took 4.0 minutes of training together on the GPU: test at their lowest seeds" in text
+    assert "and 3.0 minutes with each network's shortest run" in text
+    assert "took 2.5 and 2.0 minutes of that (ResNet18's 90 s at the least)" in text
+    assert text.endswith("both are within it.")
+    assert speed.one_of_each_text(main, 3.5, names).endswith(
+        "the lowest seeds' time is over it, the shortest runs' within it.")
+    assert speed.one_of_each_text(main, 2.0, names).endswith("both are over it.")
+    assert speed.one_of_each_text(main, 4.0, ("vgg16", "googlenet")) == ""  # a network missing
+    main["resnet18"].append(run(1, [1.0, 1.0], device="CPU: test"))
+    assert speed.one_of_each_text(main, 4.0, names) == ""  # two devices: no one total

@@ -15,7 +15,7 @@ from helpers import profiles
 from helpers.architecture import macs, macs_by_resolution
 from helpers.data import CHANCE
 from helpers.devices import machine, precision_name
-from helpers.models import LABELS
+from helpers.models import LABELS, NAMES
 from helpers.stats import Z95
 from helpers.wording import (and_list, by_code_version, markdown_table, pct, possessive,
                              short_commit)
@@ -182,6 +182,38 @@ def first_epoch_overhead_text(main, budget):
             f"(and the first BN re-estimate, where the recipe has one). Of the "
             f"{budget / 60:.1f} minutes compared, the first epoch alone took {took}, so this "
             f"comparison ranks start-up costs as well as learning.")
+
+
+def one_of_each_text(main, aim_minutes, names=NAMES):
+    """How long one run of each network in ``names`` took together on their one device, against
+    ``aim_minutes``: their lowest seeds, and each network's shortest run, with the first epochs'
+    part (compiling, mostly); "" unless every network has a run and all ran on one device."""
+    if any(name not in main for name in names):
+        return ""
+    runs = [r for name in names for r in main[name]]
+    devices = {machine(r["environment"]) for r in runs}
+    if len(devices) > 1:
+        return ""
+
+    def together(chosen):
+        chosen = list(chosen)
+        total = sum(r["total_seconds"] for r in chosen) / 60
+        first = sum(r["history"]["seconds"][0] for r in chosen) / 60
+        return total, first
+
+    lowest = together(min(main[n], key=lambda r: r["seed"]) for n in names)
+    shortest = together(min(main[n], key=lambda r: r["total_seconds"]) for n in names)
+    worst = max(names, key=lambda n: min(r["history"]["seconds"][0] for r in main[n]))
+    verdict = ("both are within it" if lowest[0] <= aim_minutes else
+               "the lowest seeds' time is over it, the shortest runs' within it"
+               if shortest[0] <= aim_minutes else "both are over it")
+    return (f"One run of each network took {lowest[0]:.1f} minutes of training together on the "
+            f"{devices.pop()} at their lowest seeds, and {shortest[0]:.1f} minutes with each "
+            f"network's shortest run. Their first epochs, which also compile the training and test "
+            f"steps, took {lowest[1]:.1f} and {shortest[1]:.1f} minutes of that "
+            f"({LABELS.get(worst, worst)}'s {min(r['history']['seconds'][0] for r in main[worst]):.0f}"
+            f" s at the least). The "
+            f"recipe aims at {aim_minutes:g} minutes for these runs together: {verdict}.")
 
 
 def speeds(bench, way=None):
