@@ -165,3 +165,12 @@ def test_notebooks_with_settings_have_one_parameters_cell(path):
     injected = [c for c in code_cells(nb)
                 if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
     assert not injected, f"{path.name}: remove papermill's injected-parameters cell"
+
+
+def test_the_introduction_states_the_fast_recipes_aims_as_the_profiles_set_them():
+    from helpers import profiles
+
+    intro = " ".join((ROOT / "book" / "intro.md").read_text().split())
+    margin = "one point" if profiles.FAST_AIM_MARGIN == 1 else f"{profiles.FAST_AIM_MARGIN:g} points"
+    assert f"post less {margin} (on all 10,000 test images)" in intro
+    assert f"within {profiles.FAST_TIME_AIM_MINUTES:g} minutes of one H200-class GPU" in intro

@@ -152,6 +152,8 @@ def test_a_records_precision_names_its_float32_products_on_a_gpu_only():
         "float32 (TF32 products by default; the record does not say)")
     assert devices.precision_name("mixed_bfloat16", gpu) == "mixed_bfloat16"
     assert devices.precision_name("float32", {"gpu": False}) == "float32"
+    assert devices.precision_name("float32", {"gpu": True, "float32_products": "unknown"}) == (
+        "float32 (product precision not known)")
 
 
 def test_compile_seconds_are_summed_by_function_and_none_where_not_counted():

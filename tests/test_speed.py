@@ -242,22 +242,28 @@ def test_compile_text_and_payback_where_a_figure_is_missing_or_mixed_is_no_faste
     assert "ResNet18 never (it is no faster)" in speed.mixed_precision_payback_text(gpu)
 
 
-def test_one_run_of_each_network_is_set_against_the_time_aim():
-    def run(seed, seconds, device="GPU: test"):
+def test_the_latest_run_of_each_network_is_set_against_the_time_aim():
+    def run(seed, seconds, date, commit="aaaaaaa1", device="GPU: test"):
         return {"seed": seed, "total_seconds": sum(seconds), "history": {"seconds": seconds},
-                "environment": {"device": device, "gpu": True}}
+                "environment": {"device": device, "gpu": True, "date": date,
+                                "git_commit": commit}}
 
-    main = {"vgg16": [run(0, [60.0, 60.0]), run(1, [30.0, 30.0])],
-            "resnet18": [run(0, [90.0, 30.0])]}
+    main = {"vgg16": [run(0, [60.0, 60.0], "2026-01-02"), run(1, [30.0, 30.0], "2026-01-03")],
+            "resnet18": [run(0, [90.0, 30.0], "2026-01-01")]}
     names = ("vgg16", "resnet18")
-    text = speed.one_of_each_text(main, 4.0, names)
-    assert "took 4.0 minutes of training together on the GPU: test at their lowest seeds" in text
-    assert "and 3.0 minutes with each network's shortest run" in text
-    assert "took 2.5 and 2.0 minutes of that (ResNet18's 90 s at the least)" in text
-    assert text.endswith("both are within it.")
-    assert speed.one_of_each_text(main, 3.5, names).endswith(
-        "the lowest seeds' time is over it, the shortest runs' within it.")
-    assert speed.one_of_each_text(main, 2.0, names).endswith("both are over it.")
-    assert speed.one_of_each_text(main, 4.0, ("vgg16", "googlenet")) == ""  # a network missing
-    main["resnet18"].append(run(1, [1.0, 1.0], device="CPU: test"))
-    assert speed.one_of_each_text(main, 4.0, names) == ""  # two devices: no one total
+    text = speed.one_of_each_text(main, 3.0, names)
+    # the latest VGG16 run (seed 1, 60 s) and the one ResNet18 run (120 s)
+    assert "took 3.0 minutes of training added up on the GPU: test: VGG16 60 s (seed 1" in text
+    assert "the first epochs make up 2.0 minutes of the total (the longest, ResNet18's, 90 s)" in text
+    assert text.endswith("Against the recipe's aim of 3 minutes for one run of each on one "
+                         "H200-class GPU, these runs are within it.")
+    assert speed.one_of_each_text(main, 2.5, names).endswith("these runs are over it.")
+    assert speed.one_of_each_text(main, 3.0, ("vgg16", "googlenet")) == ""  # a network missing
+    # runs from two versions of the code: their times are given, with no verdict
+    main["resnet18"][0]["environment"]["git_commit"] = "bbbbbbb2"
+    mixed = speed.one_of_each_text(main, 3.0, names)
+    assert "ResNet18 120 s (seed 0, code bbbbbbb)" in mixed and "within" not in mixed
+    assert "come from 2 versions of the code, so they do not set the recipe" in mixed
+    main["resnet18"].append(run(1, [1.0, 1.0], "2026-01-04", device="CPU: test"))
+    on_two = speed.one_of_each_text(main, 3.0, names)
+    assert "2 devices" in on_two and "(seed 1, code aaaaaaa, CPU: test)" in on_two

@@ -142,11 +142,13 @@ def precision_name(policy, environment):
     """A record's compute precision as the book names it: ``policy`` (a dtype policy's name),
     and for float32 on a GPU whether the products were TF32, from the record's
     ``float32_products``; a GPU record that predates that field says so."""
-    if policy != "float32" or not environment.get("gpu"):
-        return policy
     products = environment.get("float32_products")
+    if policy != "float32" or not (environment.get("gpu") or products == "tf32"):
+        return policy
     if products is None:  # the frameworks' default on an NVIDIA GPU since Ampere
         return "float32 (TF32 products by default; the record does not say)"
+    if products == "unknown":
+        return "float32 (product precision not known)"
     named = {"tf32": "TF32", "float32": "full float32"}.get(products, products)
     return f"float32 ({named} products)"
 

@@ -17,8 +17,8 @@ from helpers.data import CHANCE
 from helpers.devices import machine, precision_name
 from helpers.models import LABELS, NAMES
 from helpers.stats import Z95
-from helpers.wording import (and_list, by_code_version, markdown_table, pct, possessive,
-                             short_commit)
+from helpers.wording import (and_list, by_code_version, code_version, markdown_table, pct,
+                             possessive, short_commit)
 
 
 def accuracy_at(record, seconds, key="val_accuracy"):
@@ -185,35 +185,38 @@ def first_epoch_overhead_text(main, budget):
 
 
 def one_of_each_text(main, aim_minutes, names=NAMES):
-    """How long one run of each network in ``names`` took together on their one device, against
-    ``aim_minutes``: their lowest seeds, and each network's shortest run, with the first epochs'
-    part (compiling, mostly); "" unless every network has a run and all ran on one device."""
+    """The latest run of each network in ``names`` (by its record's date), their training times
+    added up and their first epochs' part, against ``aim_minutes`` for one run of each on one
+    H200-class GPU; a verdict only where those runs share one device and one version of the
+    code (a version can change an epoch's time); "" unless every network has a run."""
     if any(name not in main for name in names):
         return ""
-    runs = [r for name in names for r in main[name]]
+    latest = {n: max(main[n], key=lambda r: r["environment"].get("date", "")) for n in names}
+    runs = list(latest.values())
+    total = sum(r["total_seconds"] for r in runs) / 60
+    first = sum(r["history"]["seconds"][0] for r in runs if r["history"]["seconds"]) / 60
+    slowest = max(names, key=lambda n: latest[n]["history"]["seconds"][:1] or [0])
     devices = {machine(r["environment"]) for r in runs}
-    if len(devices) > 1:
-        return ""
-
-    def together(chosen):
-        chosen = list(chosen)
-        total = sum(r["total_seconds"] for r in chosen) / 60
-        first = sum(r["history"]["seconds"][0] for r in chosen) / 60
-        return total, first
-
-    lowest = together(min(main[n], key=lambda r: r["seed"]) for n in names)
-    shortest = together(min(main[n], key=lambda r: r["total_seconds"]) for n in names)
-    worst = max(names, key=lambda n: min(r["history"]["seconds"][0] for r in main[n]))
-    verdict = ("both are within it" if lowest[0] <= aim_minutes else
-               "the lowest seeds' time is over it, the shortest runs' within it"
-               if shortest[0] <= aim_minutes else "both are over it")
-    return (f"One run of each network took {lowest[0]:.1f} minutes of training together on the "
-            f"{devices.pop()} at their lowest seeds, and {shortest[0]:.1f} minutes with each "
-            f"network's shortest run. Their first epochs, which also compile the training and test "
-            f"steps, took {lowest[1]:.1f} and {shortest[1]:.1f} minutes of that "
-            f"({LABELS.get(worst, worst)}'s {min(r['history']['seconds'][0] for r in main[worst]):.0f}"
-            f" s at the least). The "
-            f"recipe aims at {aim_minutes:g} minutes for these runs together: {verdict}.")
+    where = f" on the {next(iter(devices))}" if len(devices) == 1 else ""
+    each = and_list(f"{LABELS.get(n, n)} {r['total_seconds']:.0f} s (seed {r['seed']}, code "
+                    f"{code_version(r)}" + ("" if where else f", {machine(r['environment'])}")
+                    + ")" for n, r in latest.items())
+    text = (f"The latest run of each network took {total:.1f} minutes of training added "
+            f"up{where}: {each}. Each ran in a process of its own and paid its own start in its "
+            f"first epoch, which includes compiling (not timed apart in these records), the "
+            f"first validation and the first BN re-estimate; the first epochs make up "
+            f"{first:.1f} minutes of the total (the longest, {possessive(slowest)}, "
+            f"{latest[slowest]['history']['seconds'][0]:.0f} s).")
+    aim = f"aim of {aim_minutes:g} minutes for one run of each on one H200-class GPU"
+    versions = by_code_version(runs)
+    if len(versions) > 1 or len(devices) > 1:
+        spread = and_list(([f"{len(versions)} versions of the code"] if len(versions) > 1 else [])
+                          + ([f"{len(devices)} devices"] if len(devices) > 1 else []))
+        return (text + f" These runs come from {spread}, so they do not set the recipe as it "
+                f"stands against its {aim}: one run of each from one version on one device "
+                "would.")
+    verdict = "within" if total <= aim_minutes else "over"
+    return text + f" Against the recipe's {aim}, these runs are {verdict} it."
 
 
 def speeds(bench, way=None):
