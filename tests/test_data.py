@@ -203,6 +203,21 @@ def test_truncated_archive(tiny):
     assert "Download it again" in str(info.value)
 
 
+def test_plain_tar_cut_between_two_members_is_called_truncated(tiny):
+    # tarfile itself reads such a tar as complete, with the later classes simply absent
+    path = tiny().write_tar("tiny.tar")
+    with tarfile.open(path) as tar:
+        members = [m for m in tar.getmembers() if m.isfile()]
+    cut = members[len(members) // 2]
+    end = cut.offset_data + -(-cut.size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
+    path.write_bytes(path.read_bytes()[:end])
+    with pytest.raises(data.DatasetError) as info:
+        data.load_cifar10(path)
+    message = str(info.value)
+    assert f"ends right after entry {cut.name!r}" in message and "truncated" in message
+    assert "of the 10 classes" not in message and "Download it again" in message
+
+
 @pytest.mark.parametrize("name", ["tiny.zip", "misnamed.tar.gz"])
 def test_zip_says_to_extract_it_to_a_folder(tiny, cifar10_cache, snapshot, name):
     dataset = tiny()

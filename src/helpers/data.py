@@ -99,15 +99,23 @@ def _unreadable_error(path, err):
     )
 
 
-def _not_a_tar_error(path, err):
-    """The error for a file tarfile cannot read: a damaged tar, a zip, or something else."""
+# how gzip, bzip2 and xz files begin
+_COMPRESSED = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")
+
+
+def _head(path):
     try:
         with open(path, "rb") as f:
-            head = f.read(512)
+            return f.read(512)
     except OSError:
-        head = b""
+        return b""
+
+
+def _not_a_tar_error(path, err):
+    """The error for a file tarfile cannot read: a damaged tar, a zip, or something else."""
+    head = _head(path)
     # gzip, bzip2, xz or a tar header: a tar that is damaged, not a file of another kind
-    if head.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")) or head[257:262] == b"ustar":
+    if head.startswith(_COMPRESSED) or head[257:262] == b"ustar":
         return DatasetError(
             f"{path} is not a readable tar archive, or is truncated or corrupt "
             f"({type(err).__name__}: {err}). "
@@ -206,6 +214,7 @@ def _iter_archive(path):
     pickled, layout = None, False
     try:
         with tarfile.open(path, "r:*") as tar:
+            member = None
             for member in tar:
                 _check_inside(member.name, path)
                 if member.issym() or member.islnk():
@@ -225,6 +234,15 @@ def _iter_archive(path):
                         "than a 32x32 image; refusing it."
                     )
                 yield member.name, tar.extractfile(member).read()
+            # tarfile reads a plain tar cut between two members as complete; its end marker
+            # (zero blocks) is then missing (a compressed one fails its own check instead)
+            if (not _head(path).startswith(_COMPRESSED)
+                    and os.path.getsize(path) < tar.offset + tarfile.BLOCKSIZE):
+                after = f" right after entry {member.name!r}" if member else ""
+                raise DatasetError(
+                    f"{path} ends{after} without a tar archive's end marker: it was cut short "
+                    "(truncated). Download it again or point to another copy."
+                )
     except DatasetError:
         raise
     except PermissionError as err:
