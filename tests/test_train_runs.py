@@ -148,3 +148,19 @@ def test_the_makefiles_next_trials_are_trials_the_device_run_can_start():
         changed = train_runs.with_settings(profiles.PROFILES["fast"], settings.split(","),
                                            [network])
         assert changed != profiles.PROFILES["fast"], f"{trial} changes nothing"
+
+
+def test_the_makefiles_next_seeds_are_runs_the_device_run_can_start():
+    import re
+
+    from helpers import models
+
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    found = re.search(r"^NEXT_SEEDS :=(.*)$", makefile, re.M)
+    assert found, "the Makefile names no NEXT_SEEDS"
+    runs = found.group(1).split()
+    assert runs and len(set(runs)) == len(runs)
+    for run in runs:
+        seed, _, network = run.partition(":")
+        assert seed.isdigit() and network in models.NAMES, run
+    assert 'SEED_RUNS=\\"$(NEXT_SEEDS)\\"' in makefile  # device-prep's command passes them
