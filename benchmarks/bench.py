@@ -16,6 +16,11 @@ in-memory arrays (the reference), the same with augmentation inside the compiled
 mixed precision, the ways taking turns epoch by epoch. Its record is named after the device
 (`augmentation-gpu.json` or `augmentation-cpu.json`), so a CPU run never stands where GPU
 figures are expected.
+
+The XLA benchmark (`--only xla`, TensorFlow only, not part of the default run) times each
+network with `compile(jit_compile=True)` and without, in turns, and keeps each one's first
+epoch (tracing, and for XLA compiling) apart: the measurement behind
+`training.default_jit_compile` (chapter 1). Its record is `xla-cpu.json` or `xla-gpu.json`.
 """
 
 from __future__ import annotations
@@ -244,6 +249,33 @@ def bench_augmentation(names, ways, x, y, batch_size, epochs, save=None):
     return rows
 
 
+def bench_xla(names, x, y, batch_size, epochs):
+    """Images per second of each network with XLA off and on (``jit_compile``), in turns,
+    and each one's first epoch, which traces and (with XLA) compiles."""
+    rows = {}
+    for name in names:
+        built = {}
+        for way, jit in (("xla_off", False), ("xla_on", True)):
+            keras.utils.set_random_seed(0)
+            built[way] = training.compile_model(
+                models.build(name), keras.optimizers.SGD(0.01, momentum=0.9), jit_compile=jit)
+        seconds, losses = in_turns(
+            {way: lambda m=model: training_apis.fit_arrays(m, x, y, batch_size, 1)
+             for way, model in built.items()}, epochs)
+        row = {way: {"images_per_second": round(median_rate(seconds[way], len(x)), 1),
+                     "first_epoch_seconds": round(seconds[way][0], 2),
+                     "epoch_seconds": [round(s, 3) for s in seconds[way]],
+                     "final_loss": round(losses[way], 4)} for way in built}
+        row["ratio_xla_on_to_off"] = round(
+            row["xla_on"]["images_per_second"] / row["xla_off"]["images_per_second"], 3)
+        rows[name] = row
+        print(f"{name:14} XLA off {row['xla_off']['images_per_second']:7.1f} images/s, on "
+              f"{row['xla_on']['images_per_second']:7.1f} (x{row['ratio_xla_on_to_off']:.2f}); "
+              f"first epoch {row['xla_off']['first_epoch_seconds']:.1f} / "
+              f"{row['xla_on']['first_epoch_seconds']:.1f} s", flush=True)
+    return rows
+
+
 # what must match for an earlier record's networks to join a new one's table
 MERGE_KEYS = ("images", "batch_size", "epochs", "ways", "data")
 
@@ -287,8 +319,9 @@ def main(argv=None):
                              "a round, in random order, and the second is timed")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--network", default="googlenet", help="network for the API benchmark")
-    parser.add_argument("--only", choices=("networks", "apis", "augmentation"), default=None,
-                        help="one part (default: all three)")
+    parser.add_argument("--only", choices=("networks", "apis", "augmentation", "xla"),
+                        default=None, help="one part (default: the first three; xla only "
+                                           "when named)")
     parser.add_argument("--ways", nargs="+", choices=list(AUGMENTATION_WAYS),
                         default=["arrays", "model:crop", "model:crop mixed"],
                         help="ways for the augmentation benchmark (the first is the reference)")
@@ -300,6 +333,9 @@ def main(argv=None):
                         help="an earlier augmentation record (same settings and device): its "
                              "networks that this run does not time are kept in the new record")
     args = parser.parse_args(argv)
+    if args.only == "xla" and keras.config.backend() != "tensorflow":
+        parser.error("--only xla times TensorFlow with XLA on and off; on Keras' "
+                     f"{keras.config.backend()} backend there is no such switch")
     helpers.start_quietly()
     source, images, labels = real_or_synthetic(args.images)
     common = {"images": len(images), "batch_size": args.batch_size,
@@ -329,6 +365,14 @@ def main(argv=None):
                            args.batch_size, args.epochs, save=lambda rows: write(
                                args.out, f"augmentation-{device}",
                                {**augmentation, "networks": {**kept, **rows}}))
+    if args.only == "xla":
+        device = "gpu" if devices.gpu_available() else "cpu"
+        print(f"XLA off and on, on the {device}, batch {args.batch_size}, {len(images)} images "
+              "per epoch:", flush=True)
+        x = data.standardize(images, *data.channel_stats(images))
+        rows = bench_xla(args.networks, x, keras.utils.to_categorical(labels, 10),
+                         args.batch_size, args.epochs)
+        write(args.out, f"xla-{device}", {**common, "epochs": args.epochs, "networks": rows})
 
 
 if __name__ == "__main__":

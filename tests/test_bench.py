@@ -53,6 +53,20 @@ def test_augmentation_bench_times_each_way_and_names_the_record_after_the_device
         assert len(row[way]["epoch_seconds"]) == 2 and row[way]["images_per_second"] > 0
 
 
+def test_xla_bench_times_each_network_with_xla_off_and_on(tmp_path, monkeypatch):
+    monkeypatch.delenv("CIFAR10_PATH", raising=False)  # synthetic data: a smoke run
+    bench.main(["--images", "40", "--epochs", "2", "--batch-size", "20", "--only", "xla",
+                "--networks", "resnet18", "--out", str(tmp_path)])
+    record = json.loads((tmp_path / "xla-cpu.json").read_text())  # no GPU here
+    row = record["networks"]["resnet18"]
+    for way in ("xla_off", "xla_on"):
+        assert len(row[way]["epoch_seconds"]) == 2 and row[way]["images_per_second"] > 0
+        assert row[way]["first_epoch_seconds"] == pytest.approx(row[way]["epoch_seconds"][0], abs=0.01)
+    assert row["ratio_xla_on_to_off"] == pytest.approx(
+        row["xla_on"]["images_per_second"] / row["xla_off"]["images_per_second"], abs=1e-3)
+    assert not (tmp_path / "networks.json").exists()  # only the part asked for
+
+
 def test_augmentation_bench_saves_after_every_network(monkeypatch):
     # a run stopped at a device's time limit keeps the networks it timed
     monkeypatch.setattr(bench, "augmentation_way", lambda name, way, *a: (
