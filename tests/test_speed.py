@@ -267,3 +267,24 @@ def test_the_latest_run_of_each_network_is_set_against_the_time_aim():
     main["resnet18"].append(run(1, [1.0, 1.0], "2026-01-04", device="CPU: test"))
     on_two = speed.one_of_each_text(main, 3.0, names)
     assert "2 devices" in on_two and "(seed 1, code aaaaaaa, CPU: test)" in on_two
+
+
+def test_xla_text_reads_the_xla_record():
+    def way(rate, first):
+        return {"images_per_second": rate, "first_epoch_seconds": first}
+
+    record = {"batch_size": 128, "images": 1280, "epochs": 4, "data": "cifar10-jpeg.tar.gz",
+              "environment": {"device": "CPU: test", "cpu_cores": 2, "backend": "tensorflow",
+                              "backend_version": "2.21.0", "date": "2026-11-30T12:00:00"},
+              "networks": {"vgg16": {"xla_off": way(200.0, 9.0), "xla_on": way(150.0, 40.0),
+                                     "ratio_xla_on_to_off": 0.75},
+                           "resnet18": {"xla_off": way(300.0, 8.0), "xla_on": way(330.0, 30.0),
+                                        "ratio_xla_on_to_off": 1.1}}}
+    text = speed.xla_text(record)
+    assert "On the CPU: test (2 cores), tensorflow 2.21.0, batch 128, 1,280 real CIFAR-10" in text
+    assert "VGG16 150 against 200 (x0.75) and ResNet18 330 against 300 (x1.10)" in text
+    assert "XLA was the faster for ResNet18 only." in text
+    assert "took VGG16 40 against 9 s and ResNet18 30 against 8 s" in text
+    record["networks"]["vgg16"]["ratio_xla_on_to_off"] = 1.2
+    assert "XLA was the faster for every network." in speed.xla_text(record)
+    assert "--only xla" in speed.xla_text(None)

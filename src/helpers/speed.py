@@ -219,6 +219,34 @@ def one_of_each_text(main, aim_minutes, names=NAMES):
     return text + f" Against the recipe's {aim}, these runs are {verdict} it."
 
 
+def xla_text(record):
+    """What ``benchmarks/bench.py --only xla`` measured (``record``), as sentences: each
+    network's images per second with XLA on against off, and its first epoch both ways."""
+    if not record:
+        return ("There is no record of XLA on and off yet (`benchmarks/bench.py --only xla` "
+                "makes one).")
+    env, rows = record["environment"], record["networks"]
+    images = ("real CIFAR-10" if record.get("data") != "synthetic" else "SYNTHETIC stand-in")
+    rates = and_list(
+        f"{LABELS.get(n, n)} {r['xla_on']['images_per_second']:,.0f} against "
+        f"{r['xla_off']['images_per_second']:,.0f} (x{r['ratio_xla_on_to_off']:.2f})"
+        for n, r in rows.items())
+    firsts = and_list(
+        f"{LABELS.get(n, n)} {r['xla_on']['first_epoch_seconds']:.0f} against "
+        f"{r['xla_off']['first_epoch_seconds']:.0f} s" for n, r in rows.items())
+    faster = [n for n, r in rows.items() if r["ratio_xla_on_to_off"] > 1]
+    verdict = ("XLA was the faster for every network" if len(faster) == len(rows) else
+               "XLA was the slower for every network" if not faster else
+               f"XLA was the faster for {and_list(LABELS.get(n, n) for n in faster)} only")
+    return (f"On the {machine(env)}, {env.get('backend', '?')} {env.get('backend_version', '')}"
+            f", batch {record['batch_size']}, {record['images']:,} {images} images an epoch "
+            f"(`benchmarks/bench.py --only xla`, {env.get('date', '?')[:10]}), images per second "
+            f"with XLA against without (the median of {record['epochs'] - 1} timed epochs each, "
+            f"the two taking turns): {rates}. {verdict}. The first epoch, which traces the step "
+            f"and, with XLA, compiles it, took {firsts}. One run, so read ratios within a few "
+            "per cent of 1 as a tie.")
+
+
 def speeds(bench, way=None):
     """``{network: images per second}`` from a ``make bench`` record: the book's build in a
     networks record; ``way`` (default ``"arrays"``: float32, unaugmented) in an augmentation
