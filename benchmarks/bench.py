@@ -249,9 +249,10 @@ def bench_augmentation(names, ways, x, y, batch_size, epochs, save=None):
     return rows
 
 
-def bench_xla(names, x, y, batch_size, epochs):
+def bench_xla(names, x, y, batch_size, epochs, save=None):
     """Images per second of each network with XLA off and on (``jit_compile``), in turns,
-    and each one's first epoch, which traces and (with XLA) compiles."""
+    and each one's first epoch, which traces and (with XLA) compiles. ``save(rows)``, where
+    given, is called after every network (XLA can be slow enough on a CPU to need a limit)."""
     rows = {}
     for name in names:
         built = {}
@@ -269,6 +270,8 @@ def bench_xla(names, x, y, batch_size, epochs):
         row["ratio_xla_on_to_off"] = round(
             row["xla_on"]["images_per_second"] / row["xla_off"]["images_per_second"], 3)
         rows[name] = row
+        if save:
+            save(rows)
         print(f"{name:14} XLA off {row['xla_off']['images_per_second']:7.1f} images/s, on "
               f"{row['xla_on']['images_per_second']:7.1f} (x{row['ratio_xla_on_to_off']:.2f}); "
               f"first epoch {row['xla_off']['first_epoch_seconds']:.1f} / "
@@ -370,9 +373,10 @@ def main(argv=None):
         print(f"XLA off and on, on the {device}, batch {args.batch_size}, {len(images)} images "
               "per epoch:", flush=True)
         x = data.standardize(images, *data.channel_stats(images))
-        rows = bench_xla(args.networks, x, keras.utils.to_categorical(labels, 10),
-                         args.batch_size, args.epochs)
-        write(args.out, f"xla-{device}", {**common, "epochs": args.epochs, "networks": rows})
+        bench_xla(args.networks, x, keras.utils.to_categorical(labels, 10), args.batch_size,
+                  args.epochs, save=lambda rows: write(
+                      args.out, f"xla-{device}", {**common, "epochs": args.epochs,
+                                                  "networks": rows}))
 
 
 if __name__ == "__main__":

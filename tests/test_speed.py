@@ -284,6 +284,7 @@ def test_xla_text_reads_the_xla_record():
     assert "On the CPU: test (2 cores), tensorflow 2.21.0, batch 128, 1,280 real CIFAR-10" in text
     assert "VGG16 150 against 200 (x0.75) and ResNet18 330 against 300 (x1.10)" in text
     assert "XLA was the faster for ResNet18 only." in text
+    assert text.endswith("Not timed: VGG16-big and GoogLeNet.")
     assert "took VGG16 40 against 9 s and ResNet18 30 against 8 s" in text
     record["networks"]["vgg16"]["ratio_xla_on_to_off"] = 1.2
     assert "XLA was the faster for every network." in speed.xla_text(record)

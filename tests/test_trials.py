@@ -31,7 +31,9 @@ def test_a_trial_is_set_against_the_seed_spread_of_todays_recipe_where_it_has_se
     # one run of today's recipe: with the spread the table borrows, another seed may be set
     # against it; without, only the same seed, and the interval says what it leaves out
     single = {"vgg16": own["vgg16-0"]}
-    assert trials.against_todays_text(dict(weaker, seed=3), single) == ""
+    unset = trials.against_todays_text(dict(weaker, seed=3), single)
+    assert unset.startswith("Not set against today's recipe on this device: its one run there "
+                            "has seed 0, not 3") and "\u22124.7 points mixes seed and recipe" in unset
     text = trials.against_todays_text(dict(weaker, seed=3), single, spread=(0.011, 2, "resnet18"))
     assert text.startswith("Against today's run: ") and (
         "the noise of two single runs (a seed-to-seed spread of 1.1 points, ResNet18's, the "
@@ -124,7 +126,7 @@ def test_a_changed_trial_is_set_against_todays_recipe_on_its_device_and_seed():
     # nothing to set it against: another device, another seed, a record of an older recipe,
     # or a trial of today's recipe itself
     assert trials.against_todays_text(dict(trial, environment={"device": "CPU: test"}), own) == ""
-    assert trials.against_todays_text(dict(trial, seed=1), own) == ""
+    assert "mixes seed and recipe" in trials.against_todays_text(dict(trial, seed=1), own)
     older = {"vgg16": dict(own["vgg16"], epochs=20)}
     assert trials.against_todays_text(trial, older) == ""
     assert trials.against_todays_text(dict(trial_record("vgg16", 0.87), environment=gpu), own) == ""

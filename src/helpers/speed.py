@@ -235,6 +235,7 @@ def xla_text(record):
         f"{LABELS.get(n, n)} {r['xla_on']['first_epoch_seconds']:.0f} against "
         f"{r['xla_off']['first_epoch_seconds']:.0f} s" for n, r in rows.items())
     faster = [n for n, r in rows.items() if r["ratio_xla_on_to_off"] > 1]
+    untimed = [LABELS[n] for n in NAMES if n not in rows]  # a run stopped at a time limit
     verdict = ("XLA was the faster for every network" if len(faster) == len(rows) else
                "XLA was the slower for every network" if not faster else
                f"XLA was the faster for {and_list(LABELS.get(n, n) for n in faster)} only")
@@ -244,7 +245,7 @@ def xla_text(record):
             f"with XLA against without (the median of {record['epochs'] - 1} timed epochs each, "
             f"the two taking turns): {rates}. {verdict}. The first epoch, which traces the step "
             f"and, with XLA, compiles it, took {firsts}. One run, so read ratios within a few "
-            "per cent of 1 as a tie.")
+            "per cent of 1 as a tie." + (f" Not timed: {and_list(untimed)}." if untimed else ""))
 
 
 def speeds(bench, way=None):

@@ -191,7 +191,8 @@ def against_todays_text(trial, own, spread=None):
     spread of today's recipe on that device, where given. The trial's one run carries that
     spread in full (taking the changed recipe to scatter alike), today's mean its share. With
     one run of today's recipe and no spread, only the two runs' test-set noise counts, and
-    today's run must share the trial's seed. The test set's noise enters both arms as if
+    today's run must share the trial's seed (a trial of another seed is said not to be set
+    against it, with the difference it cannot judge). The test set's noise enters both arms as if
     independent, which overstates it for one shared test set.
     """
     runs = todays_runs(trial["model"], trial["environment"].get("device"), own)
@@ -202,7 +203,11 @@ def against_todays_text(trial, own, spread=None):
         spread = seed_spreads({trial["model"]: values})[trial["model"]]
     sd, df, source = spread
     if not df and runs[0]["seed"] != trial["seed"]:  # no spread: only the same seed compares
-        return ""
+        seeds = and_list(str(r["seed"]) for r in runs)
+        return (f"Not set against today's recipe on this device: its one run there has seed "
+                f"{seeds}, not {trial['seed']}, and one run cannot show how far another seed "
+                f"moves the result, so the difference of "
+                f"{points(trial['test_accuracy'] - values[0])} points mixes seed and recipe.")
     size = trial["data"]["test_size"]
     base_size = runs[0]["data"]["test_size"]
     what = "today's mean" if len(runs) > 1 else "today's run"
