@@ -286,12 +286,13 @@ MERGE_KEYS = ("images", "batch_size", "epochs", "ways", "data")
 
 
 def earlier_rows(path, settings, environment):
-    """The networks of the augmentation record at ``path``, each marked with the run that timed
-    it: a later call on a lent GPU adds to an earlier one's table instead of replacing it (a
-    network timed again replaces its row only once timed). Refused unless that record was made
-    with the same ``settings`` (``MERGE_KEYS``) on the same device and backend."""
+    """The networks of the augmentation or XLA record at ``path``, each marked with the run that
+    timed it: a later call adds to an earlier one's table instead of replacing it (a network
+    timed again replaces its row only once timed). Refused unless that record was made with the
+    same ``settings`` (``MERGE_KEYS``; an XLA record has no ``ways``, so the two kinds never
+    mix) on the same device and backend."""
     earlier = json.loads(pathlib.Path(path).read_text())
-    differs = [k for k in MERGE_KEYS if earlier.get(k) != settings[k]]
+    differs = [k for k in MERGE_KEYS if earlier.get(k) != settings.get(k)]
     for key in ("device", "backend", "xla_flags"):  # XLA_FLAGS change what is compiled
         there, here = earlier["environment"].get(key), environment.get(key)
         if there != here:
@@ -335,8 +336,9 @@ def main(argv=None):
     parser.add_argument("--out", default=str(results.results_dir() / "bench"),
                         help="folder for the JSON records")
     parser.add_argument("--merge-with", default=None, metavar="RECORD",
-                        help="an earlier augmentation record (same settings and device): its "
-                             "networks that this run does not time are kept in the new record")
+                        help="an earlier augmentation or XLA record (same part, settings and "
+                             "device): its networks that this run does not time are kept in the "
+                             "new record")
     args = parser.parse_args(argv)
     if args.only == "xla" and keras.config.backend() != "tensorflow":
         parser.error("--only xla times TensorFlow with XLA on and off; on Keras' "
@@ -346,10 +348,13 @@ def main(argv=None):
     common = {"images": len(images), "batch_size": args.batch_size,
               "data": "synthetic" if source == "synthetic" else os.path.basename(source),
               "environment": devices.environment()}
+    device = "gpu" if devices.gpu_available() else "cpu"
     augmentation = {**common, "epochs": args.epochs, "ways": args.ways}
+    xla = {**common, "epochs": args.epochs}
     # checked before anything is timed: a refusal after minutes of benchmarks would waste them
-    kept = (earlier_rows(args.merge_with, augmentation, common["environment"])
-            if args.merge_with and args.only in (None, "augmentation") else {})
+    merged = xla if args.only == "xla" else augmentation
+    kept = (earlier_rows(args.merge_with, merged, common["environment"])
+            if args.merge_with and args.only in (None, "augmentation", "xla") else {})
     if args.only in (None, "networks"):
         print(f"Training speed, batch {args.batch_size}, {len(images)} images per epoch:")
         x = data.standardize(images, *data.channel_stats(images))
@@ -362,7 +367,6 @@ def main(argv=None):
               {**common, "rounds": args.api_rounds, "epochs_per_round": 2,  # the second timed
                "network": args.network, "ways": rows})
     if args.only in (None, "augmentation"):
-        device = "gpu" if devices.gpu_available() else "cpu"
         print(f"Augmentation and precision on the {device}, batch {args.batch_size}, "
               f"{len(images)} images per epoch:", flush=True)
         x = data.standardize(images, *data.channel_stats(images))
@@ -371,14 +375,12 @@ def main(argv=None):
                                args.out, f"augmentation-{device}",
                                {**augmentation, "networks": {**kept, **rows}}))
     if args.only == "xla":
-        device = "gpu" if devices.gpu_available() else "cpu"
         print(f"XLA off and on, on the {device}, batch {args.batch_size}, {len(images)} images "
               "per epoch:", flush=True)
         x = data.standardize(images, *data.channel_stats(images))
         bench_xla(args.networks, x, keras.utils.to_categorical(labels, 10), args.batch_size,
                   args.epochs, save=lambda rows: write(
-                      args.out, f"xla-{device}", {**common, "epochs": args.epochs,
-                                                  "networks": rows}))
+                      args.out, f"xla-{device}", {**xla, "networks": {**kept, **rows}}))
 
 
 if __name__ == "__main__":

@@ -148,3 +148,20 @@ def test_a_merged_network_timed_again_keeps_its_old_row_until_timed(tmp_path, mo
     assert kept["vgg16"]["timed_by"]["date"] == "then"  # kept even if vgg16 is timed again
     with pytest.raises(SystemExit, match="backend"):
         bench.earlier_rows(path, settings, {"device": "CPU: x", "backend": "tensorflow"})
+
+
+def test_an_xla_record_merges_only_with_an_xla_record_of_the_same_settings(tmp_path):
+    env = {"device": "CPU: x", "backend": "tensorflow", "date": "then"}
+    xla = {"images": 640, "batch_size": 128, "epochs": 3, "data": "cifar10-jpeg.tar.gz",
+           "environment": env, "networks": {"vgg16": {"ratio_xla_on_to_off": 0.14}}}
+    path = tmp_path / "xla-cpu.json"
+    path.write_text(json.dumps(xla))
+    settings = {k: v for k, v in xla.items() if k not in ("environment", "networks")}
+    kept = bench.earlier_rows(path, settings, env)
+    assert kept["vgg16"]["ratio_xla_on_to_off"] == 0.14
+    assert kept["vgg16"]["timed_by"]["date"] == "then"
+    with pytest.raises(SystemExit, match="differs in epochs"):
+        bench.earlier_rows(path, {**settings, "epochs": 4}, env)
+    # an augmentation record has ways; an XLA run has none: the two tables never mix
+    with pytest.raises(SystemExit, match="differs in ways"):
+        bench.earlier_rows(path, {**settings, "ways": ["arrays"]}, env)

@@ -289,3 +289,10 @@ def test_xla_text_reads_the_xla_record():
     record["networks"]["vgg16"]["ratio_xla_on_to_off"] = 1.2
     assert "XLA was the faster for every network." in speed.xla_text(record)
     assert "--only xla" in speed.xla_text(None)
+    # merged: a network timed by a later run joins in the book's order, with that run's date
+    record["networks"] = {"resnet18": record["networks"]["resnet18"],
+                          "vgg16": {**record["networks"]["vgg16"],
+                                    "timed_by": {"date": "2026-11-28T09:00:00"}}}
+    merged = speed.xla_text(record)
+    assert "(`benchmarks/bench.py --only xla`, 2026-11-28 and 2026-11-30)" in merged
+    assert "VGG16 150 against 200 (x1.20) and ResNet18" in merged

@@ -225,7 +225,11 @@ def xla_text(record):
     if not record:
         return ("There is no record of XLA on and off yet (`benchmarks/bench.py --only xla` "
                 "makes one).")
-    env, rows = record["environment"], record["networks"]
+    env = record["environment"]
+    # in the book's order, whichever run (a merged record keeps earlier ones) timed each
+    rows = {n: record["networks"][n] for n in sorted(
+        record["networks"], key=lambda n: NAMES.index(n) if n in NAMES else len(NAMES))}
+    dates = sorted({(r.get("timed_by") or env).get("date", "?")[:10] for r in rows.values()})
     images = ("real CIFAR-10" if record.get("data") != "synthetic" else "SYNTHETIC stand-in")
     rates = and_list(
         f"{LABELS.get(n, n)} {r['xla_on']['images_per_second']:,.0f} against "
@@ -241,7 +245,7 @@ def xla_text(record):
                f"XLA was the faster for {and_list(LABELS.get(n, n) for n in faster)} only")
     return (f"On the {machine(env)}, {env.get('backend', '?')} {env.get('backend_version', '')}"
             f", batch {record['batch_size']}, {record['images']:,} {images} images an epoch "
-            f"(`benchmarks/bench.py --only xla`, {env.get('date', '?')[:10]}), images per second "
+            f"(`benchmarks/bench.py --only xla`, {and_list(dates)}), images per second "
             f"with XLA against without (the median of {record['epochs'] - 1} timed epochs each, "
             f"the two taking turns): {rates}. {verdict}. The first epoch, which traces the step "
             f"and, with XLA, compiles it, took {firsts}. One run, so read ratios within a few "
