@@ -107,6 +107,15 @@ def test_accuracy_bounds_are_allowed(value):
     results.validate(make_record(test_accuracy=value))
 
 
+@pytest.mark.parametrize("epochs", [0, -1, 2.0, True])
+def test_a_record_of_no_whole_epoch_is_refused(epochs):
+    record = make_record()
+    record["epochs"] = epochs
+    record["history"] = {k: [] for k in results.HISTORY_KEYS}  # consistent with epochs=0
+    with pytest.raises(results.RecordError, match="at least one epoch"):
+        results.validate(record)
+
+
 def test_unknown_profile():
     with pytest.raises(results.RecordError, match="laptop"):
         results.validate(make_record(profile="laptop"))

@@ -52,6 +52,9 @@ def validate(record):
     if record["profile"] not in PROFILES:
         raise RecordError(f"record {record['run']!r}: unknown profile {record['profile']!r}")
     history, epochs = record["history"], record["epochs"]
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise RecordError(f"record {record['run']!r}: epochs={epochs!r}; a run trains at least "
+                          "one epoch")
     for key in HISTORY_KEYS:
         if len(history.get(key, [])) != epochs:
             raise RecordError(

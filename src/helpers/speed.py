@@ -194,8 +194,9 @@ def one_of_each_text(main, aim_minutes, names=NAMES):
     latest = {n: max(main[n], key=lambda r: r["environment"].get("date", "")) for n in names}
     runs = list(latest.values())
     total = sum(r["total_seconds"] for r in runs) / 60
-    first = sum(r["history"]["seconds"][0] for r in runs if r["history"]["seconds"]) / 60
-    slowest = max(names, key=lambda n: latest[n]["history"]["seconds"][:1] or [0])
+    # a record holds at least one epoch (results.validate refuses none)
+    first = sum(r["history"]["seconds"][0] for r in runs) / 60
+    slowest = max(names, key=lambda n: latest[n]["history"]["seconds"][0])
     devices = {machine(r["environment"]) for r in runs}
     where = f" on the {next(iter(devices))}" if len(devices) == 1 else ""
     each = and_list(f"{LABELS.get(n, n)} {r['total_seconds']:.0f} s (seed {r['seed']}, code "
