@@ -185,6 +185,18 @@ def test_xla_by_default_on_jax_and_gpus_only(monkeypatch):
     assert training.default_jit_compile("/CPU:0") is False  # a GPU machine's CPU, pinned
 
 
+@pytest.mark.skipif(keras.config.backend() != "tensorflow", reason="tf.distribute is TensorFlow's")
+def test_no_xla_by_default_under_a_distribution_strategy(monkeypatch):
+    import tensorflow as tf
+
+    monkeypatch.setattr(devices, "gpu_available", lambda: True)
+    with tf.distribute.OneDeviceStrategy("/cpu:0").scope():
+        assert training.default_jit_compile() is False
+        model = training.compile_model(models.build("resnet18"), "sgd")
+    assert model.jit_compile is False
+    assert training.default_jit_compile() is True  # outside the scope, a GPU's default again
+
+
 @pytest.fixture(scope="module")
 def tiny_prepared():
     (x, y), (xt, yt) = data.synthetic_cifar10(train_per_class=12, test_per_class=4)

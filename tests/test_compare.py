@@ -50,6 +50,21 @@ def test_three_seeds_give_a_network_its_own_spread_and_fewer_borrow_the_largest(
     assert row.yardstick == "of ResNet18's 3 seeds"
 
 
+def test_seeds_from_several_versions_of_the_code_are_marked_and_named():
+    runs = [record("vgg16", a, seed=i) for i, a in enumerate((0.86, 0.85, 0.84))]
+    for r, version in zip(runs, ("a" * 40, "b" * 40, "b" * 40)):
+        r["environment"]["git_commit"] = version
+    alone = record("resnet18", 0.88)
+    s = compare.summarize(records(*runs, alone))
+    assert s["vgg16"].code_versions == ("aaaaaaa", "bbbbbbb", "bbbbbbb")
+    notes = " ".join(compare.table_notes(s))
+    assert "ᵛ Seeds from more than one version of the code: VGG16: seed 0 aaaaaaa, " \
+           "seeds 1 and 2 bbbbbbb." in notes
+    assert "ResNet18:" not in notes.split("ᵛ")[1].split(".")[0]  # one version: not listed
+    table = compare.merged_table(s)
+    assert "| 3ᵛ |" in table and "| 1 |" in table
+
+
 def test_summarize_pools_only_like_runs_and_names_the_rest():
     recs = records(record("resnet18", 0.4), record("resnet18", 0.5, seed=1, epochs=6,
                                                    seconds=(1,) * 6))
@@ -147,6 +162,30 @@ def test_bigconv_verdict_needs_networks_that_have_fit_their_training_images():
     assert early.status == compare.UNTESTABLE
     assert "had not yet fit their training images" in early.text
     assert "how fast the two start learning" in early.text
+
+
+def test_bigconv_verdict_also_scores_the_post_way_where_the_recipe_re_estimates_bn():
+    def seeds(model, tests, as_trained):
+        runs = [record(model, t, train=0.99, seed=i) for i, t in enumerate(tests)]
+        for r, a in zip(runs, as_trained):
+            r["test_accuracy_as_trained"] = a
+        return runs
+
+    vgg = seeds("vgg16", (0.866, 0.861, 0.858), (0.866, 0.852, 0.848))
+    big = seeds("vgg16_bigconv", (0.867, 0.868, 0.868), (0.744, 0.742, 0.748))
+    verdict = compare.verdict_bigconv(compare.summarize(records(*vgg, *big)))
+    assert verdict.status == compare.NOISE  # re-estimated, as the recipe scores: a tie
+    assert "Scored as the post scored" in verdict.text
+    assert "VGG16 85.5 %, VGG16-big 74.5 %" in verdict.text
+    assert "the difference is −11.1 points" in verdict.text
+    assert "lies in the statistics its BN layers keep" in verdict.text
+    # with fewer than three seeds of its own, a network has no post-way interval: no sentence
+    fewer = compare.verdict_bigconv(compare.summarize(records(*vgg, *big[:2])))
+    assert "Scored as the post scored" not in fewer.text
+    # without the as-trained figures (a recipe that does not re-estimate), none either
+    for r in vgg + big:
+        del r["test_accuracy_as_trained"]
+    assert "post scored" not in compare.verdict_bigconv(compare.summarize(records(*vgg, *big))).text
 
 
 def test_overfitting_verdict_reads_the_train_test_gap():

@@ -41,6 +41,7 @@ def test_equal_time_sentence_names_a_first_epoch_spent_compiling():
         record("resnet18", .8, val=[.4, .6, .7, .8, .8], seconds=(30, 1, 1, 1, 1))))
     equal = speed.equal_time_text(main)
     assert "VGG16 60 s against 1.0 s" in equal and "ResNet18 30 s against 1.0 s" in equal
+    assert "VGG16 no epoch finished (its first took 60 s); ResNet18 80.0 %" in equal
     # the shortest run lasted 34 s: VGG16's first epoch outlasts it, ResNet18's is 30 of the 34
     assert "compiles" in equal and (
         "the first epoch alone took from 88 % of it to all of it, depending on the run (1 of the "

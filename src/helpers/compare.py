@@ -70,6 +70,10 @@ class Summary:
     minutes: float  # mean total training time per run
     devices: tuple
     gap_spread_from: str | None = None  # whose seeds' spread of the gap it borrows, if any
+    # the test accuracy on the BN statistics training left, where the recipe re-estimates them
+    # (the post's way of scoring); over the network's own seeds, from OWN_SPREAD_SEEDS on only
+    test_as_trained: Interval | None = None
+    code_versions: tuple = ()  # the version of the code behind each seed, in ``seeds``' order
 
     @property
     def label(self):
@@ -127,7 +131,25 @@ def summarize_network(name, records, gap_spread=None):
         devices=tuple(sorted({devices.machine(r["environment"]) for r in records})),
         gap_spread_from=(gap_spread[2] if gap_spread and gap_spread[1]
                          and len(records) < OWN_SPREAD_SEEDS else None),
+        test_as_trained=_as_trained_interval(records),
+        code_versions=tuple(code_version(r) for r in records),
     )
+
+
+def _seeds_by_version(summary):
+    """``{code version: [seeds]}`` of one Summary, in the order the versions first appear."""
+    found = {}
+    for seed, version in zip(summary.seeds, summary.code_versions):
+        found.setdefault(version, []).append(seed)
+    return found
+
+
+def _as_trained_interval(records):
+    """``Summary.test_as_trained`` of one network's like runs, or None."""
+    values = [r.get("test_accuracy_as_trained") for r in records]
+    if len(values) < OWN_SPREAD_SEEDS or any(v is None for v in values):
+        return None
+    return interval(values, records[0]["data"]["test_size"])
 
 
 # profile settings that do not change how a run trains: the profile's name, whether its
@@ -364,7 +386,7 @@ def merged_table(summaries, post=POST):
             f"{pct(s.test.low)} – {pct(s.test.high)} {mark}",
             points(s.test.mean - p.val / 100) if p else "–",
             f"about {p.epochs} / {s.epochs}" if p else f"– / {s.epochs}",
-            len(s.seeds),
+            f"{len(s.seeds)}{'ᵛ' if len(set(s.code_versions)) > 1 else ''}",
             duration(s.minutes),
         ])
     return markdown_table(header, rows)
@@ -407,6 +429,16 @@ def table_notes(summaries):
             "with that spread, widened by the test set's binomial error; with few degrees of "
             "freedom it is wide, because the spread itself is barely known."
         )
+    mixed = {s.label: s for s in summaries.values() if len(set(s.code_versions)) > 1}
+    if mixed:
+        notes.append(
+            "ᵛ Seeds from more than one version of the code: " + "; ".join(
+                f"{label}: " + ", ".join(
+                    f"{'seed' if len(seeds) == 1 else 'seeds'} {and_list(map(str, seeds))} "
+                    f"{version}" for version, seeds in _seeds_by_version(s).items())
+                for label, s in mixed.items())
+            + ". Such a network's spread holds whatever the versions changed as well as the "
+            "seed (the records' `git_commit` names each version).")
     devices = sorted({d for s in summaries.values() for d in s.devices})
     first = next(iter(summaries.values()), None)
     if first is not None:
@@ -487,6 +519,7 @@ def verdict_bigconv(s, post=POST):
     if low_nets:
         return Verdict(claim, UNTESTABLE, f"{_chance_sentence(low_nets)}, so the difference "
                        f"VGG16-big minus VGG16, {value}, compares noise with noise.")
+    post_way = _bigconv_as_trained(a, b, post_d, high)
     unfit = _not_fit(a, b)
     if unfit:  # the post's 7 points are where 100 epochs ended, not how fast each started
         reading = ("; its interval contains zero, and even a clear difference would say how fast "
@@ -494,14 +527,36 @@ def verdict_bigconv(s, post=POST):
                    ", which says how fast the two start learning, not where they end")
         return Verdict(claim, UNTESTABLE, (
             f"The post's figures are where about 100 epochs ended; here {unfit}; {measured}"
-            f"{reading}."))
+            f"{reading}.{post_way}"))
     if low <= 0 <= high:
-        return Verdict(claim, NOISE, f"{capitalized(measured)}: the interval contains zero.")
+        return Verdict(claim, NOISE, f"{capitalized(measured)}: the interval contains zero."
+                       + post_way)
     if d > 0:
-        return Verdict(claim, FAILS, f"VGG16-big does better: {measured}.")
+        return Verdict(claim, FAILS, f"VGG16-big does better: {measured}." + post_way)
     size = ("about the size the post saw" if low <= post_d <= high
             else "but of a different size from the post's")
-    return Verdict(claim, HOLDS, f"VGG16-big does worse, {size}: {measured}.")
+    return Verdict(claim, HOLDS, f"VGG16-big does worse, {size}: {measured}." + post_way)
+
+
+def _bigconv_as_trained(a, b, post_d, recipe_high):
+    """The same difference scored as the post scored it (BN on the statistics training left),
+    where the recipe re-estimates them and both networks have their own seeds' spread; "" else.
+    ``recipe_high``: the upper end of the recipe's own difference interval."""
+    if a.test_as_trained is None or b.test_as_trained is None:
+        return ""
+    d, low, high = difference(b.test_as_trained, a.test_as_trained)
+    text = (f" Scored as the post scored, on the BN statistics training left (no re-estimate: "
+            f"VGG16 {pct(a.test_as_trained.mean)} %, VGG16-big {pct(b.test_as_trained.mean)} % "
+            f"over the same seeds), the difference is {points(d)} points (95 % interval "
+            f"{points(low)} to {points(high)}; the post: {points(post_d)})")
+    if high < 0 <= recipe_high:
+        return text + (
+            ". The weights are the same in both scorings, so at this budget what VGG16-big "
+            "loses scored the post's way lies in the statistics its BN layers keep (each of its "
+            "dropouts feeds a max pool ahead of a BN layer, which shifts what that layer "
+            "learns; chapter 4), not in what its big convolutions learnt; whether "
+            "that explains the post's gap after its 100 epochs these runs cannot say.")
+    return text + "."
 
 
 def verdict_googlenet_overfits(s, post=POST):
@@ -847,6 +902,11 @@ def _control_runs(records):
         return {}
     shared = sorted(set.intersection(*(set(runs) for runs in found.values())))
     return {label: [runs[s] for s in shared] for label, runs in found.items() if shared}
+
+
+def has_controls(records):
+    """Whether ``records`` hold runs of chapter 4's controlled experiment (``controls_text``)."""
+    return bool(_control_runs(records))
 
 
 def controls_text(records):

@@ -86,7 +86,9 @@ def equal_time_text(main):
     parts = []
     for name, rs in main.items():
         reached = [accuracy_at(r, budget) for r in rs]
-        shown = and_list("none yet" if a is None else f"{pct(a)} %" for a in reached)
+        shown = and_list(f"{pct(a)} %" if a is not None else
+                         f"no epoch finished (its first took {r['history']['seconds'][0]:.0f} s)"
+                         for a, r in zip(reached, rs))
         parts.append(f"{LABELS.get(name, name)} {shown}")
     where = ("on one machine" if len(devices) == 1
              else "on different machines, so this compares machines as well")

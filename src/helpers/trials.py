@@ -226,8 +226,16 @@ def against_todays_text(trial, own, spread=None):
         what = "today's run of the same seed"
         noise = ("the two runs' test-set noise (the spread from seed to seed, which one run "
                  "each cannot show, is not in it)")
-    verdict = f"within {noise}" if low <= 0 <= high else (
-        ("higher" if low > 0 else "lower") + f" beyond {noise}")
+    direction = "higher" if low > 0 else "lower"
+    if low <= 0 <= high:
+        verdict = f"within {noise}"
+    elif df:
+        verdict = f"{direction} beyond {noise}"
+    else:  # the same seed, but a changed recipe takes a path of its own, as another seed would
+        verdict = (f"{direction} than the two runs' test-set noise allows, but not shown to be "
+                   "the change's doing: from the same seed a changed recipe takes a path of its "
+                   "own, as another seed would, and how far seeds scatter on this device is not "
+                   "measured")
     text = (f"Against {what}: {points(d)} points (95 % interval {points(low)} to "
             f"{points(high)}), {verdict}.")
     left = trial["hyper"].get("left_out_per_epoch", 0)
