@@ -386,35 +386,12 @@ def test_time_to_accuracy_figure_has_one_legend_entry_per_network():
     assert by_time.get_xlabel() == "training time (minutes, cumulative)"
 
 
-def test_a_chapter_sets_its_one_run_beside_the_other_seeds_of_its_recipe():
+def test_seed_runs_are_a_networks_main_runs_of_one_recipe():
     seed0 = record("vgg16", .376)
     recs = records(seed0, record("vgg16", .408, seed=1), record("vgg16", .545, seed=2),
                    record("vgg16", .9, seed=3, epochs=6, seconds=(1,) * 6),  # another recipe
                    record("vgg16", .5, options={"stage_kernels": [5, 5, 7, 7, 7]}, run="v-big"))
     assert [r["seed"] for r in compare.seed_runs(recs, "vgg16")] == [0, 1, 2]
-    text = compare.other_seeds_text(recs, seed0)
-    assert "40.8 % (seed 1) and 54.5 % (seed 2)" in text and "all 3 seeds" in text
-    assert "90.0" not in text and "50.0" not in text
-    assert "no other of its recipe yet" in compare.other_seeds_text(records(seed0), seed0)
-    # a run of another recipe is set beside the seeds of its own recipe only
-    other = record("vgg16", .7, seed=4, epochs=6, seconds=(1,) * 6)
-    text = compare.other_seeds_text(dict(recs, **records(other)), other)
-    assert "90.0 % (seed 3)" in text and "chapter 7" not in text and "37.6" not in text
-
-
-def test_as_trained_text_lists_every_seed_of_the_recipe_or_nothing_for_one():
-    def run(seed, as_trained, acc, epochs=14):
-        return {"run": "vgg16_bigconv" + (f"-seed{seed}" if seed else ""), "model": "vgg16_bigconv",
-                "options": {}, "seed": seed, "epochs": epochs, "test_accuracy": acc,
-                "test_accuracy_as_trained": as_trained,
-                "data": {"train_size": 8000, "test_size": 10000}}
-    recs = {r["run"]: r for r in (run(0, 0.361, 0.631), run(1, 0.464, 0.650),
-                                  run(2, 0.20, 0.40, epochs=5))}  # seed 2: another recipe
-    text = compare.as_trained_text(recs, recs["vgg16_bigconv"])
-    assert text.startswith("Over the 2 stored seeds of this recipe, the test accuracy of VGG16-big")
-    assert "36.1 → 63.1 % (seed 0) and 46.4 → 65.0 % (seed 1)." in text
-    assert compare.as_trained_text({"vgg16_bigconv": recs["vgg16_bigconv"]},
-                                   recs["vgg16_bigconv"]) == ""
 
 
 def test_most_scattered_is_the_network_whose_seeds_spread_most():

@@ -238,42 +238,6 @@ def seed_runs(records, name):
     return main_runs(comparable(records, (name,))[0], (name,)).get(name, [])
 
 
-def other_seeds_text(records, record):
-    """One or two sentences for a network chapter: where the other seeds of its network, under
-    the same recipe, ended on the test set, so that its one run is not read as the network's
-    result."""
-    label = LABELS.get(record["model"], record["model"])
-    runs = main_runs(records, (record["model"],)).get(record["model"], [])
-    own = recipe(record)
-    others = [r for r in runs if r["seed"] != record["seed"] and recipe(r) == own]
-    if not others:
-        return (f"This is one seed of {label}, and this profile's records hold no other of its "
-                "recipe yet to show how far another would land (tools/train_runs.py trains "
-                "more; chapter 7 reads them).")  # no backticks: the chapters glue it as text
-    text = (f"This is one seed: other seeds of {label} under the same recipe reached "
-            + and_list(f"{pct(r['test_accuracy'])} % (seed {r['seed']})" for r in others)
-            + " on the test set, so read one run as one draw, not as the network's result")
-    if recipe(runs[0]) == own:  # the lowest seed's recipe is the one chapter 7 compares
-        text += f"; chapter 7 gives the interval over all {len(others) + 1} seeds"
-    return text + "."
-
-
-def as_trained_text(records, record):
-    """Where a recipe re-estimates its BN statistics: the test accuracy with the statistics as
-    training left them, then re-estimated, for every stored seed of ``record``'s network and
-    recipe, as a sentence ("" with fewer than two such seeds: one run is the chapter's own)."""
-    own = recipe(record)
-    runs = [r for r in main_runs(records, (record["model"],)).get(record["model"], [])
-            if recipe(r) == own and r.get("test_accuracy_as_trained") is not None]
-    if len(runs) < 2:
-        return ""
-    return (f"Over the {len(runs)} stored seeds of this recipe, the test accuracy of "
-            f"{LABELS.get(record['model'], record['model'])} with the statistics as training left "
-            "them, then re-estimated with dropout off, was "
-            + and_list(f"{pct(r['test_accuracy_as_trained'])} → {pct(r['test_accuracy'])} % "
-                       f"(seed {r['seed']})" for r in runs) + ".")
-
-
 def recalibration_changes(records, names=NAMES):
     """``{network: [(record, change)]}``: where a recipe re-estimates its BN statistics
     (``bn_recalibration``), each main run's test accuracy re-estimated minus as training left
