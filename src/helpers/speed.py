@@ -286,12 +286,13 @@ def speed_column(bench, way=None):
 
 
 def _way_label(way):
-    """'model:post mixed' -> "the post's augmentation in the model, mixed precision"."""
+    """'model:post mixed' -> "cifar-vgg's augmentation in the model, mixed precision" (the
+    shifts, flips and rotations of the code the post builds on; the post shows none)."""
     place_kind, _, precision = way.partition(" ")
     if place_kind == "arrays":
         return "no augmentation (arrays)" + (f", {precision} precision" if precision else "")
     place, _, kind = place_kind.partition(":")
-    text = {"post": "post's augmentation", "crop": "pad-and-crop"}.get(kind, kind)
+    text = {"post": "cifar-vgg's augmentation", "crop": "pad-and-crop"}.get(kind, kind)
     text += {"model": " in the model", "pipeline": " in the pipeline"}.get(place, f" ({place})")
     return text + (f", {precision} precision" if precision else "")
 
