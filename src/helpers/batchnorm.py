@@ -172,7 +172,9 @@ class RecalibrateBeforeValidation(keras.callbacks.Callback):
         recalibrate(self.network, self.images, dropout=False, batch_size=self.batch_size)
 
 
-# 5 points on 1,000 validation images is over 3 standard errors of an accuracy near 30 %
+# more than 5 points on 1,000 validation images is over 3 standard errors of an accuracy near
+# 30 % (where the `cpu` runs validated when it was set) and about 3 near 50 %; far more on
+# 10,000 images (chapter 3 says so beside its verdict)
 CLEAR_CHANGE = 0.05
 
 # with dropout on, a re-estimate depends on the masks it draws: this many draws, read by their mean
