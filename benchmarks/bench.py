@@ -290,10 +290,11 @@ def earlier_rows(path, settings, environment):
     timed it: a later call adds to an earlier one's table instead of replacing it (a network
     timed again replaces its row only once timed). Refused unless that record was made with the
     same ``settings`` (``MERGE_KEYS``; an XLA record has no ``ways``, so the two kinds never
-    mix) on the same device and backend."""
+    mix) on the same device (and number of cores) and the same backend and version."""
     earlier = json.loads(pathlib.Path(path).read_text())
     differs = [k for k in MERGE_KEYS if earlier.get(k) != settings.get(k)]
-    for key in ("device", "backend", "xla_flags"):  # XLA_FLAGS change what is compiled
+    # a CPU's device names no core count; XLA_FLAGS change what is compiled
+    for key in ("device", "cpu_cores", "backend", "backend_version", "xla_flags"):
         there, here = earlier["environment"].get(key), environment.get(key)
         if there != here:
             differs.append(f"{key} ({there} there, {here} here)")

@@ -162,6 +162,11 @@ def test_an_xla_record_merges_only_with_an_xla_record_of_the_same_settings(tmp_p
     assert kept["vgg16"]["timed_by"]["date"] == "then"
     with pytest.raises(SystemExit, match="differs in epochs"):
         bench.earlier_rows(path, {**settings, "epochs": 4}, env)
+    # another number of cores, or another TensorFlow, times another machine
+    with pytest.raises(SystemExit, match="cpu_cores"):
+        bench.earlier_rows(path, settings, {**env, "cpu_cores": 16})
+    with pytest.raises(SystemExit, match="backend_version"):
+        bench.earlier_rows(path, settings, {**env, "backend_version": "2.22.0"})
     # an augmentation record has ways; an XLA run has none: the two tables never mix
     with pytest.raises(SystemExit, match="differs in ways"):
         bench.earlier_rows(path, {**settings, "ways": ["arrays"]}, env)

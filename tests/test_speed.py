@@ -293,7 +293,11 @@ def test_xla_text_reads_the_xla_record():
     # merged: a network timed by a later run joins in the book's order, with that run's date
     record["networks"] = {"resnet18": record["networks"]["resnet18"],
                           "vgg16": {**record["networks"]["vgg16"],
-                                    "timed_by": {"date": "2026-11-28T09:00:00"}}}
+                                    "timed_by": {"date": "2026-11-28T09:00:00",
+                                                 "git_commit": "a" * 40}}}
+    record["environment"]["git_commit"] = "b" * 40
     merged = speed.xla_text(record)
     assert "(`benchmarks/bench.py --only xla`, 2026-11-28 and 2026-11-30)" in merged
+    assert ("The record joins networks timed in separate calls: VGG16 by the code at aaaaaaa; "
+            "ResNet18 by the code at bbbbbbb.") in merged
     assert "VGG16 150 against 200 (x1.20) and ResNet18" in merged

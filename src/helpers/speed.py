@@ -243,6 +243,7 @@ def xla_text(record):
         f"{r['xla_off']['first_epoch_seconds']:.0f} s" for n, r in rows.items())
     faster = [n for n, r in rows.items() if r["ratio_xla_on_to_off"] > 1]
     untimed = [LABELS[n] for n in NAMES if n not in rows]  # a run stopped at a time limit
+    joined = separate_calls_text(rows, env)
     verdict = ("XLA was the faster for every network" if len(faster) == len(rows) else
                "XLA was the slower for every network" if not faster else
                f"XLA was the faster for {and_list(LABELS.get(n, n) for n in faster)} only")
@@ -251,8 +252,10 @@ def xla_text(record):
             f"(`benchmarks/bench.py --only xla`, {and_list(dates)}), images per second "
             f"with XLA against without (the median of {record['epochs'] - 1} timed epochs each, "
             f"the two taking turns): {rates}. {verdict}. The first epoch, which traces the step "
-            f"and, with XLA, compiles it, took {firsts}. One run, so read ratios within a few "
-            "per cent of 1 as a tie." + (f" Not timed: {and_list(untimed)}." if untimed else ""))
+            f"and, with XLA, compiles it, took {firsts}. One run per network, so read ratios "
+            "within a few per cent of 1 as a tie."
+            + (" " + joined if joined else "")
+            + (f" Not timed: {and_list(untimed)}." if untimed else ""))
 
 
 def speeds(bench, way=None):
@@ -415,15 +418,26 @@ def gpu_speed_text(gpu, cpu=None):
                      f"timed ({cpu_env.get('backend', '?')}, batch {cpu['batch_size']}; "
                      f"{gpu_env.get('backend', '?')}, batch {gpu['batch_size']} on the GPU): "
                      f"{and_list(compared)}.")
-    commits = {}  # a record extended in later calls names the call that timed each network
-    for name, row in rows.items():
-        commit = (row.get("timed_by") or gpu["environment"]).get("git_commit")
-        commits.setdefault(short_commit(commit), []).append(LABELS.get(name, name))
-    if len(commits) > 1:
-        parts.append("The record joins networks timed in separate calls: "
-                     + "; ".join(f"{and_list(names)} by the code at {commit}"
-                                 for commit, names in commits.items()) + ".")
+    joined = separate_calls_text(rows, gpu["environment"])
+    if joined:
+        parts.append(joined)
     return " ".join(parts) or f"The {device} record has no way to compare."
+
+
+def separate_calls_text(rows, env):
+    """Where a record extended in later calls (``bench.py --merge-with``) joins networks timed
+    by different versions of the code, which version timed which, as a sentence; "" else.
+    ``rows``: network to its row (``timed_by`` where an earlier call timed it); ``env``: the
+    record's own environment, that of the latest call."""
+    commits = {}
+    for name, row in rows.items():
+        commit = (row.get("timed_by") or env).get("git_commit")
+        commits.setdefault(short_commit(commit), []).append(LABELS.get(name, name))
+    if len(commits) < 2:
+        return ""
+    return ("The record joins networks timed in separate calls: "
+            + "; ".join(f"{and_list(names)} by the code at {commit}"
+                        for commit, names in commits.items()) + ".")
 
 
 def cost_table(built, columns=()):

@@ -101,15 +101,16 @@ def default_jit_compile(device=None):
     when ``device`` pins the work to its CPU ("/CPU:0"). JAX has no other compiled mode:
     without it, Keras runs the step op by op (ResNet18 on this 2-core CPU: 8.1 s a step of 128
     images vs 5.8 s with it). Not under a ``tf.distribute`` strategy (chapter 1's
-    MirroredStrategy): Keras' own ``"auto"`` turns XLA off there, and forced on it can fail to
-    reach another replica's variables (keras-team/keras#19005).
+    MirroredStrategy): Keras' own ``"auto"`` turns XLA off there, and forced on it can fail
+    with a variable-placement error (keras-team/keras#19005).
     """
     if devices.backend() == "jax":
         return True
-    import tensorflow as tf  # the TensorFlow backend: importing it costs nothing more
+    if devices.backend() == "tensorflow":
+        import tensorflow as tf  # Keras has imported it already: no cost
 
-    if tf.distribute.has_strategy():
-        return False
+        if tf.distribute.has_strategy():
+            return False
     pinned_to_cpu = device is not None and "CPU" in device.upper()
     return devices.gpu_available() and not pinned_to_cpu
 
