@@ -197,13 +197,19 @@ def test_trials_come_back_in_the_stage_and_a_malformed_one_is_named(tmp_path):
         env=dict(os.environ, OUT=str(out), STAGE=str(stage), PYTHON=sys.executable,
                  DEVICE_SMOKE="1", CIFAR10_PATH=str(archive), KERAS_BACKEND="jax",
                  TRIALS="vgg16:learning_rate=0.1,warmup_epochs=5 resnet18 googlenet: vgg:x=1 "
-                        "vgg16:learning_rate=0.1,warmup_epochs=5 vgg16:batch_size=64"))
+                        "vgg16:learning_rate=0.1,warmup_epochs=5 vgg16:learning_rate=0.1,epochs=2 "
+                        "vgg16:batch_size=64"))
     log = (out / "progress.log").read_text()
     assert done.returncode == 1 and log.rstrip().endswith(
         "done; failed: resnet18 googlenet: vgg:x=1"), log
     for wrong in ("resnet18", "googlenet:", "vgg:x=1"):
         assert f"trial '{wrong}': write network:NAME=VALUE" in log
     assert "trial-vgg16-learning_rate=0.1_warmup_epochs=5: exit 0 (test accuracy 0.5000" in log
+    assert re.search(r"trial-vgg16-batch_size=64: start \(limit \d+ s, \d+ s left\)", log)
+    # named twice: run once (a second call on the warm machine repeats nothing it finished)
+    assert log.count("trial-vgg16-learning_rate=0.1_warmup_epochs=5: exit 0") == 1
+    assert ("trial-vgg16-learning_rate=0.1_warmup_epochs=5: finished already on this machine, "
+            "not run again") in log
     trials = stage / "results" / "trials" / "fast"
     # each trial comes back under its own name; a repeat whose name the stage holds is left
     # behind and named in the log, never lost in silence
@@ -260,3 +266,8 @@ def test_seed_runs_skip_those_recorded_already_and_can_be_named(tmp_path):
     assert code == 1 and log.rstrip().endswith("done; failed: x:googlenet 2:resnet 1:"), log
     assert re.findall(r"\] (seed\d-\w+): exit 0", log) == ["seed1-vgg16", "seed3-googlenet"]
     assert "seed run '2:resnet': write SEED:NETWORK" in log
+    # a later call on the same machine: what finished in an earlier one is not run again
+    code, log = call(SEED_RUNS="3:googlenet 1:resnet18 3:vgg16")
+    assert code == 0 and re.findall(r"\] (seed\d-\w+): exit 0", log) == ["seed3-vgg16"], log
+    assert "seed3-googlenet: finished already on this machine, not run again" in log
+    assert "seed1-resnet18: finished already on this machine, not run again" in log

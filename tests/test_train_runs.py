@@ -153,14 +153,18 @@ def test_the_makefiles_next_trials_are_trials_the_device_run_can_start():
 def test_the_makefiles_next_seeds_are_runs_the_device_run_can_start():
     import re
 
-    from helpers import models
+    from helpers import experiment, models
 
     makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
     found = re.search(r"^NEXT_SEEDS :=(.*)$", makefile, re.M)
     assert found, "the Makefile names no NEXT_SEEDS"
     runs = found.group(1).split()
     assert runs and len(set(runs)) == len(runs)
+    stored = Path(__file__).resolve().parents[1] / "results" / "fast"
     for run in runs:
         seed, _, network = run.partition(":")
         assert seed.isdigit() and network in models.NAMES, run
+        # a seed named again would be trained again and its stored GPU record replaced
+        name = experiment.run_name(network, int(seed))
+        assert not (stored / f"{name}.json").exists(), f"{run} is recorded already: drop it"
     assert 'SEED_RUNS=\\"$(NEXT_SEEDS)\\"' in makefile  # device-prep's command passes them

@@ -23,16 +23,21 @@
 # skipped, then goes to the second, e.g. CHAPTERS=05_googlenet ... chapters).
 # A chapter whose network has a record in results/fast (committed from an earlier session) is
 # not run again unless CHAPTERS names it; the bench times only the networks missing from
-# results/bench/augmentation-gpu.json and adds them to it.
+# results/bench/augmentation-gpu.json and adds them to it. A seed or trial run that finished
+# in an earlier call on the same machine (or is named twice) is not run again ($STAGE/finished).
 # Before a `compare` step there that adds to records made in an earlier call, unpack those
 # here (below), or chapter 7 will not see them.
 #
 # What comes back: the device tool returns at most 8 files from $OUT, with plain names, so
 # everything is made in $STAGE and packed into $OUT/device-run.tgz after every chapter, run and
 # benchmark network (a kill loses only the step in flight); beside it $OUT/progress.log, also
-# printed. Here: mkdir /tmp/dr && tar xzf device-run.tgz -C /tmp/dr, then copy its notebooks/
-# and results/ into the repository (a chapter that failed or was cut short comes back in
-# failed/, to read, not to commit), then: make compare PROFILE=fast. The call exits 1 if a
+# printed. Here: rm -rf /tmp/dr && mkdir /tmp/dr && tar xzf device-run.tgz -C /tmp/dr, then
+# copy its notebooks/ and the records of its results/ that the repository lacks or holds
+# otherwise (`diff -rq /tmp/dr/results results` names them; the stage also holds copies of the
+# committed ones) into the repository, its logs/ (but
+# install.log and kernel.log, unless new) and progress.log (as progress-callN.log) into
+# results/device-logs/ with a dated line in its README (a chapter that failed or was cut short
+# comes back in failed/, to read, not to commit), then: make compare PROFILE=fast. The call exits 1 if a
 # step failed (progress.log names it), 2 if it could not start.
 # Each step has its own time limit (CHAPTER_S, GOOGLENET_S, BENCH_S, RUN_S seconds) and the
 # whole call a deadline (DEADLINE_S after the start): a step that would start after it, or
@@ -84,8 +89,13 @@ fi
 export BOOK_GIT_COMMIT=${BOOK_GIT_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}
 # what runs this, in one interpreter start: the devices, Keras, its backend, and a GPU or none
 # (stdout only: a warning on stderr must not hide the answer; it goes to the install log)
-seen=$("$PY" -c "import helpers, jax, keras; from helpers import devices; print(jax.devices(), 'keras', keras.__version__, 'on', keras.config.backend(), '(GPU)' if devices.gpu_available() else '(no GPU)')" 2>> "$STAGE/logs/install.log" | tail -1)
-[ -n "$seen" ] || seen="no answer from Python: $(tail -2 "$STAGE/logs/install.log" | tr '\n' ' ')"
+# and what every record's provenance is built from (devices.environment, run after training):
+# a failure there would lose each run's record after its training, so it stops the call first
+seen=$("$PY" -c "import helpers, jax, keras; from helpers import devices; env = devices.environment(); print(jax.devices(), 'keras', keras.__version__, 'on', keras.config.backend(), '(GPU)' if devices.gpu_available() else '(no GPU)', env['precision'], 'products', env.get('float32_products'))" 2>> "$STAGE/logs/install.log" | tail -1)
+if [ -z "$seen" ]; then
+  log "device run: no answer from Python (helpers, Keras, JAX or the records' environment): $(tail -2 "$STAGE/logs/install.log" | tr '\n' ' ')"
+  exit 2
+fi
 log "device run: $seen; commit $BOOK_GIT_COMMIT"
 
 # the four networks, cheapest first on an H200 (GoogLeNet's first epoch compiles longest), the
@@ -172,11 +182,12 @@ run_guarded() {
   if [ "$(left)" -lt "$min" ]; then
     log "$name: skipped, $(left) s left before the deadline (it needs $min)"; return
   fi
+  log "$name: start (limit $(limit "$lim") s, $(left) s left)"
   # the log of a step run again on a warm machine keeps the earlier call's lines: read only this run's
   local before; before=$(cat "$STAGE/logs/$name.log" 2>/dev/null | wc -l)
   timeout -k 10 "$(limit "$lim")" "$@" >> "$STAGE/logs/$name.log" 2>&1
   RC=$?
-  [ "$RC" = 0 ] || FAILED="$FAILED $name"
+  if [ "$RC" = 0 ]; then echo "$name" >> "$STAGE/finished"; else FAILED="$FAILED $name"; fi
   local summary this_run
   this_run=$(tail -n +"$((before + 1))" "$STAGE/logs/$name.log")
   summary=$(grep -o 'test accuracy [0-9.]*[^;]*' <<< "$this_run" | tail -1)
@@ -251,8 +262,18 @@ step_bench() {  # its record is rewritten after every network (bench.py)
 # what a first epoch's minute or more goes to, e.g. grep 'XLA compilation of jit(train_step' LOG
 COMPILE_LOG=(env "JAX_LOG_COMPILES=${JAX_LOG_COMPILES:-1}")
 
+# finished_here NAME: whether a seed or trial run of that name finished in this stage (a second
+# call on the warm machine, or a name given twice), whose record the stage holds already
+finished_here() {
+  if grep -qxF "$1" "$STAGE/finished" 2>/dev/null; then
+    log "$1: finished already on this machine, not run again"; RC=0; return 0
+  fi
+  return 1
+}
+
 train_run() {  # train_run LOGNAME ARGS...: one run of tools/train_runs.py, collected at once
   local name=$1; shift
+  finished_here "$name" && return
   run_guarded "$name" "${RUN_S:-200}" "${RUN_MIN_S:-120}" "${COMPILE_LOG[@]}" "$PY" tools/train_runs.py --profile "$PROFILE" "$@"
 }
 
@@ -305,7 +326,14 @@ step_trials() {
       FAILED="$FAILED $trial"; continue
     fi
     RC=124; local name="trial-$net-${settings//[^A-Za-z0-9.=_-]/_}" lim min
+    finished_here "$name" && continue
     read -r lim min <<< "$(run_limits "$net" "${TRIAL_S:-240}" "${TRIAL_MIN_S:-120}")"
+    # a smaller batch than the recipe's 512 takes more steps an epoch (VGG16 at 128: about
+    # 100-130 s where its seeds took 67): it needs more time left to finish
+    if [[ $settings =~ (^|,)batch_size=([0-9]+) ]] && [ "${BASH_REMATCH[2]}" -lt 512 ] \
+        && [ "$min" -lt "${SMALL_BATCH_MIN_S:-200}" ]; then
+      min=${SMALL_BATCH_MIN_S:-200}
+    fi
     run_guarded "$name" "$lim" "$min" "${COMPILE_LOG[@]}" BOOK_PROFILE=fast "$PY" tools/train_runs.py --profile fast \
       --seeds 0 --networks "$net" --trial --set ${settings//,/ } $small
   done

@@ -85,7 +85,7 @@ def main(argv=None):
         if seed not in prepared:  # the same subsets for every network of a seed
             prepared[seed] = experiment.prepare_data(profile, args.source, seed)
         run = experiment.train_network(name, profile, prepared[seed], seed=seed,
-                                       verbose=2 if args.trial else 0,
+                                       verbose=2,  # an epoch a line: how far a cut run got
                                        save=not args.trial, **options)
         record = run.record
         if args.trial:
