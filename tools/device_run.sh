@@ -34,11 +34,11 @@
 # printed. Here: rm -rf /tmp/dr && mkdir /tmp/dr && tar xzf device-run.tgz -C /tmp/dr, then
 # copy its notebooks/ and the records of its results/ that the repository lacks or holds
 # otherwise (`diff -rq /tmp/dr/results results` names them; the stage also holds copies of the
-# committed ones) into the repository, its logs/ (but
-# install.log and kernel.log, unless new) and progress.log (as progress-callN.log) into
-# results/device-logs/ with a dated line in its README (a chapter that failed or was cut short
-# comes back in failed/, to read, not to commit), then: make compare PROFILE=fast. The call exits 1 if a
-# step failed (progress.log names it), 2 if it could not start.
+# committed ones) into the repository, its logs/ (but install.log and kernel.log, unless new)
+# and progress.log (as progress-callN.log) into results/device-logs/ with a dated line in its
+# README (a chapter that failed or was cut short comes back in failed/, to read, not to
+# commit), then: make compare PROFILE=fast. The call exits 1 if a step failed (progress.log
+# names it), 2 if it could not start.
 # Each step has its own time limit (CHAPTER_S, GOOGLENET_S, BENCH_S, RUN_S seconds) and the
 # whole call a deadline (DEADLINE_S after the start): a step that would start after it, or
 # with less time left than it needs to finish (GoogLeNet's chapter: GOOGLENET_MIN_S), is

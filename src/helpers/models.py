@@ -28,6 +28,11 @@ LABELS = {"vgg16": "VGG16", "vgg16_bigconv": "VGG16-big", "googlenet": "GoogLeNe
           "resnet18": "ResNet18"}
 
 
+def book_order(name):
+    """Sort key: the four networks in the book's order, any other name after them."""
+    return NAMES.index(name) if name in NAMES else len(NAMES)
+
+
 class UnknownModelError(ValueError):
     """Raised for a model name that is not in the registry."""
 

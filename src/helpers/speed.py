@@ -15,7 +15,7 @@ from helpers import profiles
 from helpers.architecture import macs, macs_by_resolution
 from helpers.data import CHANCE
 from helpers.devices import machine, precision_name
-from helpers.models import LABELS, NAMES
+from helpers.models import LABELS, NAMES, book_order
 from helpers.stats import Z95
 from helpers.wording import (and_list, by_code_version, code_version, markdown_table, pct,
                              possessive, short_commit)
@@ -230,8 +230,7 @@ def xla_text(record):
                 "makes one).")
     env = record["environment"]
     # in the book's order, whichever run (a merged record keeps earlier ones) timed each
-    rows = {n: record["networks"][n] for n in sorted(
-        record["networks"], key=lambda n: NAMES.index(n) if n in NAMES else len(NAMES))}
+    rows = {n: record["networks"][n] for n in sorted(record["networks"], key=book_order)}
     dates = sorted({(r.get("timed_by") or env).get("date", "?")[:10] for r in rows.values()})
     images = ("real CIFAR-10" if record.get("data") != "synthetic" else "SYNTHETIC stand-in")
     rates = and_list(

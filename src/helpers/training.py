@@ -104,9 +104,10 @@ def default_jit_compile(device=None):
     MirroredStrategy): Keras' own ``"auto"`` turns XLA off there, and forced on it can fail
     with a variable-placement error (keras-team/keras#19005).
     """
-    if devices.backend() == "jax":
+    backend = devices.backend()
+    if backend == "jax":
         return True
-    if devices.backend() == "tensorflow":
+    if backend == "tensorflow":
         import tensorflow as tf  # Keras has imported it already: no cost
 
         if tf.distribute.has_strategy():

@@ -16,7 +16,7 @@ import numpy as np
 
 from helpers import devices, profiles
 from helpers.compare import NOT_RECIPE, POST
-from helpers.models import LABELS, NAMES
+from helpers.models import LABELS, NAMES, book_order
 from helpers.stats import (OWN_SPREAD_SEEDS, difference, interval, interval_with_spread,
                            seed_spreads, wilson)
 from helpers.wording import (and_list, capitalized, duration, markdown_table, or_list, pct,
@@ -26,8 +26,7 @@ from helpers.wording import (and_list, capitalized, duration, markdown_table, or
 def _trial_order(records):
     """(file name, record) pairs in the book's network order, then seed, then file name."""
     return sorted(records.items(), key=lambda kv: (
-        NAMES.index(kv[1]["model"]) if kv[1]["model"] in NAMES else len(NAMES), kv[1]["model"],
-        kv[1]["seed"], kv[0]))
+        book_order(kv[1]["model"]), kv[1]["model"], kv[1]["seed"], kv[0]))
 
 
 def is_current_recipe(record):
@@ -107,17 +106,23 @@ def trial_table(trials, post=POST):
             f"about {p.epochs} / {r['epochs']}" if p else f"– / {r['epochs']}",
             f"{r['data']['train_size']:,}", pct(acc, 2), f"{pct(low)} – {pct(high)}",
             f"{p.val:.2f}" if p else "–",
-            f"{p.val - profiles.FAST_AIM_MARGIN:.2f}" if p else "–",
+            pct(aim_of(r["model"], post), 2) if p else "–",
             duration(r["total_seconds"] / 60), devices.machine(r["environment"]), _setting(r),
         ])
     return markdown_table(header, rows)
+
+
+def aim_of(model, post=POST):
+    """The ``fast`` recipe's aim for ``model``, as a fraction: the post's validation accuracy
+    less FAST_AIM_MARGIN points."""
+    return (post[model].val - profiles.FAST_AIM_MARGIN) / 100
 
 
 def aim_verdict(record, post=POST, each=False):
     """Where a run of the post's network stands against the ``fast`` recipe's aim (the post's
     validation accuracy less FAST_AIM_MARGIN), judged by its Wilson interval (one seed: the test
     set's noise only); ``each``: said of several runs that all stand there."""
-    aim = (post[record["model"]].val - profiles.FAST_AIM_MARGIN) / 100
+    aim = aim_of(record["model"], post)
     low, high = wilson(record["test_accuracy"], record["data"]["test_size"])
     if low > aim:
         verdict = "{each}above the recipe's aim of {aim} %, beyond the test set's noise"
@@ -135,7 +140,7 @@ def aim_verdict(record, post=POST, each=False):
 def _only_re_estimated(runs, post):
     """Where runs above the aim fall below it on the BN statistics training left (the post's
     way of scoring; the recipe re-estimates them before testing), a clause that says so."""
-    aim = (post[runs[0]["model"]].val - profiles.FAST_AIM_MARGIN) / 100
+    aim = aim_of(runs[0]["model"], post)
     above = [r for r in runs if r.get("test_accuracy_as_trained") is not None
              and wilson(r["test_accuracy"], r["data"]["test_size"])[0] > aim]
     below = [r for r in above if r["test_accuracy_as_trained"] < aim]
@@ -305,7 +310,7 @@ def trial_text(trials, post=POST, own=None):
         head = f"**{label}.**"
         if p and any(not r.get("options") for _, r in group):  # a variant has no aim
             head += (f" The post reports {p.val:.2f} % after about {p.epochs} epochs; the recipe "
-                     f"aims at {p.val - profiles.FAST_AIM_MARGIN:.2f} %.")
+                     f"aims at {pct(aim_of(model, post), 2)} %.")
         for device in dict.fromkeys(r["environment"].get("device") for _, r in group):
             runs = todays_runs(model, device, baselines)
             if runs:
