@@ -50,7 +50,7 @@ def test_on_a_machine_without_a_gpu_the_real_run_stops_before_any_step(tmp_path)
     code, log = device_run(tmp_path, "chapters", CIFAR10_PATH=str(archive),
                            KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
     assert code == 2 and "no GPU visible to Keras on jax" in log
-    assert "chapters: start" not in log
+    assert "step chapters" not in log and "start (limit" not in log
 
 
 def test_without_data_it_stops_at_once_and_says_what_to_do(tmp_path):

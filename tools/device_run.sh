@@ -346,7 +346,7 @@ step_controls() {
 for step in "${@:-chapters bench}"; do
   for s in $step; do
     if [ "$(left)" -lt 30 ]; then log "$s: skipped (deadline)"; continue; fi
-    log "$s: start"; "step_$s"
+    log "step $s"; "step_$s"
   done
 done
 pack
