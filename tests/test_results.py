@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import results
+from helpers import profiles, results
 
 
 def make_record(run="resnet18", profile="cpu", epochs=2, **changes):
@@ -368,19 +368,25 @@ def test_record_survives_sigkill_at_any_moment(tmp_path):
 
 
 def test_committed_records_are_valid():
-    """Every record under results/cpu and results/full loads and validates."""
+    """Every committed record loads and validates: the profiles' (results/<profile>/) and the
+    trials' (results/trials/<profile>/); a GPU profile's names its GPU."""
     root = results.results_dir()
-    paths = [p for name in ("cpu", "full") for p in sorted((root / name).glob("*.json"))]
-    if not paths:
-        pytest.skip("no results/cpu or results/full records")
+    own = [(p, p.stem) for name in profiles.NAMES for p in sorted((root / name).glob("*.json"))]
+    trials = sorted(results.trials_dir().glob("*/*.json"))
+    if not own + trials:
+        pytest.skip("no committed records")
     problems = []
-    for path in paths:
+    for path, trial in [(p, False) for p, _ in own] + [(p, True) for p in trials]:
         profile = path.parent.name
         try:
-            record = results.load(profile, path.stem)
+            record = results.load(profile, path.stem, root=path.parents[1])
             assert record["profile"] == profile, f"profile {record['profile']!r}"
-            assert record["run"] == path.stem, f"run {record['run']!r}"
+            # a trial's file is named after its run and what it changed (results.trial_name)
+            assert (path.stem.startswith(record["run"]) if trial
+                    else record["run"] == path.stem), f"run {record['run']!r}"
             assert record["epochs"] >= 1 and record["params"] > 0
+            if profile in profiles.GPU_PROFILES and not trial:
+                assert record["environment"].get("gpu"), "a GPU profile's record without a GPU"
         except (results.RecordError, AssertionError) as err:
             problems.append(f"{path.relative_to(root)}: {err}")
     assert not problems, "\n".join(problems)

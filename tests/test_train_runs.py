@@ -34,6 +34,31 @@ def test_one_control_can_be_chosen_by_name(capsys):
         train_runs.main(["--profile", "smoke", "--controls", "seven_layers"])
 
 
+def test_a_run_already_recorded_is_not_trained_again_unless_asked(tmp_path, monkeypatch, capsys):
+    from helpers import experiment
+
+    monkeypatch.delenv("BOOK_PROFILE", raising=False)
+    monkeypatch.setattr(results, "results_dir", lambda: tmp_path)
+    stored = tmp_path / "cpu" / "resnet18-seed1.json"
+    stored.parent.mkdir()
+    stored.write_text("{}")
+
+    class Training(Exception):
+        pass
+
+    def start_training(*args):
+        raise Training
+
+    monkeypatch.setattr(experiment, "prepare_data", start_training)
+    with pytest.raises(SystemExit):
+        train_runs.main(["--profile", "cpu", "--seeds", "1", "2", "--networks", "resnet18"])
+    assert "already hold resnet18-seed1:" in capsys.readouterr().err
+    assert stored.read_text() == "{}"
+    with pytest.raises(Training):  # asked for: past the check, into training
+        train_runs.main(["--profile", "cpu", "--seeds", "1", "--networks", "resnet18",
+                         "--replace"])
+
+
 @pytest.mark.parametrize("args, gpu, reason", [
     (["--profile", "cpu", "--seeds", "0"], False, "--trial is for the GPU profiles"),
     (["--profile", "fast", "--seeds", "0"], True, "nothing is changed (--set)"),

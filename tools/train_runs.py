@@ -1,6 +1,6 @@
 """Train runs without a notebook and save their records: extra seeds, chapter 4's controls.
 
-    python tools/train_runs.py --profile fast --seeds 1 2            # seeds 1, 2 of all four
+    python tools/train_runs.py --profile fast --seeds 3 4            # seeds 3, 4 of all four
     python tools/train_runs.py --profile fast --controls             # chapter 4's controls
     python tools/train_runs.py --profile cpu --controls five_3x3     # only the cheap one
     python tools/train_runs.py --profile fast --seeds 0 --networks googlenet --trial
@@ -18,7 +18,8 @@ records hold. The controls separate VGG16-big's two changes (chapter 4): its fiv
 3x3 kernels (depth kept, kernel changed), and VGG16's thirteen layers with its 5x5/7x7
 kernels (kernel kept, depth changed; about 4.6 times VGG16's arithmetic per image, some 1.45
 billion multiply-accumulates, so on a CPU the first alone may be all a budget allows). Each
-record is saved as soon as its run ends.
+record is saved as soon as its run ends. A run the profile's records already hold is not
+trained again unless ``--replace`` is given.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def main(argv=None):
     parser.add_argument("--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
                         help="with --trial: change settings of the recipe (names of "
                              "helpers.profiles.Profile; epochs=N for the chosen networks)")
+    parser.add_argument("--replace", action="store_true",
+                        help="train and replace runs the profile's records already hold")
     args = parser.parse_args(argv)
     helpers.start_quietly()
     profile = profiles.get(args.profile)
@@ -80,6 +83,16 @@ def main(argv=None):
                  for arm in chosen]
     if not plan:
         parser.error("nothing to train: give --seeds and/or --controls")
+    if not args.trial and not args.replace and profile.name != "smoke":
+        # hours of training must not overwrite a stored run unasked (a trial never replaces one;
+        # smoke records are checks that every test run remakes, and git ignores them)
+        recorded = [run for run in (experiment.run_name(name, seed, **options)
+                                    for name, seed, options in plan)
+                    if results.path_for(profile.name, run).exists()]
+        if recorded:
+            parser.error(f"the {profile.name!r} records already hold {', '.join(recorded)}: "
+                         "choose other seeds, or add --replace to train them again (git "
+                         "checkout results/ restores the stored ones)")
     prepared = {}
     for name, seed, options in plan:
         if seed not in prepared:  # the same subsets for every network of a seed
