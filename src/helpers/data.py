@@ -23,6 +23,7 @@ import functools
 import hashlib
 import io
 import os
+import re
 import tarfile
 import tempfile
 import zipfile
@@ -205,7 +206,8 @@ def _check_inside(name, origin):
     if p.is_absolute() or ".." in p.parts:
         raise DatasetError(
             f"{origin}: entry {name!r} points outside its folder; refusing to read it "
-            "(nothing was extracted)."
+            "(nothing was extracted). Re-pack it with paths relative to its top folder, or "
+            "use another copy."
         )
 
 
@@ -218,7 +220,9 @@ def _iter_archive(path):
             for member in tar:
                 _check_inside(member.name, path)
                 if member.issym() or member.islnk():
-                    raise DatasetError(f"{path}: entry {member.name!r} is a link; refusing it.")
+                    raise DatasetError(f"{path}: entry {member.name!r} is a link; refusing it. "
+                                       "Re-pack the archive with the files themselves "
+                                       "(tar without -h keeps links), or use another copy.")
                 if member.isdir():
                     continue
                 if not member.isfile():
@@ -309,8 +313,10 @@ def _decode(name, blob, origin):
     except DatasetError:
         raise
     except Exception as err:  # Pillow raises many types for broken files
+        # Pillow's text names the in-memory buffer ("<_io.BytesIO object at 0x...>"): noise here
+        reason = re.sub(r" ?<_io\.BytesIO object at 0x[0-9a-f]+>", "", str(err))
         raise DatasetError(
-            f"{origin}: image {name!r} cannot be decoded ({type(err).__name__}: {err}). "
+            f"{origin}: image {name!r} cannot be decoded ({type(err).__name__}: {reason}). "
             f"Replace that file with a good copy or remove it{_repack(origin)}; images must be "
             "32x32 RGB .jpg or .png files, as in CIFAR-10."
         ) from err
@@ -321,9 +327,11 @@ def read_image_folder(path):
     path = Path(path)
     entries = _iter_folder(path) if path.is_dir() else _iter_archive(path)
     found = {"train": [], "test": []}
+    outside = []  # image entries not at {train,test}/<class>/<file>: named if a class is missing
     for name, blob in entries:
         split_class = _split_entry(name)
         if split_class is None:
+            outside.append(name)
             continue
         split, class_name = split_class
         if class_name not in CLASSES:
@@ -332,16 +340,20 @@ def read_image_folder(path):
                 f"expected the ten CIFAR-10 classes: {', '.join(CLASSES)}."
             )
         found[split].append((CLASSES.index(class_name), name, _decode(name, blob, path)))
-    return tuple(_stack(found[split], split, path) for split in ("train", "test"))
+    return tuple(_stack(found[split], split, path, outside) for split in ("train", "test"))
 
 
-def _stack(items, split, origin):
+def _stack(items, split, origin, outside=()):
     present = {label for label, _, _ in items}
     if len(present) < len(CLASSES):
         missing = [CLASSES[i] for i in range(len(CLASSES)) if i not in present]
+        elsewhere = (f" {len(outside):,} image files lie outside that layout and were not read, "
+                     f"for example {outside[0]!r} (the folder names are lower case, and the "
+                     "images sit directly in their class folder)." if outside else "")
         raise DatasetError(
             f"{origin}: the {split!r} split has images for {len(present)} of the 10 classes "
-            f"(missing: {', '.join(missing)}). Expected {split}/<class>/*.jpg|png for each class."
+            f"(missing: {', '.join(missing)}). Expected {split}/<class>/*.jpg|png for each "
+            f"class.{elsewhere}"
         )
     items.sort(key=lambda item: (item[0], item[1]))
     x = np.stack([image for _, _, image in items])
@@ -366,7 +378,8 @@ def _source_key(path):
 
 def _file_sha256(path):
     """The SHA-256 of a file's bytes, read once per version of the file: a first load asks for
-    it twice (the cache's name, the record's fingerprint), and an archive is ~170 MB."""
+    it twice (the cache's name, the record's fingerprint), and an archive is tens of MB (the
+    JPEG one) to ~170 MB (Keras' download)."""
     return _hash_file(path, *_version(path))
 
 

@@ -82,9 +82,9 @@ def check_saveable(profile, gpu=None):
     gpu = devices.gpu_available() if gpu is None else gpu
     if profile in GPU_PROFILES and not gpu:
         raise RecordError(
-            f"The {profile!r} profile's records come from a GPU, and no GPU is visible here. "
-            "Choose a GPU runtime (Colab: Runtime -> Change runtime type), or use the 'cpu' "
-            "profile, or train with save=False to keep the run out of results/."
+            f"The {profile!r} profile's records come from a GPU: here use the 'cpu' profile, or "
+            "train with save=False to keep the run out of results/. "
+            + devices.GPU_HELP.format(backend=devices.backend())
         )
 
 
