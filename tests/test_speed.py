@@ -52,8 +52,10 @@ def test_equal_time_sentence_names_a_first_epoch_spent_compiling():
     assert "VGG16 60 and 40 s (seeds 0 and 1) against 1.0 s" in speed.equal_time_text(main)
 
 
-def _column(rates, device="CPU: test"):
-    return (f"images/s on {device}", device, rates)
+def _column(rates, device="CPU: test", ranges=None):
+    """A speed column; each network's timed epochs all at its rate unless ``ranges`` says."""
+    ranges = {n: (r, r) for n, r in rates.items()} | (ranges or {})
+    return speed.SpeedColumn(f"images/s on {device}", device, rates, ranges)
 
 
 def test_speed_text_reads_the_mac_rates():
@@ -66,7 +68,9 @@ def test_speed_text_reads_the_mac_rates():
     assert "both faster there than either VGG" in even and "devices can rank" not in even
     uneven = speed.speed_text(cost, [_column({"vgg16": 300, "vgg16_bigconv": 300,
                                               "googlenet": 250, "resnet18": 700})])
-    assert "does not predict speed" in uneven and "neither both faster nor both slower" in uneven
+    assert "does not predict speed" in uneven and "both" not in uneven
+    assert ("GoogLeNet was slower than either VGG in every timed epoch and ResNet18 was faster "
+            "than either VGG") in uneven
     # each device its own sentence and ranking
     two = speed.speed_text(cost, [_column({n: 100.0 for n in cost}),
                                   _column({"vgg16": 1000, "vgg16_bigconv": 4000,
@@ -76,21 +80,48 @@ def test_speed_text_reads_the_mac_rates():
     assert "no benchmark" in speed.speed_text(cost, [])
 
 
+def test_a_network_whose_epochs_overlap_the_vggs_is_not_ranked_against_them():
+    cost = {"vgg16": 313_463_808, "vgg16_bigconv": 314_512_384, "googlenet": 63_888_384,
+            "resnet18": 141_497_344}
+    medians = {"vgg16": 1000, "vgg16_bigconv": 1100, "googlenet": 500, "resnet18": 900}
+    # ResNet18's median is the lowest but one, yet its fastest epoch beat VGG16's slowest
+    one = speed.speed_text(cost, [_column(medians, ranges={"vgg16": (900, 1100),
+                                                           "resnet18": (800, 950)})])
+    assert "both slower" not in one
+    assert ("GoogLeNet was slower than either VGG in every timed epoch and ResNet18's timed "
+            "epochs overlap the VGGs'") in one
+    both = speed.speed_text(cost, [_column(medians, ranges={"googlenet": (400, 1000),
+                                                            "resnet18": (800, 950),
+                                                            "vgg16": (900, 1100)})])
+    assert "does not rank the complex networks" in both
+
+
+def test_speed_ranges_span_the_timed_epochs_the_first_left_out():
+    bench = {"networks": {"vgg16": {"arrays": {"images_per_second": 1000.0,
+                                               "epoch_seconds": [9.0, 1.0, 2.0, 1.0]}},
+                          "resnet18": {"book": {"images_per_second": 50.0}},
+                          "googlenet": {"arrays": {"images_per_second": 10.0,
+                                                   "range_images_per_second": [8.0, 12.0]}}}}
+    ranges = speed.speed_ranges(bench)
+    assert ranges["vgg16"] == (500.0, 1000.0)  # 1,000 images an epoch of 1 to 2 s; not 9 s
+    assert ranges["resnet18"] == (50.0, 50.0) and ranges["googlenet"] == (8.0, 12.0)
+
+
 def test_speed_column_names_device_backend_precision_and_batch():
     cpu = {"batch_size": 128, "environment": {"device": "CPU: test", "cpu_cores": 2,
                                               "backend": "tensorflow", "precision": "float32"},
            "networks": {"vgg16": {"book": {"images_per_second": 10.0}}}}
-    heading, device, rates = speed.speed_column(cpu)
+    heading, device, rates, ranges = speed.speed_column(cpu)
     assert heading == "images/s on CPU: test (2 cores): tensorflow, float32, unaugmented arrays, batch 128"
     assert device == "CPU: test (2 cores), with tensorflow, float32, unaugmented arrays, batch 128"
-    assert rates == {"vgg16": 10.0}
+    assert rates == {"vgg16": 10.0} and ranges == {"vgg16": (10.0, 10.0)}
     gpu = {"ways": ["arrays", "model:crop mixed"], "batch_size": 512,
            "environment": {"device": "GPU: test", "gpu": True, "backend": "jax"},
            "networks": {"vgg16": {"arrays": {"images_per_second": 900.0, "dtype_policy": "float32"},
                                   "model:crop mixed": {"images_per_second": 1500.0,
                                                        "dtype_policy": "mixed_bfloat16"}}}}
     assert speed.speed_column(gpu)[2] == {"vgg16": 900.0}
-    heading, _, rates = speed.speed_column(gpu, "model:crop mixed")
+    heading, _, rates, _ = speed.speed_column(gpu, "model:crop mixed")
     assert rates == {"vgg16": 1500.0}
     assert heading == "images/s on GPU: test: jax, mixed precision, pad-and-crop in the model, batch 512"
     # float32 on a GPU: TF32 products unless the record says otherwise

@@ -8,6 +8,7 @@ multiply-accumulates set against measured speed.
 from __future__ import annotations
 
 import math
+import typing
 
 import numpy as np
 
@@ -271,9 +272,34 @@ def speeds(bench, way=None):
     return found
 
 
+def speed_ranges(bench, way=None):
+    """``{network: (lowest, highest) images per second}`` over the timed epochs of ``speeds``'
+    rows (the first epoch, which compiles, left out): how far one record's figure can be read."""
+    found = {}
+    for name, row in (bench or {}).get("networks", {}).items():
+        entry = row.get("book") or row.get(way or "arrays") or {}
+        rate, timed = entry.get("images_per_second"), entry.get("epoch_seconds", [])[1:]
+        if entry.get("range_images_per_second"):
+            found[name] = tuple(entry["range_images_per_second"])
+        elif rate and timed:  # the rate is the images of an epoch over the median epoch
+            images = rate * float(np.median(timed))
+            found[name] = (images / max(timed), images / min(timed))
+        elif rate:
+            found[name] = (rate, rate)
+    return found
+
+
+class SpeedColumn(typing.NamedTuple):
+    """One device's (or way's) measured speeds, for ``cost_table`` and ``speed_text``."""
+    heading: str
+    description: str
+    rates: dict  # {network: images/s}, the record's figure (a median over timed epochs)
+    ranges: dict  # {network: (lowest, highest) images/s} over the timed epochs
+
+
 def speed_column(bench, way=None):
-    """``(heading, description, {network: images/s})``: one device's measured speeds for
-    ``cost_table`` and ``speed_text``, named by device, backend, way of training and batch."""
+    """A ``SpeedColumn`` of one device's measured speeds, named by device, backend, way of
+    training and batch."""
     env = bench["environment"]
     way = (way or "arrays") if "ways" in bench else "arrays"
     policy = next((row[way].get("dtype_policy") for row in bench["networks"].values()
@@ -284,7 +310,8 @@ def speed_column(bench, way=None):
            else _way_label(place_kind).replace(" (arrays)", ""))
     setting = f"{env.get('backend', '?')}, {precision}, {fed}, batch {bench['batch_size']}"
     device = machine(env)
-    return f"images/s on {device}: {setting}", f"{device}, with {setting}", speeds(bench, way)
+    return SpeedColumn(f"images/s on {device}: {setting}", f"{device}, with {setting}",
+                       speeds(bench, way), speed_ranges(bench, way))
 
 
 def _way_label(way):
@@ -448,7 +475,7 @@ def cost_table(built, columns=()):
     """
     header = ["network", "parameters", "MACs per image (millions)",
               "share of MACs at 32 / 16 / 8 / ≤4 px maps (%)"]
-    header += [heading for heading, _, _ in columns]
+    header += [column.heading for column in columns]
     rows = []
     for name, model in built.items():
         total, by_h = macs(model), macs_by_resolution(model)
@@ -457,7 +484,7 @@ def cost_table(built, columns=()):
         row = [LABELS.get(name, name), f"{model.count_params():,}", f"{total / 1e6:.0f}",
                " / ".join(f"{100 * v / total:.0f}" for v in shares)]
         row += [(f"{rates[name]:,.0f}" if rates[name] >= 1000 else f"{rates[name]:,.1f}")
-                if name in rates else "–" for _, _, rates in columns]
+                if name in rates else "–" for rates in (c.rates for c in columns)]
         rows.append(row)
     return markdown_table(header, rows)
 
@@ -471,12 +498,32 @@ def _macs_rate(value):
     return f"{value / 1e12:.1f} trillion" if value >= 1e12 else f"{value / 1e9:.1f} billion"
 
 
+def _complex_against_simple(ranges):
+    """Whether the networks the post calls complex were slower or faster per image than both
+    VGGs in every timed epoch (``ranges``: ``speed_ranges``): one record's epochs are all it
+    has, so a network whose epochs overlap the VGGs' is not ranked against them."""
+    simple_low = min(ranges[n][0] for n in SIMPLE)
+    simple_high = max(ranges[n][1] for n in SIMPLE)
+    side = {n: "slower" if ranges[n][1] < simple_low else
+            "faster" if ranges[n][0] > simple_high else None for n in COMPLEX}
+    if len(set(side.values())) == 1 and None not in side.values():
+        return (f" Per image, the networks the post calls complex, GoogLeNet and ResNet18, were "
+                f"both {side[COMPLEX[0]]} there than either VGG in every timed epoch.")
+    if all(v is None for v in side.values()):
+        return (" Per image, the timed epochs of GoogLeNet and ResNet18 overlap the VGGs' there, "
+                "so this record does not rank the complex networks against the simple ones.")
+    parts = [f"{LABELS[n]} was {v} than either VGG in every timed epoch" if v else
+             f"{LABELS[n]}'s timed epochs overlap the VGGs'" for n, v in side.items()]
+    return f" Per image there, {' and '.join(parts)}."
+
+
 def speed_text(cost, columns):
     """What each device's measured speeds (``speed_column`` results) say beside the MAC counts
     (``cost``: ``{name: MACs}``): the rate of forward multiply-accumulates per second of
     training, and whether the networks the post calls complex are faster per image there."""
     sentences = []
-    for _, device, rate in columns:
+    for column in columns:
+        device, rate = column.description, column.rates
         common = [n for n in cost if n in rate]
         if len(common) < 2:
             continue
@@ -490,17 +537,7 @@ def speed_text(cost, columns):
             text += (f"; the fastest rate is {high / low:.1f} times the slowest, so there the MAC "
                      "count alone does not predict speed.")
         if all(n in rate for n in COMPLEX + SIMPLE):
-            fastest_simple, slowest_simple = (f(rate[n] for n in SIMPLE) for f in (max, min))
-            fastest_complex, slowest_complex = (f(rate[n] for n in COMPLEX) for f in (max, min))
-            if slowest_complex > fastest_simple:
-                text += (" Per image, the networks the post calls complex, GoogLeNet and "
-                         "ResNet18, were both faster there than either VGG.")
-            elif fastest_complex < slowest_simple:
-                text += (" Per image, the networks the post calls complex, GoogLeNet and "
-                         "ResNet18, were both slower there than either VGG.")
-            else:
-                text += (" Per image, the networks the post calls complex were neither both "
-                         "faster nor both slower there than the VGGs.")
+            text += _complex_against_simple(column.ranges)
         sentences.append(text)
     if not sentences:
         return "There is no benchmark record to set beside the MAC counts."
