@@ -38,7 +38,8 @@ import helpers  # sets TensorFlow's CPU options before Keras loads it
 import keras
 import numpy as np
 
-from helpers import augment, data, devices, models, pipelines, results, training, training_apis
+from helpers import (augment, data, devices, models, paths, pipelines, results, training,
+                     training_apis)
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import post_style  # noqa: E402  (beside this script, not part of helpers)
@@ -311,9 +312,31 @@ def earlier_rows(path, settings, environment):
 
 def write(out, name, payload):
     path = pathlib.Path(out) / f"{name}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=1))
+    with paths.atomic_write(path) as f:  # a killed run leaves the stored record whole
+        json.dump(payload, f, indent=1)
     print("wrote", path)
+
+
+def unlike_records(out, names, common):
+    """The records among ``<out>/<name>.json`` that this run would replace with figures of
+    another kind: synthetic for real data, or another device, core count or backend (a GPU run
+    must not put its figures where chapter 1 reads the CPU's)."""
+    found = []
+    for name in names:
+        path = pathlib.Path(out) / f"{name}.json"
+        if not path.exists():
+            continue
+        earlier = json.loads(path.read_text())
+        differs = [f"data ({earlier.get('data')} there, {common['data']} here)"
+                   for _ in [0] if ("synthetic" in (earlier.get("data"), common["data"])
+                                    and earlier.get("data") != common["data"])]
+        for key in ("device", "cpu_cores", "backend"):
+            there, here = earlier["environment"].get(key), common["environment"].get(key)
+            if there != here:
+                differs.append(f"{key} ({there} there, {here} here)")
+        if differs:
+            found.append(f"{path}: {', '.join(differs)}")
+    return found
 
 
 def main(argv=None):
@@ -336,6 +359,8 @@ def main(argv=None):
                         help="networks for the network and augmentation benchmarks, in order")
     parser.add_argument("--out", default=str(results.results_dir() / "bench"),
                         help="folder for the JSON records")
+    parser.add_argument("--replace", action="store_true",
+                        help="replace records of another device, backend or kind of data")
     parser.add_argument("--merge-with", default=None, metavar="RECORD",
                         help="an earlier augmentation or XLA record (same part, settings and "
                              "device): its networks that this run does not time are kept in the "
@@ -350,12 +375,22 @@ def main(argv=None):
               "data": "synthetic" if source == "synthetic" else os.path.basename(source),
               "environment": devices.environment()}
     device = "gpu" if devices.gpu_available() else "cpu"
+    parts = (("networks", "apis", "augmentation") if args.only is None else (args.only,))
+    names = {"networks": "networks", "apis": "training_apis",
+             "augmentation": f"augmentation-{device}", "xla": f"xla-{device}"}
+    unlike = unlike_records(args.out, [names[part] for part in parts], common)
+    if unlike and not args.replace:
+        parser.error("this run would replace records of another kind: " + "; ".join(unlike)
+                     + ". Set CIFAR10_PATH for real data, write elsewhere (--out), or add "
+                     "--replace")
+    if args.merge_with and args.only in ("networks", "apis"):
+        parser.error(f"--merge-with adds to an augmentation or XLA record; --only {args.only} "
+                     "writes neither")
     augmentation = {**common, "epochs": args.epochs, "ways": args.ways}
     xla = {**common, "epochs": args.epochs}
     # checked before anything is timed: a refusal after minutes of benchmarks would waste them
     merged = xla if args.only == "xla" else augmentation
-    kept = (earlier_rows(args.merge_with, merged, common["environment"])
-            if args.merge_with and args.only in (None, "augmentation", "xla") else {})
+    kept = earlier_rows(args.merge_with, merged, common["environment"]) if args.merge_with else {}
     if args.only in (None, "networks"):
         print(f"Training speed, batch {args.batch_size}, {len(images)} images per epoch:")
         x = data.standardize(images, *data.channel_stats(images))
@@ -373,7 +408,7 @@ def main(argv=None):
         x = data.standardize(images, *data.channel_stats(images))
         bench_augmentation(args.networks, args.ways, x, keras.utils.to_categorical(labels, 10),
                            args.batch_size, args.epochs, save=lambda rows: write(
-                               args.out, f"augmentation-{device}",
+                               args.out, names["augmentation"],
                                {**augmentation, "networks": {**kept, **rows}}))
     if args.only == "xla":
         print(f"XLA off and on, on the {device}, batch {args.batch_size}, {len(images)} images "
@@ -381,7 +416,7 @@ def main(argv=None):
         x = data.standardize(images, *data.channel_stats(images))
         bench_xla(args.networks, x, keras.utils.to_categorical(labels, 10), args.batch_size,
                   args.epochs, save=lambda rows: write(
-                      args.out, f"xla-{device}", {**xla, "networks": {**kept, **rows}}))
+                      args.out, names["xla"], {**xla, "networks": {**kept, **rows}}))
 
 
 if __name__ == "__main__":

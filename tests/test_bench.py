@@ -137,6 +137,24 @@ def test_augmentation_bench_adds_to_an_earlier_record_of_the_same_settings(tmp_p
                            "--merge-with", str(earlier)])
 
 
+def test_a_record_of_another_kind_is_not_replaced_unless_asked(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("CIFAR10_PATH", raising=False)  # synthetic data
+    stored = tmp_path / "networks.json"
+    real = {"data": "cifar10-jpeg.tar.gz", "environment": {"device": "CPU: x", "cpu_cores": 2}}
+    stored.write_text(json.dumps(real))
+    args = ["--images", "40", "--epochs", "2", "--batch-size", "20", "--only", "networks",
+            "--networks", "resnet18", "--out", str(tmp_path)]
+    with pytest.raises(SystemExit):
+        bench.main(args)
+    assert "data (cifar10-jpeg.tar.gz there, synthetic here)" in capsys.readouterr().err
+    assert json.loads(stored.read_text()) == real
+    bench.main(args + ["--replace"])
+    assert json.loads(stored.read_text())["data"] == "synthetic"
+    with pytest.raises(SystemExit):  # merging is for augmentation and XLA records only
+        bench.main(args + ["--merge-with", str(stored)])
+    assert "--only networks writes neither" in capsys.readouterr().err
+
+
 def test_a_merged_network_timed_again_keeps_its_old_row_until_timed(tmp_path, monkeypatch):
     earlier = {"images": 40, "batch_size": 20, "epochs": 2, "ways": ["arrays"], "data": "synthetic",
                "environment": {"device": "CPU: x", "backend": "jax", "date": "then"},

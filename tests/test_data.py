@@ -95,6 +95,16 @@ def test_auto_without_env_means_keras(monkeypatch):
 # ----------------------------------------------------------------------------- the cache
 
 
+def test_a_cache_that_cannot_be_written_warns_and_the_load_goes_on(tiny, tmp_path, monkeypatch):
+    blocked = tmp_path / "cache-parent"  # a file: the cache folder cannot be made inside it
+    blocked.write_text("")
+    monkeypatch.setenv("CIFAR10_CACHE_DIR", str(blocked / "cache"))
+    with pytest.warns(UserWarning, match="CIFAR10_CACHE_DIR to a writable folder"):
+        (x, y), _ = data.load_cifar10(tiny().write_tar())
+    assert len(x) == len(y) == 20
+    assert [p.name for p in tmp_path.iterdir() if p.is_file()] == ["cache-parent"]
+
+
 @pytest.mark.parametrize("container", ["folder", "tiny.tar.gz"])
 def test_second_load_hits_the_cache(tiny, monkeypatch, cifar10_cache, container):
     dataset = tiny()

@@ -25,13 +25,15 @@ import io
 import os
 import re
 import tarfile
-import tempfile
+import warnings
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
 import keras
 import numpy as np
+
+from helpers.paths import atomic_write
 
 CLASSES = (
     "airplane", "automobile", "bird", "cat", "deer",
@@ -445,13 +447,12 @@ def _load_cached(path):
             pass  # a damaged cache file is rebuilt below
     (x_train, y_train), (x_test, y_test) = read_image_folder(path)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp.npz")
-        with os.fdopen(fd, "wb") as f:
+        with atomic_write(target, "wb") as f:
             np.savez(f, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-        os.replace(tmp, target)
-    except OSError:
-        pass  # no cache then; the next load decodes again
+    except OSError as err:  # no cache then; the next load decodes again
+        warnings.warn(f"Could not cache the decoded images at {target} ({err}); set "
+                      "CIFAR10_CACHE_DIR to a writable folder to skip decoding next time.",
+                      stacklevel=3)
     return (x_train, y_train), (x_test, y_test)
 
 

@@ -11,12 +11,10 @@ about the recipe, not the profile's record) have their own folder,
 from __future__ import annotations
 
 import json
-import os
 import re
-import secrets
 from pathlib import Path
 
-from helpers.paths import project_root
+from helpers.paths import atomic_write, project_root
 from helpers.profiles import GPU_PROFILES  # their records must come from a GPU
 from helpers.profiles import NAMES as PROFILES
 
@@ -155,17 +153,8 @@ def _write(record, path):
             )
         print(f"Replacing {_shown(path)} (the run of "
               f"{previous.get('environment', {}).get('date')}).")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _create_temp(path)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(record, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_write(path) as f:
+        json.dump(record, f, indent=1)
     return path
 
 
@@ -175,20 +164,6 @@ def _shown(path):
         return str(Path(path).resolve().relative_to(project_root()))
     except ValueError:
         return str(path)
-
-
-def _create_temp(path):
-    """A new hidden file beside ``path``, opened for writing, with the umask's usual mode.
-
-    (``tempfile.mkstemp`` makes files readable by their owner only, and os.replace keeps
-    that mode: the committed records came out -rw-------.)
-    """
-    while True:
-        tmp = path.parent / f".{path.stem}.{secrets.token_hex(6)}.tmp"
-        try:
-            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), str(tmp)
-        except FileExistsError:
-            continue
 
 
 def load(profile, run, root=None):
