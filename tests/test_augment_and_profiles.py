@@ -165,12 +165,19 @@ def test_cosine_schedule_warms_up_then_decays_to_zero():
         training.make_optimizer("sgd_cosine", 0.4)
 
 
-def test_label_smoothing_needs_the_categorical_loss():
+def test_label_smoothing_needs_the_categorical_loss_where_the_sparse_one_lacks_it(monkeypatch):
+    from helpers import losses
+
     model = models.build("googlenet")
     training.compile_model(model, "sgd", label_smoothing=0.1)
     assert model.loss.get_config()["label_smoothing"] == 0.1
-    with pytest.raises(ValueError, match="to_categorical"):
-        training.compile_model(model, "sgd", loss="sparse", label_smoothing=0.1)
+    one_hot = keras.utils.to_categorical(np.arange(10) % 10, 10)  # labels choose the loss
+    training.compile_model(model, "sgd", loss=one_hot, label_smoothing=0.1)
+    assert model.loss.get_config()["label_smoothing"] == 0.1
+    monkeypatch.setattr(losses, "SPARSE_TAKES_LABEL_SMOOTHING", False)  # Keras up to 3.15
+    for sparse in ("sparse", np.arange(10)):
+        with pytest.raises(ValueError, match="to_categorical"):
+            training.compile_model(model, "sgd", loss=sparse, label_smoothing=0.1)
 
 
 def test_xla_by_default_on_jax_and_gpus_only(monkeypatch):

@@ -138,7 +138,7 @@ def test_set_may_be_given_twice(monkeypatch):
     ("batch_size=big", "batch_size takes values of type int"),
     ("batch_size=True", "batch_size takes values of type int"),
     ("halve_every=ten", "halve_every takes values of type int or None"),
-    ("optimizer=sgd", "optimizer is one of adam, sgd_post, sgd_cosine"),
+    ("optimizer=sgd", "optimizer='sgd' is not one of 'adam', 'sgd_post', 'sgd_cosine'"),
     ("epochs=0", "whole number of epochs"),
     ("epochs=True", "whole number of epochs"),
 ])
@@ -147,6 +147,14 @@ def test_set_says_what_was_wrong(assignment, reason):
 
     with pytest.raises(ValueError, match=reason):
         train_runs.with_settings(profiles.PROFILES["fast"], [assignment], ["googlenet"])
+
+
+def test_set_takes_a_precision_policy_by_name():
+    from helpers import profiles
+
+    changed = train_runs.with_settings(profiles.PROFILES["fast"], ["precision=mixed_float16"],
+                                       ["googlenet"])
+    assert changed.precision == "mixed_float16"
 
 
 def test_set_is_only_for_trials(monkeypatch, capsys):

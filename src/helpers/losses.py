@@ -6,6 +6,8 @@ one-hot rows of length ``num_classes`` (categorical) or integer class ids (spars
 
 from __future__ import annotations
 
+import inspect
+
 import keras
 import numpy as np
 
@@ -53,16 +55,32 @@ def label_format(y, num_classes):
     )
 
 
-def loss_for(kind, from_logits=False):
+# Keras up to 3.15 gives label smoothing to the categorical loss only; keras-team/keras#23488
+# (merged 2026-08) adds it to the sparse one in a later release
+SPARSE_TAKES_LABEL_SMOOTHING = "label_smoothing" in inspect.signature(
+    keras.losses.SparseCategoricalCrossentropy).parameters
+
+
+def loss_for(kind, from_logits=False, label_smoothing=0.0):
     """The Keras loss object for ``kind`` ("categorical" or "sparse")."""
+    if kind not in ("categorical", "sparse"):
+        raise ValueError(f"Unknown loss kind {kind!r}: use 'categorical' or 'sparse'.")
+    if not label_smoothing:
+        smoothing = {}
+    elif kind == "categorical" or SPARSE_TAKES_LABEL_SMOOTHING:
+        smoothing = {"label_smoothing": label_smoothing}
+    else:
+        raise ValueError(
+            f"label_smoothing needs one-hot labels and the categorical loss in Keras "
+            f"{keras.__version__} (its sparse cross-entropy takes no label_smoothing before "
+            "the release after 3.15); convert the labels with keras.utils.to_categorical."
+        )
     if kind == "categorical":
-        return keras.losses.CategoricalCrossentropy(from_logits=from_logits)
-    if kind == "sparse":
-        return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
-    raise ValueError(f"Unknown loss kind {kind!r}: use 'categorical' or 'sparse'.")
+        return keras.losses.CategoricalCrossentropy(from_logits=from_logits, **smoothing)
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits, **smoothing)
 
 
-def loss_and_metric(y, num_classes, from_logits=False):
+def loss_and_metric(y, num_classes, from_logits=False, label_smoothing=0.0):
     """The loss matching the labels ``y``, and the accuracy metric that goes with it."""
     kind = label_format(y, num_classes)
     metric = (
@@ -70,4 +88,4 @@ def loss_and_metric(y, num_classes, from_logits=False):
         if kind == "categorical"
         else keras.metrics.SparseCategoricalAccuracy(name="accuracy")
     )
-    return loss_for(kind, from_logits), metric
+    return loss_for(kind, from_logits, label_smoothing), metric

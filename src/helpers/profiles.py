@@ -19,6 +19,18 @@ NAMES = ("smoke", "cpu", "fast", "full")
 GPU_PROFILES = ("fast", "full")  # their records must come from a GPU (helpers.results)
 
 
+_OPTIMIZERS = {
+    "adam": "Adam",
+    "sgd_post": "the post's SGD (Nesterov momentum, legacy decay)",
+    "sgd_cosine": "SGD (Nesterov momentum) with warm-up and cosine decay",
+}
+_AUGMENTATIONS = {"post": "random shifts, flips and rotations", "crop": "pad-and-crop shifts and flips"}
+# the values the text settings take (see Profile's comments)
+CHOICES = {"optimizer": tuple(_OPTIMIZERS), "augmentation": tuple(_AUGMENTATIONS),
+           "augment_in": ("auto", "model", "pipeline"),
+           "precision": ("auto", "float32", "mixed", "mixed_bfloat16", "mixed_float16")}
+
+
 @dataclasses.dataclass(frozen=True)
 class Profile:
     name: str
@@ -50,6 +62,14 @@ class Profile:
     # > 0: before each validation, re-estimate the BN statistics on this many training images
     # with dropout off (helpers.batchnorm.RecalibrateBeforeValidation); weights untouched
     bn_recalibration: int = 0
+
+    def __post_init__(self):
+        # a misspelt choice would otherwise train another way without a word (an unknown
+        # augment_in augments in the pipeline) and be stored in the record as given
+        for setting, allowed in CHOICES.items():
+            if getattr(self, setting) not in allowed:
+                raise ValueError(f"Profile {self.name!r}: {setting}={getattr(self, setting)!r} "
+                                 f"is not one of {', '.join(map(repr, allowed))}.")
 
 
 # how many training images a BN re-estimate uses: enough that the statistics of its mean and
@@ -128,17 +148,6 @@ PROFILES = {
         ablations=False,
     ),
 }
-
-
-_OPTIMIZERS = {
-    "adam": "Adam",
-    "sgd_post": "the post's SGD (Nesterov momentum, legacy decay)",
-    "sgd_cosine": "SGD (Nesterov momentum) with warm-up and cosine decay",
-}
-_AUGMENTATIONS = {"post": "random shifts, flips and rotations", "crop": "pad-and-crop shifts and flips"}
-# the values the text settings take (see Profile's comments)
-CHOICES = {"optimizer": tuple(_OPTIMIZERS), "augmentation": tuple(_AUGMENTATIONS),
-           "augment_in": ("auto", "model", "pipeline"), "precision": ("auto", "float32", "mixed")}
 
 
 def describe(profile, model_name, epochs=None):

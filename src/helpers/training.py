@@ -121,24 +121,16 @@ def compile_model(model, optimizer, loss="categorical", jit_compile=None, label_
 
     Pass the training labels as ``loss`` to pick the loss that fits them (chapter 8).
     ``jit_compile`` None means ``default_jit_compile()``. ``label_smoothing`` needs the
-    categorical loss (Keras' sparse loss has no such option).
+    categorical loss where Keras' sparse loss has no such option (up to Keras 3.15).
     """
     if jit_compile is None:
         jit_compile = default_jit_compile()
-    if label_smoothing:
-        if loss != "categorical":
-            raise ValueError(
-                "label_smoothing needs one-hot labels and loss='categorical' (Keras' sparse "
-                "cross-entropy has no label_smoothing); convert the labels with "
-                "keras.utils.to_categorical."
-            )
-        loss_fn, metric = keras.losses.CategoricalCrossentropy(
-            label_smoothing=label_smoothing), "accuracy"
-    elif isinstance(loss, str):
-        loss_fn = losses.loss_for(loss)
+    if isinstance(loss, str):
+        loss_fn = losses.loss_for(loss, label_smoothing=label_smoothing)
         metric = "accuracy"  # Keras picks categorical or sparse accuracy from the shapes
     else:
-        loss_fn, metric = losses.loss_and_metric(loss, model.output_shape[-1])
+        loss_fn, metric = losses.loss_and_metric(loss, model.output_shape[-1],
+                                                 label_smoothing=label_smoothing)
     model.compile(optimizer=optimizer, loss=loss_fn, metrics=[metric], jit_compile=jit_compile)
     return model
 
