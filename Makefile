@@ -70,7 +70,7 @@ bench: $(STAMP)
 # (1e-4) trained and tested lower (81.9 %, beyond its three seeds' spread), so the opposite, a
 # stronger one, with BN in every layer a larger effective step; ResNet18's training accuracy
 # fell at the peak rate soon after the 2-epoch warm-up in all three seeds (by 10 to 23 points,
-# epochs 4-10; seed 1 again at epoch 32), so a 5-epoch warm-up (Goyal et al.'s); VGG16 underfits (86-87 % training accuracy) in 3,200 updates, so
+# epochs 4-10; seed 1 again at epoch 32), so a 5-epoch warm-up (Goyal et al.'s); VGG16 underfits (85.7-87.3 % training accuracy) in 3,200 updates, so
 # four times the updates at the same rate per image (batch 128 at 0.05); GoogLeNet's training
 # accuracy falls at the peak rate in both its GPU runs, so a lower peak (0.1).
 NEXT_TRIALS := vgg16:weight_decay=0.001 resnet18:warmup_epochs=5 \

@@ -1,5 +1,7 @@
 """Unit tests of helpers.speed: first epochs, compiling, equal time, throughput, payback."""
 
+import pytest
+
 from helpers import compare, models, speed
 from fake_records import record, records, bench, trial_record
 
@@ -105,6 +107,15 @@ def test_speed_ranges_span_the_timed_epochs_the_first_left_out():
     ranges = speed.speed_ranges(bench)
     assert ranges["vgg16"] == (500.0, 1000.0)  # 1,000 images an epoch of 1 to 2 s; not 9 s
     assert ranges["resnet18"] == (50.0, 50.0) and ranges["googlenet"] == (8.0, 12.0)
+
+
+def test_the_largest_epoch_spread_leaves_out_compiling_epochs():
+    bench = {"networks": {"vgg16": {"arrays": {"epoch_seconds": [9.0, 1.0, 1.2]},
+                                    "model:crop": {"epoch_seconds": [5.0, 1.0, 1.5, 1.1]},
+                                    "timed_by": {"git_commit": "abc"}},
+                          "resnet18": {"arrays": {"epoch_seconds": [9.0, 2.0]}}}}
+    assert speed.largest_epoch_spread(bench) == pytest.approx(0.5)
+    assert speed.largest_epoch_spread(None) is None
 
 
 def test_speed_column_names_device_backend_precision_and_batch():

@@ -47,8 +47,9 @@ class AugmentedArrays(keras.utils.PyDataset):
     ``whole_batches=True`` leaves out the last, smaller batch of every epoch, a different
     random remainder each time: on JAX every new batch shape compiles the training step once
     more (``compiles_per_batch_shape``), for the 336 images that 50,000 leave over in batches
-    of 512. On the lent H200 the first epoch of VGG16 fell from 57-64 s to 24-27 s with it
-    (mixed precision; the training step compiled once, in about 18 s: results/device-logs).
+    of 512. On the lent H200 the first epoch of VGG16 took 57-64 s before it and 24-27 s with
+    it (mixed precision; code 30d789f, which changed more than this; the training step compiled
+    once, in about 18 s: results/device-logs).
     """
 
     def __init__(self, x, y, batch_size, augment=True, seed=0, kind="post", whole_batches=False,

@@ -289,6 +289,16 @@ def speed_ranges(bench, way=None):
     return found
 
 
+def largest_epoch_spread(bench):
+    """How far one network's timed epochs (the first, compiling, left out) varied in ``bench``
+    at most, over its networks and ways: the slowest over the fastest, less 1; None if none."""
+    spreads = [max(timed) / min(timed) - 1
+               for row in (bench or {}).get("networks", {}).values()
+               for entry in row.values() if isinstance(entry, dict)
+               for timed in [entry.get("epoch_seconds", [])[1:]] if len(timed) > 1]
+    return max(spreads, default=None)
+
+
 class SpeedColumn(typing.NamedTuple):
     """One device's (or way's) measured speeds, for ``cost_table`` and ``speed_text``."""
     heading: str
