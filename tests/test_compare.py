@@ -94,6 +94,9 @@ def test_one_recipe_rule_leaves_out_a_run_of_other_settings_everywhere():
     # a record that predates a setting counts as having its default
     seed1["hyper"]["bn_momentum"] = 0.99
     assert compare.comparable(recs)[1] == ["resnet18-seed2"]
+    # 32 and 32.0 are one setting, as trials.recipe_differences reads them
+    seed1["hyper"]["batch_size"] = 32.0
+    assert compare.comparable(recs)[1] == ["resnet18-seed2"]
     with pytest.raises(ValueError, match="comparable"):
         compare.summarize_network("resnet18", [base, other])
 

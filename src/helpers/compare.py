@@ -168,8 +168,8 @@ def recipe(record):
 
 def _settings(profile):
     """The settings of ``profile`` that change how a run trains, comparable as a tuple."""
-    return tuple(sorted((k, repr(v)) for k, v in dataclasses.asdict(profile).items()
-                        if k not in NOT_RECIPE))
+    return tuple(sorted((k, repr(profiles.setting_value(v)))
+                        for k, v in dataclasses.asdict(profile).items() if k not in NOT_RECIPE))
 
 
 def comparable(records, names=NAMES):

@@ -150,6 +150,17 @@ PROFILES = {
 }
 
 
+def is_number(*values):
+    """Whether every value is an int or a float (a bool is neither here)."""
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
+def setting_value(value):
+    """A setting as compared between recipes: 2 and 2.0 are the same setting (a record's JSON
+    may hold either), so numbers compare as floats."""
+    return float(value) if is_number(value) else value
+
+
 def describe(profile, model_name, epochs=None):
     """The recipe ``profile`` trains ``model_name`` with, as a phrase the chapters glue;
     ``epochs``, a phrase, replaces that network's epoch count (a recipe told for several)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
 
 import numpy as np
 
@@ -51,9 +50,9 @@ def recipe_differences(record):
     found = [] if record["epochs"] == wanted else [f"{record['epochs']} epochs instead of {wanted}"]
     for field in dataclasses.fields(today):
         was, now = getattr(then, field.name), getattr(today, field.name)
-        numbers = _is_number(was, now)
-        if field.name in NOT_RECIPE or (math.isclose(was, now) if numbers else was == now):
-            continue  # 2 and 2.0 are the same setting
+        if field.name in NOT_RECIPE or profiles.setting_value(was) == profiles.setting_value(now):
+            continue  # the rule compare.recipe pools by: 2 and 2.0 are the same setting
+        numbers = profiles.is_number(was, now)
         name = _SETTING_NAMES.get(field.name, field.name.replace("_", " "))
         # :g reads best, unless it would print two different values alike
         shown = (f"{was:g}", f"{now:g}") if numbers else (repr(was), repr(now))
@@ -61,10 +60,6 @@ def recipe_differences(record):
             shown = (repr(was), repr(now))
         found.append(f"{name} {shown[0]} instead of {shown[1]}")
     return found
-
-
-def _is_number(*values):
-    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
 
 def _setting(record):
