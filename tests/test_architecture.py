@@ -37,6 +37,14 @@ def test_structure_counts_what_the_vgg_variant_changes():
     assert "| parameters | 15,001,418 |" in table and "| kernel sizes | 3x3 |" in table
 
 
+def test_relus_are_counted_as_layers_or_as_activations():
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.ReLU()(keras.layers.Conv2D(4, 3)(inputs))
+    x = keras.layers.Activation("relu")(keras.layers.Conv2D(4, 3)(x))
+    x = keras.layers.Activation("softmax")(keras.layers.Dense(2)(keras.layers.Flatten()(x)))
+    assert architecture.structure(keras.Model(inputs, x))["ReLUs"] == 2
+
+
 def test_weights_that_only_meet_padding_are_counted_from_the_map_size():
     def conv(size, kernel, **kw):
         inputs = keras.Input((size, size, 2))

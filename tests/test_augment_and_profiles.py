@@ -96,10 +96,6 @@ def test_in_model_augmentation_acts_in_training_only_and_adds_no_parameters(kind
     assert not np.allclose(a, b), "in training the network sees augmented images"
 
 
-def test_best_place_is_in_the_model_where_measured():
-    assert augment.best_place() == "model"
-
-
 # ----------------------------------------------------------------------------- precision
 
 

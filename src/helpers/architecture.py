@@ -7,6 +7,7 @@ comparing two networks (``structure``).
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 
 from helpers.models import LABELS
@@ -91,9 +92,10 @@ def layers_of(model):
 def structure(model):
     """What a network is made of, for comparing two of them layer kind by layer kind."""
     convs = [layer for layer in layers_of(model) if type(layer).__name__ == "Conv2D"]
-    relus = [layer for layer in layers_of(model) if type(layer).__name__ in ("Activation", "ReLU")
-             and getattr(layer, "activation", None) is not None
-             and getattr(layer.activation, "__name__", "relu") == "relu"]
+    # a ReLU layer has no .activation; an Activation layer names its function
+    relus = [layer for layer in layers_of(model) if isinstance(layer, keras.layers.ReLU)
+             or (isinstance(layer, keras.layers.Activation)
+                 and getattr(layer.activation, "__name__", None) == "relu")]
     followed, total = dropout_after_convs(model)
     total_macs, on_padding = macs(model), [padding_only(c) for c in convs]
     return {

@@ -28,7 +28,8 @@ from helpers import devices, profiles
 from helpers.data import CHANCE
 from helpers.models import LABELS, NAMES
 from helpers.stats import (OWN_SPREAD_SEEDS, Interval, Z95, difference, interval,
-                           interval_with_spread, paired_change_interval, seed_spreads, t975)
+                           interval_with_spread, largest_spread, paired_change_interval,
+                           seed_spreads, t975)
 from helpers.wording import (and_list, by_code_version, capitalized, code_version, duration,
                              markdown_table, pct, points, possessive, sd_text)
 
@@ -434,11 +435,6 @@ class Verdict:
         return f"{self.claim}: {self.status}"
 
 
-def _acc(s):
-    """A network's test accuracy with its interval, as prose."""
-    return f"{pct(s.test.mean)} % [{pct(s.test.low)}, {pct(s.test.high)}]"
-
-
 def _near_chance(*summaries):
     """The networks whose test accuracy is below twice chance (by its mean: with few seeds an
     interval's upper end can be far above a network that has not learned)."""
@@ -790,9 +786,8 @@ def seeds_text(summaries):
 def most_scattered(main):
     """The network whose seeds' test accuracies spread most (sample standard deviation), or
     ``None`` where no network has two seeds; ``main`` maps each network to its runs."""
-    spreads = {name: float(np.std([r["test_accuracy"] for r in runs], ddof=1))
-               for name, runs in main.items() if len(runs) > 1}
-    return max(spreads, key=spreads.get) if spreads else None
+    return largest_spread({name: [r["test_accuracy"] for r in runs]
+                           for name, runs in main.items()})[0]
 
 
 def drew_coupled_augmentation(record):

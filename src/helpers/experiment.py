@@ -137,7 +137,7 @@ def train_network(
         results.check_saveable(profile.name)  # before training, not after
     keras.utils.set_random_seed(seed)
     policy = devices.policy_for(profile.precision)
-    place = augment.best_place() if profile.augment_in == "auto" else profile.augment_in
+    place = augment.BEST_PLACE if profile.augment_in == "auto" else profile.augment_in
     epochs = profile.epochs[model_name]
     in_model = profile.augment and place == "model"
     # on JAX, whole batches only, so that the training step compiles once, not twice (the

@@ -49,8 +49,8 @@ class Profile:
     # the cheaper usual CIFAR recipe (helpers.augment)
     augmentation: str = "post"
     # where augmentation runs: "model" (layers inside the compiled training step, measured
-    # no slower anywhere: helpers.augment.best_place), "pipeline" (tf.data or a PyDataset,
-    # beside the model) or "auto" (best_place's choice)
+    # no slower anywhere: helpers.augment.BEST_PLACE), "pipeline" (tf.data or a PyDataset,
+    # beside the model) or "auto" (BEST_PLACE)
     augment_in: str = "auto"
     # "float32", "mixed" (bfloat16 or float16 compute, whichever the GPU supports; float32
     # weights, softmax and loss) or "auto" (mixed on a GPU, float32 on a CPU)

@@ -65,9 +65,6 @@ class Interval:
         """The larger of the two half-widths (Wilson's interval is not symmetric)."""
         return max(self.mean - self.low, self.high - self.mean)
 
-    def overlaps(self, other):
-        return not (self.low > other.high or other.low > self.high)
-
 
 def interval(values, size):
     """95 % interval for the mean of accuracies ``values`` (one per seed) on ``size`` images."""
