@@ -132,9 +132,14 @@ def input_alone(epoch, n_images, repeats=3):
 
 
 def bench_apis(name, images, labels, batch_size, rounds):
+    # the PNG files the streaming way reads: removed with the folder when the benchmark ends
+    with tempfile.TemporaryDirectory(prefix="bench-images-") as folder:
+        return _bench_apis(name, images, labels, batch_size, rounds, folder)
+
+
+def _bench_apis(name, images, labels, batch_size, rounds, folder):
     mean, std = data.channel_stats(images)
     x, y = data.standardize(images, mean, std), keras.utils.to_categorical(labels, 10)
-    folder = tempfile.mkdtemp(prefix="bench-images-")
     files, ids = training_apis.write_image_files(images, labels, folder)
 
     def streamed():

@@ -80,9 +80,16 @@ def test_augmentation_bench_saves_after_every_network(monkeypatch):
 
 
 def test_api_bench_interleaves_rounds_and_keeps_the_same_computation(tmp_path, monkeypatch):
+    import tempfile
+
     monkeypatch.delenv("CIFAR10_PATH", raising=False)  # synthetic data: a smoke run
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     bench.main(["--images", "40", "--batch-size", "20", "--only", "apis", "--api-rounds", "2",
                 "--out", str(tmp_path)])
+    # the streamed PNG files are gone with their folder (TensorFlow leaves its own files there)
+    assert not list(scratch.glob("bench-images-*"))
     record = json.loads((tmp_path / "training_apis.json").read_text())
     assert record["rounds"] == 2 and len(record["ways"]) == 7
     for row in record["ways"].values():

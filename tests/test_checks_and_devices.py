@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import data, devices, losses, models, training
+from helpers import devices, losses, models, training
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """Notebooks run twice in one kernel, and from the repository root as well as notebooks/."""
 
-import os
 from pathlib import Path
 
 import nbformat

@@ -103,8 +103,15 @@ def test_keras3_ignores_sgd_decay():
 def test_make_optimizer():
     assert isinstance(training.make_optimizer("adam", 1e-3), keras.optimizers.Adam)
     sgd = training.make_optimizer("sgd_post", 0.1, 1e-6, steps_per_epoch=10, halve_every=2)
-    assert isinstance(sgd, keras.optimizers.SGD)
-    assert isinstance(sgd._learning_rate, training.LegacyDecay)
+    assert isinstance(sgd, keras.optimizers.SGD) and sgd.nesterov
+    # the post's schedule: the legacy decay per step, the rate halved every 2 epochs of 10 steps
+    var = keras.Variable(np.ones(3, "float32"))
+    sgd.build([var])
+    np.testing.assert_allclose(training.current_learning_rate(sgd), 0.1, rtol=1e-6)
+    for _ in range(20):
+        sgd.apply([keras.ops.ones((3,))], [var])
+    np.testing.assert_allclose(training.current_learning_rate(sgd), 0.1 / 2 / (1 + 1e-6 * 20),
+                               rtol=1e-5)
     with pytest.raises(ValueError, match="rmsprop"):
         training.make_optimizer("rmsprop", 1e-3)
 

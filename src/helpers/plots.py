@@ -16,14 +16,15 @@ def architecture(model, rankdir="TB", dpi=48, show_shapes=True):
 
     import keras
 
-    path = os.path.join(tempfile.mkdtemp(), f"{model.name}.png")
-    try:
-        return keras.utils.plot_model(
-            model, to_file=path, show_shapes=show_shapes, show_layer_names=True,
-            rankdir=rankdir, dpi=dpi,
-        )
-    except ImportError as err:  # pydot or the Graphviz `dot` program is not installed
-        print(f"No diagram: {err} (pip install pydot; apt-get install graphviz)")
+    # the returned image holds the PNG's bytes (IPython reads the file at once): the file goes
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            return keras.utils.plot_model(
+                model, to_file=os.path.join(folder, f"{model.name}.png"),
+                show_shapes=show_shapes, show_layer_names=True, rankdir=rankdir, dpi=dpi,
+            )
+        except ImportError as err:  # pydot or the Graphviz `dot` program is not installed
+            print(f"No diagram: {err} (pip install pydot; apt-get install graphviz)")
 
 
 def class_grid(images, labels, per_class=8, seed=0):

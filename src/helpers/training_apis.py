@@ -93,7 +93,9 @@ def write_image_files(images, labels, folder):
 
 
 def fit_pydataset(model, dataset, epochs):
-    """``fit`` on a ``PyDataset`` (such as ``ImageFiles``): workers prepare batches ahead."""
+    """``fit`` on a ``PyDataset`` (such as ``ImageFiles``: workers prepare batches ahead), or
+    on any other dataset ``fit`` takes as it is (the benchmark passes ``training_data``'s
+    ``tf.data`` pipeline)."""
     return _fit(model, dataset, epochs=epochs)
 
 
