@@ -82,6 +82,8 @@ def padding_only(layer):
 
 
 def layers_of(model):
+    """Every layer of ``model``, those of nested models (the augmentation in front of a
+    network, say) in their place, in order."""
     for layer in model.layers:
         if hasattr(layer, "layers") and not hasattr(layer, "kernel"):  # a nested model
             yield from layers_of(layer)

@@ -25,16 +25,12 @@ import weakref
 import keras
 import numpy as np
 
+from helpers.architecture import layers_of
+
 
 def _layers_of(model, kind):
     """The layers of ``kind`` in ``model``, nested models included, in order."""
-    found = []
-    for layer in model.layers:
-        if isinstance(layer, kind):
-            found.append(layer)
-        elif hasattr(layer, "layers"):
-            found.extend(_layers_of(layer, kind))
-    return found
+    return [layer for layer in layers_of(model) if isinstance(layer, kind)]
 
 
 def recalibrate(model, images, *, dropout=False, batch_size=250):

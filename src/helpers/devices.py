@@ -116,13 +116,12 @@ def float32_products():
     capability 8.0 (Ampere) or later: JAX's default precision and TensorFlow's
     ``tensor_float_32_execution`` both choose it there. A float32 policy stores and adds in
     float32 either way; a record names which, since the two can train differently."""
-    name, gpu = backend(), _first_gpu()
-    if gpu is None:
-        return "unknown" if name not in ("jax", "tensorflow") and gpu_available() else "float32"
+    name = backend()
+    if not gpu_available():
+        return "float32"
     if name == "jax":
         import jax
 
-        capability = getattr(gpu, "compute_capability", None)  # e.g. "9.0"
         asked = jax.config.jax_default_matmul_precision  # None: the backend's default
         if asked not in (None, "default"):
             return {"highest": "float32", "tensorfloat32": "tf32"}.get(str(asked), str(asked))
@@ -131,11 +130,10 @@ def float32_products():
 
         if not tf.config.experimental.tensor_float_32_execution_enabled():
             return "float32"
-        capability = ".".join(map(str, gpu.get("compute_capability", ()))) or None
-    try:
-        return "tf32" if float(capability) >= 8.0 else "float32"
-    except (TypeError, ValueError):  # none reported, or not NVIDIA's numbering ("gfx90a")
+    else:  # PyTorch's default is its own setting, not read here
         return "unknown"
+    capability = gpu_compute_capability()  # None: not reported, or not NVIDIA's ("gfx90a")
+    return "unknown" if capability is None else "tf32" if capability >= (8, 0) else "float32"
 
 
 def precision_name(policy, environment):

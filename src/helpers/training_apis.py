@@ -15,26 +15,15 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from helpers import data, pipelines
-
-
-class _EpochTimes(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self._start)
+from helpers import data, pipelines, training
 
 
 def _fit(model, x, y=None, epochs=1, **kwargs):
     kwargs.setdefault("shuffle", False)  # pipelines and generators shuffle themselves
-    timer = _EpochTimes()
-    history = model.fit(x, y, epochs=epochs, verbose=0, callbacks=[timer], **kwargs)
-    return timer.seconds, float(history.history["loss"][-1])
+    # EpochLog times each epoch into the logs, as in the chapters' training
+    history = model.fit(x, y, epochs=epochs, verbose=0, callbacks=[training.EpochLog()],
+                        **kwargs).history
+    return list(history["seconds"]), float(history["loss"][-1])
 
 
 def fit_arrays(model, x, y, batch_size, epochs):
