@@ -30,7 +30,9 @@ class RandomPadCrop(keras.layers.Layer):
     """Pads each image by ``pad`` zero pixels and crops it back at its own random offset.
 
     Equivalent to a random integer shift of up to ``pad`` pixels in each direction, with zeros
-    filling in. The crop is exact: the selection is a product with one-hot matrices.
+    filling in. The crop is exact: the selection is a product with one-hot matrices. Written
+    here because Keras' own ``RandomCrop`` (up to 3.15 at least) draws one offset for a whole
+    batch, not one per image.
     """
 
     def __init__(self, pad=4, seed=None, **kwargs):
