@@ -84,7 +84,7 @@ device-prep:
 	mkdir -p data && cp -n $(SHARED_DATA) data/ 2>/dev/null || test -f data/cifar10-jpeg.tar.gz \
 	  || echo "Put cifar10-jpeg.tar.gz in data/ (or set CIFAR10_PATH on the GPU machine)"
 	@echo "Device call (carry .whl and data; timeout_s 600):"
-	@echo "  BOOK_GIT_COMMIT=$$(git rev-parse HEAD)$$(git diff --quiet HEAD -- src notebooks tools benchmarks || echo -dirty) DEADLINE_S=570 SEED_RUNS=\"$(NEXT_SEEDS)\" TRIALS=\"$(NEXT_TRIALS)\" bash tools/device_run.sh chapters bench seeds trials"
+	@echo "  BOOK_GIT_COMMIT=$$(git rev-parse HEAD)$$(git diff --quiet HEAD -- src notebooks tools benchmarks || echo -dirty) DEADLINE_S=570 SEED_RUNS=\"$(NEXT_SEEDS)\" TRIALS=\"$(NEXT_TRIALS)\" bash tools/device_run.sh chapters bench pipeline seeds trials"
 
 clean:
 	rm -rf _build

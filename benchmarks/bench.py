@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import pathlib
+import re
 import statistics
 import sys
 import tempfile
@@ -364,6 +365,9 @@ def main(argv=None):
                         help="networks for the network and augmentation benchmarks, in order")
     parser.add_argument("--out", default=str(results.results_dir() / "bench"),
                         help="folder for the JSON records")
+    parser.add_argument("--name", default=None,
+                        help="the augmentation or XLA record's name before -<device>.json "
+                             "(default: augmentation or xla), for a record of other ways")
     parser.add_argument("--replace", action="store_true",
                         help="replace records of another device, backend or kind of data")
     parser.add_argument("--merge-with", default=None, metavar="RECORD",
@@ -382,12 +386,18 @@ def main(argv=None):
     device = "gpu" if devices.gpu_available() else "cpu"
     parts = (("networks", "apis", "augmentation") if args.only is None else (args.only,))
     names = {"networks": "networks", "apis": "training_apis",
-             "augmentation": f"augmentation-{device}", "xla": f"xla-{device}"}
+             "augmentation": f"{args.name or 'augmentation'}-{device}",
+             "xla": f"{args.name or 'xla'}-{device}"}
     unlike = unlike_records(args.out, [names[part] for part in parts], common)
     if unlike and not args.replace:
         parser.error("this run would replace records of another kind: " + "; ".join(unlike)
                      + ". Set CIFAR10_PATH for real data, write elsewhere (--out), or add "
                      "--replace")
+    if args.name and not re.fullmatch(r"[A-Za-z0-9_.-]+", args.name):
+        parser.error(f"--name {args.name!r}: use letters, digits and . _ - only")
+    if args.name and args.only not in ("augmentation", "xla"):
+        parser.error("--name names an augmentation or XLA record: give --only augmentation or "
+                     "--only xla")
     if args.merge_with and args.only in ("networks", "apis"):
         parser.error(f"--merge-with adds to an augmentation or XLA record; --only {args.only} "
                      "writes neither")

@@ -53,6 +53,19 @@ def test_augmentation_bench_times_each_way_and_names_the_record_after_the_device
         assert len(row[way]["epoch_seconds"]) == 2 and row[way]["images_per_second"] > 0
 
 
+def test_a_named_augmentation_record_keeps_the_device_in_its_name(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("CIFAR10_PATH", raising=False)  # synthetic data: a smoke run
+    args = ["--images", "40", "--epochs", "2", "--batch-size", "20", "--out", str(tmp_path)]
+    with pytest.raises(SystemExit):
+        bench.main(args + ["--only", "augmentation", "--name", "../pipeline"])
+    assert "use letters, digits" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        bench.main(args + ["--only", "networks", "--name", "pipeline"])
+    bench.main(args + ["--only", "augmentation", "--name", "pipeline", "--networks", "resnet18",
+                       "--ways", "arrays", "pipeline:crop"])
+    assert [p.name for p in tmp_path.iterdir()] == ["pipeline-cpu.json"]  # no GPU here
+
+
 def test_xla_bench_times_each_network_with_xla_off_and_on(tmp_path, monkeypatch):
     monkeypatch.delenv("CIFAR10_PATH", raising=False)  # synthetic data: a smoke run
     bench.main(["--images", "40", "--epochs", "2", "--batch-size", "20", "--only", "xla",

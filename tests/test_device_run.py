@@ -271,3 +271,43 @@ def test_seed_runs_skip_those_recorded_already_and_can_be_named(tmp_path):
     assert code == 0 and re.findall(r"\] (seed\d-\w+): exit 0", log) == ["seed3-vgg16"], log
     assert "seed3-googlenet: finished already on this machine, not run again" in log
     assert "seed1-resnet18: finished already on this machine, not run again" in log
+
+
+def test_the_pipeline_step_runs_the_bench_once_into_its_own_record(tmp_path):
+    """The pipeline step on a stand-in benchmarks/bench.py: the two places for augmentation and
+    the arrays in one named record; not run again once finished or recorded."""
+    repo = tmp_path / "repo"
+    (repo / "tools").mkdir(parents=True)
+    (repo / "benchmarks").mkdir()
+    (repo / "tools" / "device_run.sh").write_text((ROOT / "tools" / "device_run.sh").read_text())
+    (repo / "benchmarks" / "bench.py").write_text(
+        "import pathlib, sys\n"
+        "a = sys.argv\n"
+        "print('args:', ' '.join(a[1:]))\n"
+        "out = pathlib.Path(a[a.index('--out') + 1])\n"
+        "(out / f\"{a[a.index('--name') + 1]}-cpu.json\").write_text('{}')\n"
+        "print('resnet18: arrays 10 images/s')\n")
+    archive = tmp_path / "cifar10-jpeg.tar.gz"
+    archive.write_bytes(b"not read by the stand-in")
+
+    def call(**env):
+        out = tmp_path / "out"
+        subprocess.run(
+            ["bash", str(repo / "tools" / "device_run.sh"), "pipeline"], cwd=tmp_path,
+            timeout=300, capture_output=True, text=True,
+            env=dict(os.environ, OUT=str(out), STAGE=str(tmp_path / "stage"),
+                     PYTHON=sys.executable, DEVICE_SMOKE="1", CIFAR10_PATH=str(archive),
+                     KERAS_BACKEND="jax", **env))
+        log = (out / "progress.log").read_text()
+        (out / "progress.log").unlink()
+        return log
+
+    log = call()
+    assert "pipeline: exit 0 (1 networks timed)" in log, log
+    bench_log = (tmp_path / "stage" / "logs" / "pipeline.log").read_text()
+    assert "--only augmentation --ways arrays model:crop pipeline:crop --name pipeline" in bench_log
+    assert (tmp_path / "stage" / "results" / "bench" / "pipeline-cpu.json").exists()
+    assert "pipeline: finished already on this machine, not run again" in call()
+    recorded = tmp_path / "pipeline-gpu.json"
+    recorded.write_text("{}")
+    assert f"pipeline: recorded in {recorded} already" in call(PIPELINE_RECORD=str(recorded))

@@ -8,7 +8,8 @@
 # Run there:           BOOK_GIT_COMMIT=<commit> bash tools/device_run.sh [STEP ...]
 #   steps: chapters (the network chapters under `fast`, cheapest first; CHAPTERS names some,
 #   and a chapter already finished in $STAGE is not run again), bench
-#   (augmentation and precision, per network), seeds (seeds 1 and 2 of each network, no
+#   (augmentation and precision, per network), pipeline (augmentation in the input pipeline
+#   against in the model, ResNet18, into results/bench/pipeline-gpu.json), seeds (seeds 1 and 2 of each network, no
 #   notebook, but for those recorded already; SEED_RUNS="1:googlenet 2:googlenet" names the
 #   runs), trials (the runs TRIALS names, each a network and the recipe settings it changes,
 #   e.g. TRIALS="vgg16:learning_rate=0.1 resnet18:learning_rate=0.1,warmup_epochs=5": records
@@ -39,7 +40,7 @@
 # README (a chapter that failed or was cut short comes back in failed/, to read, not to
 # commit), then: make compare PROFILE=fast. The call exits 1 if a step failed (progress.log
 # names it), 2 if it could not start.
-# Each step has its own time limit (CHAPTER_S, GOOGLENET_S, BENCH_S, RUN_S seconds) and the
+# Each step has its own time limit (CHAPTER_S, GOOGLENET_S, BENCH_S, PIPELINE_S, RUN_S seconds) and the
 # whole call a deadline (DEADLINE_S after the start): a step that would start after it, or
 # with less time left than it needs to finish (GoogLeNet's chapter: GOOGLENET_MIN_S), is
 # skipped, and says so. DEVICE_SMOKE=1 runs the same chain at smoke size (a CPU check here).
@@ -61,7 +62,7 @@ pack() {  # the whole stage, atomically: a kill mid-pack leaves the last whole a
   tar czf "$OUT/device-run.tgz.part" -C "$STAGE" . && mv "$OUT/device-run.tgz.part" "$OUT/device-run.tgz"
 }
 
-STEPS="bench chapters seeds trials controls compare"
+STEPS="bench pipeline chapters seeds trials controls compare"
 for s in ${@:-}; do  # a misspelt step must not cost a device start
   case " $STEPS " in *" $s "*) ;; *) log "unknown step '$s': use one of: $STEPS"; exit 2;; esac
 done
@@ -108,6 +109,8 @@ if [ "${DEVICE_SMOKE:-0}" = 1 ]; then
   EARLIER_BENCH=${EARLIER_BENCH:-}
   BENCH_SIZE="--images 64 --epochs 2 --batch-size 32 --ways arrays model:crop"
   BENCH_ARGS=${BENCH_ARGS:-"$BENCH_SIZE --networks googlenet"}
+  PIPELINE_ARGS=${PIPELINE_ARGS:-"--images 64 --epochs 2 --batch-size 32 --networks resnet18"}
+  PIPELINE_RECORD=${PIPELINE_RECORD:-}
 else
   PROFILE=fast
   # the decoded arrays, shared by every chapter and the bench (~/.cache may not be writable)
@@ -119,6 +122,10 @@ else
   EARLIER_BENCH=${EARLIER_BENCH-results/bench/augmentation-gpu.json}
   BENCH_SIZE="--images 25600 --epochs 4 --batch-size 512"
   BENCH_ARGS=${BENCH_ARGS:-"$BENCH_SIZE --networks $CHEAPEST_FIRST"}
+  # ResNet18 alone: through the pipeline it trained at about 2,260 images/s on the H200 (issue
+  # 10), some 45 s for these four epochs
+  PIPELINE_ARGS=${PIPELINE_ARGS:-"$BENCH_SIZE --networks resnet18"}
+  PIPELINE_RECORD=${PIPELINE_RECORD-results/bench/pipeline-gpu.json}
   # a GPU the backend cannot see would cost every step's start before failing: stop now
   [[ $seen == *"(GPU)" ]] || { log "no GPU visible to Keras on $KERAS_BACKEND: stopping before any step"; exit 2; }
 fi
@@ -250,6 +257,22 @@ step_chapters() {
 }
 
 step_compare() { run_chapter 07_comparison 60 45; }
+
+# augmentation in the input pipeline beside the model against inside it, each against
+# unaugmented arrays, all in float32: the measurement behind the book's choice to augment in
+# the model (augment.BEST_PLACE; chapter 2 glues it), into its own record (bench.py --name);
+# not run again once PIPELINE_RECORD holds it
+step_pipeline() {
+  if [ -n "$PIPELINE_RECORD" ] && [ -f "$PIPELINE_RECORD" ]; then
+    log "pipeline: recorded in $PIPELINE_RECORD already"; return
+  fi
+  if grep -qx pipeline "$STAGE/finished" 2>/dev/null; then
+    log "pipeline: finished already on this machine, not run again"; return
+  fi
+  run_guarded pipeline "${PIPELINE_S:-240}" "${PIPELINE_MIN_S:-120}" "$PY" benchmarks/bench.py \
+    --only augmentation --ways arrays model:crop pipeline:crop --name pipeline $PIPELINE_ARGS \
+    --out "$STAGE/results/bench"
+}
 
 step_bench() {  # its record is rewritten after every network (bench.py)
   if [ -z "$BENCH_ARGS" ]; then log "bench: nothing to time"; return; fi

@@ -5,7 +5,8 @@ Keras' preprocessing layers act only when the model is called with ``training=Tr
 network they become part of its compiled step, so on a GPU they run there instead of in a
 Python loop that feeds it (on Keras' JAX backend the ``PyDataset`` that runs them batch by
 batch left an H200 waiting about 93 % of the time, in a measurement made before the book kept
-benchmark records: issue 10 reports it, no record holds it).
+benchmark records: issue 10 reports it; the device run's ``pipeline`` step times it into
+``results/bench/pipeline-gpu.json``, which chapter 2 reads).
 
 Two recipes: ``"post"``, the augmentation of the code the post builds on (geifman's cifar-vgg:
 shifts of up to 10 %, horizontal flips, rotations of up to 15 degrees; the post names a data-
@@ -100,7 +101,7 @@ def with_augmentation(network, kind="post", seed=None):
 # compiled step), on every backend. On a GPU that is Keras' own advice, and on JAX or PyTorch
 # the alternative is a PyDataset that runs the layers batch by batch outside the compiled step
 # (0.07x of unaugmented arrays for ResNet18 on an H200, measured before the book kept benchmark
-# records; none holds it). On this 2-core CPU with TensorFlow, cifar-vgg's augmentation in the
+# records; results/bench/pipeline-gpu.json, once a device run makes it, holds the measurement). On this 2-core CPU with TensorFlow, cifar-vgg's augmentation in the
 # model trained GoogLeNet and ResNet18 at 0.97x and 1.00x the speed of unaugmented arrays, and
 # the tf.data pipeline that augments in parallel threads at 0.94x and 0.97x
 # (results/bench/augmentation-cpu.json, one run: differences of a few per cent are within its

@@ -289,6 +289,45 @@ def speed_ranges(bench, way=None):
     return found
 
 
+PIPELINE_UNRECORDED = (
+    "On a GPU with JAX a pipeline beside the model kept the GPU waiting most of the time, in a "
+    "measurement made while the book was written that no stored record holds yet (the device "
+    "run's `pipeline` step makes one: `results/bench/pipeline-gpu.json`).")
+
+
+def pipeline_text(bench):
+    """What a ``bench.py --only augmentation --ways arrays model:crop pipeline:crop`` record
+    says of the two places for augmentation, per network; ``PIPELINE_UNRECORDED`` without one."""
+    if not bench:
+        return PIPELINE_UNRECORDED
+    env, sentences = bench["environment"], []
+    ranges = {way: speed_ranges(bench, way) for way in ("arrays", "model:crop", "pipeline:crop")}
+    for name, row in bench["networks"].items():
+        if not all(way in row for way in ranges):
+            continue
+        pipe, model = row["pipeline:crop"], row["model:crop"]
+        text = (f"{LABELS.get(name, name)} trained at {pipe['ratio_to_arrays']:.2f}x the speed "
+                f"of unaugmented arrays with pad-and-crop in the input pipeline "
+                f"({pipe['images_per_second']:,.0f} images/s) and at "
+                f"{model['ratio_to_arrays']:.2f}x with it inside the model")
+        # the ranges of one record's timed epochs: a place is called faster only beyond them
+        if ranges["pipeline:crop"][name][1] < ranges["model:crop"][name][0]:
+            text += ", so inside the model was the faster place there"
+            if env.get("gpu") and pipe["ratio_to_arrays"] < 1:  # busy that share of the time
+                text += (f" (fed by the pipeline, the GPU sat idle about "
+                         f"{100 * (1 - pipe['ratio_to_arrays']):.0f} % of the time)")
+        elif ranges["model:crop"][name][1] < ranges["pipeline:crop"][name][0]:
+            text += ", so the pipeline was the faster place there"
+        else:
+            text += ", which this record's timed epochs do not tell apart"
+        sentences.append(text)
+    if not sentences:
+        return PIPELINE_UNRECORDED
+    return (f"On {machine(env)} ({env.get('backend', '?')}, float32, batch "
+            f"{bench['batch_size']}, {bench['images']:,} images an epoch, one run), "
+            + "; ".join(sentences) + ".")
+
+
 def largest_epoch_spread(bench):
     """How far one network's timed epochs (the first, compiling, left out) varied in ``bench``
     at most, over its networks and ways: the slowest over the fastest, less 1; None if none."""
