@@ -325,21 +325,25 @@ def write(out, name, payload):
 
 def unlike_records(out, names, common):
     """The records among ``<out>/<name>.json`` that this run would replace with figures of
-    another kind: synthetic for real data, or another device, core count or backend (a GPU run
-    must not put its figures where chapter 1 reads the CPU's)."""
+    another kind: synthetic for real data, a GPU's for a CPU's (or the reverse: chapter 1 reads
+    networks.json as the CPU's), or another backend's. Another CPU's or GPU's are replaced as
+    any re-run replaces them."""
     found = []
     for name in names:
         path = pathlib.Path(out) / f"{name}.json"
         if not path.exists():
             continue
-        earlier = json.loads(path.read_text())
-        differs = [f"data ({earlier.get('data')} there, {common['data']} here)"
-                   for _ in [0] if ("synthetic" in (earlier.get("data"), common["data"])
-                                    and earlier.get("data") != common["data"])]
-        for key in ("device", "cpu_cores", "backend"):
-            there, here = earlier["environment"].get(key), common["environment"].get(key)
-            if there != here:
-                differs.append(f"{key} ({there} there, {here} here)")
+        earlier, here = json.loads(path.read_text()), common["environment"]
+        there_env = earlier.get("environment", {})
+        differs = []
+        kinds = {earlier.get("data"), common["data"]}
+        if "synthetic" in kinds and len(kinds) > 1:
+            differs.append(f"data ({earlier.get('data')} there, {common['data']} here)")
+        if bool(there_env.get("gpu")) != bool(here.get("gpu")):
+            differs.append(f"device ({there_env.get('device')} there, {here.get('device')} here)")
+        if there_env.get("backend") != here.get("backend"):
+            differs.append(f"backend ({there_env.get('backend')} there, "
+                           f"{here.get('backend')} here)")
         if differs:
             found.append(f"{path}: {', '.join(differs)}")
     return found
@@ -375,6 +379,11 @@ def main(argv=None):
                              "device): its networks that this run does not time are kept in the "
                              "new record")
     args = parser.parse_args(argv)
+    if args.name and not re.fullmatch(r"[A-Za-z0-9_.-]+", args.name):
+        parser.error(f"--name {args.name!r}: use letters, digits and . _ - only")
+    if args.name and args.only not in ("augmentation", "xla"):
+        parser.error("--name names an augmentation or XLA record: give --only augmentation or "
+                     "--only xla")
     if args.only == "xla" and keras.config.backend() != "tensorflow":
         parser.error("--only xla times TensorFlow with XLA on and off; on Keras' "
                      f"{keras.config.backend()} backend there is no such switch")
@@ -393,11 +402,6 @@ def main(argv=None):
         parser.error("this run would replace records of another kind: " + "; ".join(unlike)
                      + ". Set CIFAR10_PATH for real data, write elsewhere (--out), or add "
                      "--replace")
-    if args.name and not re.fullmatch(r"[A-Za-z0-9_.-]+", args.name):
-        parser.error(f"--name {args.name!r}: use letters, digits and . _ - only")
-    if args.name and args.only not in ("augmentation", "xla"):
-        parser.error("--name names an augmentation or XLA record: give --only augmentation or "
-                     "--only xla")
     if args.merge_with and args.only in ("networks", "apis"):
         parser.error(f"--merge-with adds to an augmentation or XLA record; --only {args.only} "
                      "writes neither")

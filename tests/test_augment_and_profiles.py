@@ -175,6 +175,18 @@ def test_label_smoothing_needs_the_categorical_loss_where_the_sparse_one_lacks_i
         with pytest.raises(ValueError, match="to_categorical"):
             training.compile_model(model, "sgd", loss=sparse, label_smoothing=0.1)
 
+    # a later Keras (keras-team/keras#23488): the sparse loss is given the smoothing
+    class SmoothingSparse(keras.losses.SparseCategoricalCrossentropy):
+        def __init__(self, label_smoothing=0.0, **kwargs):
+            super().__init__(**kwargs)
+            self.label_smoothing = label_smoothing
+
+    monkeypatch.setattr(losses, "SPARSE_TAKES_LABEL_SMOOTHING", True)
+    monkeypatch.setattr(keras.losses, "SparseCategoricalCrossentropy", SmoothingSparse)
+    for sparse in ("sparse", np.arange(10)):
+        training.compile_model(model, "sgd", loss=sparse, label_smoothing=0.1)
+        assert isinstance(model.loss, SmoothingSparse) and model.loss.label_smoothing == 0.1
+
 
 def test_xla_by_default_on_jax_and_gpus_only(monkeypatch):
     monkeypatch.setattr(devices, "gpu_available", lambda: False)

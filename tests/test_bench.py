@@ -170,6 +170,12 @@ def test_a_record_of_another_kind_is_not_replaced_unless_asked(tmp_path, monkeyp
     assert json.loads(stored.read_text()) == real
     bench.main(args + ["--replace"])
     assert json.loads(stored.read_text())["data"] == "synthetic"
+    # another CPU's record of the same kind is replaced as any re-run replaces it
+    other_cpu = json.loads(stored.read_text())
+    other_cpu["environment"].update(device="CPU: another", cpu_cores=64)
+    stored.write_text(json.dumps(other_cpu))
+    bench.main(args)
+    assert json.loads(stored.read_text())["environment"]["device"] != "CPU: another"
     with pytest.raises(SystemExit):  # merging is for augmentation and XLA records only
         bench.main(args + ["--merge-with", str(stored)])
     assert "--only networks writes neither" in capsys.readouterr().err

@@ -371,7 +371,9 @@ def test_committed_records_are_valid():
     """Every committed record loads and validates: the profiles' (results/<profile>/) and the
     trials' (results/trials/<profile>/); a GPU profile's names its GPU."""
     root = results.results_dir()
-    own = [(p, p.stem) for name in profiles.NAMES for p in sorted((root / name).glob("*.json"))]
+    # smoke records are not committed: every test run remakes them
+    own = [(p, p.stem) for name in profiles.NAMES if name != "smoke"
+           for p in sorted((root / name).glob("*.json"))]
     trials = sorted(results.trials_dir().glob("*/*.json"))
     if not own + trials:
         pytest.skip("no committed records")

@@ -2,7 +2,7 @@
 
     python tools/train_runs.py --profile fast --seeds 3 4            # seeds 3, 4 of all four
     python tools/train_runs.py --profile fast --controls             # chapter 4's controls
-    python tools/train_runs.py --profile cpu --controls five_3x3     # only the cheap one
+    python tools/train_runs.py --profile cpu --controls five_3x3 --control-seeds 3  # the cheap one
     python tools/train_runs.py --profile fast --seeds 0 --networks googlenet --trial
     python tools/train_runs.py --profile fast --seeds 0 --networks vgg16 --trial \
         --set batch_size=128 learning_rate=0.05 epochs=30
@@ -91,8 +91,8 @@ def main(argv=None):
                     if results.path_for(profile.name, run).exists()]
         if recorded:
             parser.error(f"the {profile.name!r} records already hold {', '.join(recorded)}: "
-                         "choose other seeds, or add --replace to train them again (git "
-                         "checkout results/ restores the stored ones)")
+                         "choose other seeds (--seeds, --control-seeds), or add --replace to "
+                         "train them again (git checkout results/ restores the stored ones)")
     prepared = {}
     for name, seed, options in plan:
         if seed not in prepared:  # the same subsets for every network of a seed
@@ -138,7 +138,10 @@ def with_settings(profile, assignments, networks):
             kinds = " or ".join("None" if t is type(None) else t.__name__ for t in allowed)
             raise ValueError(f"--set {assignment!r}: {name} takes values of type {kinds}")
         changes[name] = value
-    return dataclasses.replace(profile, **changes)  # Profile checks the text settings' choices
+    try:  # Profile checks the text settings' choices
+        return dataclasses.replace(profile, **changes)
+    except ValueError as err:
+        raise ValueError(f"--set {' '.join(assignments)}: {err}") from err
 
 
 if __name__ == "__main__":

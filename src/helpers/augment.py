@@ -5,8 +5,8 @@ Keras' preprocessing layers act only when the model is called with ``training=Tr
 network they become part of its compiled step, so on a GPU they run there instead of in a
 Python loop that feeds it (on Keras' JAX backend the ``PyDataset`` that runs them batch by
 batch left an H200 waiting about 93 % of the time, in a measurement made before the book kept
-benchmark records: issue 10 reports it; the device run's ``pipeline`` step times it into
-``results/bench/pipeline-gpu.json``, which chapter 2 reads).
+benchmark records: issue 10 reports it; the device run's ``pipeline`` step is to time it into
+``results/bench/pipeline-gpu.json``, which chapter 2 reads once it exists).
 
 Two recipes: ``"post"``, the augmentation of the code the post builds on (geifman's cifar-vgg:
 shifts of up to 10 %, horizontal flips, rotations of up to 15 degrees; the post names a data-
