@@ -57,6 +57,14 @@ def test_a_run_already_recorded_is_not_trained_again_unless_asked(tmp_path, monk
     with pytest.raises(Training):  # asked for: past the check, into training
         train_runs.main(["--profile", "cpu", "--seeds", "1", "--networks", "resnet18",
                          "--replace"])
+    # or left out: seed 2 alone is trained, and with nothing left, nothing is
+    with pytest.raises(Training):
+        train_runs.main(["--profile", "cpu", "--seeds", "1", "2", "--networks", "resnet18",
+                         "--skip-recorded"])
+    assert "not trained again: resnet18-seed1" in capsys.readouterr().out
+    train_runs.main(["--profile", "cpu", "--seeds", "1", "--networks", "resnet18",
+                     "--skip-recorded"])
+    assert stored.read_text() == "{}"
 
 
 @pytest.mark.parametrize("args, gpu, reason", [

@@ -13,7 +13,7 @@
 #   notebook, but for those recorded already; SEED_RUNS="1:googlenet 2:googlenet" names the
 #   runs), trials (the runs TRIALS names, each a network and the recipe settings it changes,
 #   e.g. TRIALS="vgg16:learning_rate=0.1 resnet18:learning_rate=0.1,warmup_epochs=5": records
-#   to results/trials/fast/), controls (chapter 4's two controlled networks), compare (chapter 7; it only
+#   to results/trials/fast/), controls (chapter 4's two controlled networks, but those recorded), compare (chapter 7; it only
 #   reads records, so it is better run here, after unpacking: make compare PROFILE=fast);
 #   default: chapters bench.
 # A session has 15 minutes of device time, the machine's start (a minute or more) included,
@@ -362,8 +362,10 @@ step_trials() {
   done
 }
 
-step_controls() {
-  for arm in five_3x3 thirteen_big; do train_run "control-$arm" --controls "$arm"; done
+step_controls() {  # an arm recorded already (committed from an earlier session) is left out
+  for arm in five_3x3 thirteen_big; do
+    train_run "control-$arm" --controls "$arm" --skip-recorded
+  done
 }
 
 for step in "${@:-chapters bench}"; do

@@ -53,8 +53,11 @@ def main(argv=None):
     parser.add_argument("--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
                         help="with --trial: change settings of the recipe (names of "
                              "helpers.profiles.Profile; epochs=N for the chosen networks)")
-    parser.add_argument("--replace", action="store_true",
-                        help="train and replace runs the profile's records already hold")
+    recorded_runs = parser.add_mutually_exclusive_group()
+    recorded_runs.add_argument("--replace", action="store_true",
+                               help="train and replace runs the profile's records already hold")
+    recorded_runs.add_argument("--skip-recorded", action="store_true",
+                               help="leave out runs the profile's records already hold")
     args = parser.parse_args(argv)
     helpers.start_quietly()
     profile = profiles.get(args.profile)
@@ -86,14 +89,17 @@ def main(argv=None):
     if not args.trial and not args.replace and profile.name != "smoke":
         # hours of training must not overwrite a stored run unasked (a trial never replaces one;
         # smoke records are checks that every test run remakes, and git ignores them)
-        recorded = [run for run in (experiment.run_name(name, seed, **options)
-                                    for name, seed, options in plan)
-                    if results.path_for(profile.name, run).exists()]
-        if recorded:
+        named = [(experiment.run_name(name, seed, **options), (name, seed, options))
+                 for name, seed, options in plan]
+        recorded = [run for run, _ in named if results.path_for(profile.name, run).exists()]
+        if recorded and args.skip_recorded:
+            print(f"recorded already, not trained again: {', '.join(recorded)}", flush=True)
+            plan = [item for run, item in named if run not in recorded]
+        elif recorded:
             parser.error(f"the {profile.name!r} records already hold {', '.join(recorded)}: "
                          "choose other seeds (--seeds, --control-seeds), or add --replace to "
                          "train them again (git checkout results/ restores the stored ones)")
-    prepared = {}
+    prepared = {}  # (an empty plan, every run recorded already, trains nothing)
     for name, seed, options in plan:
         if seed not in prepared:  # the same subsets for every network of a seed
             prepared[seed] = experiment.prepare_data(profile, args.source, seed)
