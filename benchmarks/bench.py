@@ -292,6 +292,13 @@ def bench_xla(names, x, y, batch_size, epochs, save=None):
 MERGE_KEYS = ("images", "batch_size", "epochs", "ways", "data")
 
 
+def differences(there, here, keys, key=lambda value: value):
+    """``"KEY (THERE there, HERE here)"`` for each of ``keys`` whose ``key(value)`` differs
+    between the dicts ``there`` (an earlier record's) and ``here``."""
+    return [f"{k} ({there.get(k)} there, {here.get(k)} here)" for k in keys
+            if key(there.get(k)) != key(here.get(k))]
+
+
 def earlier_rows(path, settings, environment):
     """The networks of the augmentation or XLA record at ``path``, each marked with the run that
     timed it: a later call adds to an earlier one's table instead of replacing it (a network
@@ -301,10 +308,8 @@ def earlier_rows(path, settings, environment):
     earlier = json.loads(pathlib.Path(path).read_text())
     differs = [k for k in MERGE_KEYS if earlier.get(k) != settings.get(k)]
     # a CPU's device names no core count; XLA_FLAGS change what is compiled
-    for key in ("device", "cpu_cores", "backend", "backend_version", "xla_flags"):
-        there, here = earlier["environment"].get(key), environment.get(key)
-        if there != here:
-            differs.append(f"{key} ({there} there, {here} here)")
+    differs += differences(earlier["environment"], environment,
+                           ("device", "cpu_cores", "backend", "backend_version", "xla_flags"))
     if differs:
         raise SystemExit(f"--merge-with {path}: that record differs in {', '.join(differs)}; "
                          "time its networks again with these settings, or write elsewhere")
@@ -333,17 +338,11 @@ def unlike_records(out, names, common):
         path = pathlib.Path(out) / f"{name}.json"
         if not path.exists():
             continue
-        earlier, here = json.loads(path.read_text()), common["environment"]
-        there_env = earlier.get("environment", {})
-        differs = []
-        kinds = {earlier.get("data"), common["data"]}
-        if "synthetic" in kinds and len(kinds) > 1:
-            differs.append(f"data ({earlier.get('data')} there, {common['data']} here)")
-        if bool(there_env.get("gpu")) != bool(here.get("gpu")):
-            differs.append(f"device ({there_env.get('device')} there, {here.get('device')} here)")
-        if there_env.get("backend") != here.get("backend"):
-            differs.append(f"backend ({there_env.get('backend')} there, "
-                           f"{here.get('backend')} here)")
+        earlier = json.loads(path.read_text())
+        there_env, here_env = earlier.get("environment", {}), common["environment"]
+        differs = (differences(earlier, common, ["data"], key=lambda d: d == "synthetic")
+                   + differences(there_env, here_env, ["gpu"], key=bool)
+                   + differences(there_env, here_env, ["backend"]))
         if differs:
             found.append(f"{path}: {', '.join(differs)}")
     return found

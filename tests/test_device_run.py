@@ -108,14 +108,38 @@ def test_chapters_come_back_finished_or_failed_apart_with_no_path_of_that_machin
     assert (stage / "notebooks" / "05_googlenet.ipynb").exists()
 
 
+def stand_in(tmp_path, files=None):
+    """A copy of the script beside stand-in ``files`` (path in the repository to text) and an
+    archive no stand-in reads; ``call(*steps, fresh=False, **env)`` runs those steps at smoke
+    size and gives (exit code, progress log: this call's alone where ``fresh``)."""
+    repo = tmp_path / "repo"
+    for path, text in {"tools/device_run.sh": (ROOT / "tools" / "device_run.sh").read_text(),
+                       **(files or {})}.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+    archive = tmp_path / "cifar10-jpeg.tar.gz"
+    archive.write_bytes(b"not read by the stand-ins")
+    out, stage = tmp_path / "out", tmp_path / "stage"
+
+    def call(*steps, fresh=False, **env):
+        if fresh:
+            (out / "progress.log").unlink(missing_ok=True)
+        done = subprocess.run(
+            ["bash", str(repo / "tools" / "device_run.sh"), *steps], cwd=tmp_path,
+            timeout=300, capture_output=True, text=True,
+            env=dict(os.environ, OUT=str(out), STAGE=str(stage), PYTHON=sys.executable,
+                     DEVICE_SMOKE="1", CIFAR10_PATH=str(archive), KERAS_BACKEND="jax", **env))
+        return done.returncode, (out / "progress.log").read_text()
+
+    return repo, call
+
+
 def stand_in_chapters(tmp_path, cells):
-    """A copy of the script beside one-cell stand-ins for chapters 3-6 (``cells``: name to
-    code), and ``call(**env)``, which runs its `chapters` step at smoke size: (exit code, log)."""
+    """``stand_in`` with one-cell stand-ins for chapters 3-6 (``cells``: name to code), and
+    ``call(**env)``, which runs its `chapters` step: (exit code, log)."""
     import nbformat
 
-    repo = tmp_path / "repo"
-    (repo / "tools").mkdir(parents=True)
-    (repo / "tools" / "device_run.sh").write_text((ROOT / "tools" / "device_run.sh").read_text())
+    repo, run = stand_in(tmp_path)
     (repo / "notebooks").mkdir()
     for name, code in cells.items():
         parameters = nbformat.v4.new_code_cell("ABLATIONS = None", metadata={"tags": ["parameters"]})
@@ -123,19 +147,7 @@ def stand_in_chapters(tmp_path, cells):
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                      "language": "python"}
         nbformat.write(nb, repo / "notebooks" / f"{name}.ipynb")
-    archive = tmp_path / "cifar10-jpeg.tar.gz"
-    archive.write_bytes(b"not read by these notebooks")
-    out, stage = tmp_path / "out", tmp_path / "stage"
-
-    def call(**env):
-        done = subprocess.run(
-            ["bash", str(repo / "tools" / "device_run.sh"), "chapters"], cwd=tmp_path,
-            timeout=300, capture_output=True, text=True,
-            env=dict(os.environ, OUT=str(out), STAGE=str(stage), PYTHON=sys.executable,
-                     DEVICE_SMOKE="1", CIFAR10_PATH=str(archive), KERAS_BACKEND="jax", **env))
-        return done.returncode, (out / "progress.log").read_text()
-
-    return call, repo, stage
+    return (lambda **env: run("chapters", **env)), repo, tmp_path / "stage"
 
 
 def test_a_chapter_recorded_in_an_earlier_session_is_not_run_again_unless_named(tmp_path):
@@ -170,10 +182,7 @@ def test_trials_come_back_in_the_stage_and_a_malformed_one_is_named(tmp_path):
     import json
     import time
 
-    repo = tmp_path / "repo"
-    (repo / "tools").mkdir(parents=True)
-    (repo / "tools" / "device_run.sh").write_text((ROOT / "tools" / "device_run.sh").read_text())
-    (repo / "tools" / "train_runs.py").write_text(  # named as the real one names a trial
+    repo, call = stand_in(tmp_path, {"tools/train_runs.py": (  # named as the real one names a trial
         "import json, os, sys\n"
         "net = sys.argv[sys.argv.index('--networks') + 1]\n"
         "name = net + '-' + sys.argv[sys.argv.index('--set') + 1]\n"
@@ -182,25 +191,18 @@ def test_trials_come_back_in_the_stage_and_a_malformed_one_is_named(tmp_path):
         "while os.path.exists(path):\n"
         "    n += 1; path = f'results/trials/fast/{name}-trial{n}.json'\n"
         "json.dump({'argv': sys.argv[1:], 'profile': os.environ['BOOK_PROFILE']}, open(path, 'w'))\n"
-        "print(f'{net}: test accuracy 0.5000, 1.0 min on a stand-in')\n")
+        "print(f'{net}: test accuracy 0.5000, 1.0 min on a stand-in')\n")})
     earlier = repo / "results" / "trials" / "fast" / "googlenet-trial2.json"
     earlier.parent.mkdir(parents=True)
     earlier.write_text("{}")
     old = time.time() - 3600
     os.utime(earlier, (old, old))
-    archive = tmp_path / "cifar10-jpeg.tar.gz"
-    archive.write_bytes(b"not read by the stand-in")
-    out, stage = tmp_path / "out", tmp_path / "stage"
-    done = subprocess.run(
-        ["bash", str(repo / "tools" / "device_run.sh"), "trials"], cwd=tmp_path, timeout=300,
-        capture_output=True, text=True,
-        env=dict(os.environ, OUT=str(out), STAGE=str(stage), PYTHON=sys.executable,
-                 DEVICE_SMOKE="1", CIFAR10_PATH=str(archive), KERAS_BACKEND="jax",
-                 TRIALS="vgg16:learning_rate=0.1,warmup_epochs=5 resnet18 googlenet: vgg:x=1 "
-                        "vgg16:learning_rate=0.1,warmup_epochs=5 vgg16:learning_rate=0.1,epochs=2 "
-                        "vgg16:batch_size=64"))
-    log = (out / "progress.log").read_text()
-    assert done.returncode == 1 and log.rstrip().endswith(
+    stage = tmp_path / "stage"
+    code, log = call(
+        "trials", TRIALS="vgg16:learning_rate=0.1,warmup_epochs=5 resnet18 googlenet: vgg:x=1 "
+                         "vgg16:learning_rate=0.1,warmup_epochs=5 vgg16:learning_rate=0.1,epochs=2 "
+                         "vgg16:batch_size=64")
+    assert code == 1 and log.rstrip().endswith(
         "done; failed: resnet18 googlenet: vgg:x=1"), log
     for wrong in ("resnet18", "googlenet:", "vgg:x=1"):
         assert f"trial '{wrong}': write network:NAME=VALUE" in log
@@ -229,31 +231,17 @@ def test_seed_runs_skip_those_recorded_already_and_can_be_named(tmp_path):
     """The seeds step on a stand-in tools/train_runs.py: by default seeds 1 and 2 of each
     network, cheapest first, but not those RECORDED_IN holds; SEED_RUNS names the runs, and a
     malformed one fails the call, named."""
-    repo = tmp_path / "repo"
-    (repo / "tools").mkdir(parents=True)
-    (repo / "tools" / "device_run.sh").write_text((ROOT / "tools" / "device_run.sh").read_text())
-    (repo / "tools" / "train_runs.py").write_text(
+    repo, run = stand_in(tmp_path, {"tools/train_runs.py": (
         "import sys\n"
         "print(f\"{sys.argv[sys.argv.index('--networks') + 1]}: test accuracy 0.5000, seed \"\n"
-        "      f\"{sys.argv[sys.argv.index('--seeds') + 1]}\")\n")
+        "      f\"{sys.argv[sys.argv.index('--seeds') + 1]}\")\n")})
     recorded = repo / "results" / "smoke"
     recorded.mkdir(parents=True)
     for name in ("vgg16-seed1", "vgg16_bigconv-seed1", "resnet18-seed2"):
         (recorded / f"{name}.json").write_text("{}")
-    archive = tmp_path / "cifar10-jpeg.tar.gz"
-    archive.write_bytes(b"not read by the stand-in")
 
     def call(**env):
-        out = tmp_path / "out"
-        done = subprocess.run(
-            ["bash", str(repo / "tools" / "device_run.sh"), "seeds"], cwd=tmp_path, timeout=300,
-            capture_output=True, text=True,
-            env=dict(os.environ, OUT=str(out), STAGE=str(tmp_path / "stage"),
-                     PYTHON=sys.executable, DEVICE_SMOKE="1", CIFAR10_PATH=str(archive),
-                     KERAS_BACKEND="jax", RECORDED_IN="results/smoke", **env))
-        log = (out / "progress.log").read_text()
-        (out / "progress.log").unlink()
-        return done.returncode, log
+        return run("seeds", fresh=True, RECORDED_IN="results/smoke", **env)
 
     code, log = call()
     assert code == 0, log
@@ -276,31 +264,16 @@ def test_seed_runs_skip_those_recorded_already_and_can_be_named(tmp_path):
 def test_the_pipeline_step_runs_the_bench_once_into_its_own_record(tmp_path):
     """The pipeline step on a stand-in benchmarks/bench.py: the two places for augmentation and
     the arrays in one named record; not run again once finished or recorded."""
-    repo = tmp_path / "repo"
-    (repo / "tools").mkdir(parents=True)
-    (repo / "benchmarks").mkdir()
-    (repo / "tools" / "device_run.sh").write_text((ROOT / "tools" / "device_run.sh").read_text())
-    (repo / "benchmarks" / "bench.py").write_text(
+    _, run = stand_in(tmp_path, {"benchmarks/bench.py": (
         "import pathlib, sys\n"
         "a = sys.argv\n"
         "print('args:', ' '.join(a[1:]))\n"
         "out = pathlib.Path(a[a.index('--out') + 1])\n"
         "(out / f\"{a[a.index('--name') + 1]}-cpu.json\").write_text('{}')\n"
-        "print('resnet18: arrays 10 images/s')\n")
-    archive = tmp_path / "cifar10-jpeg.tar.gz"
-    archive.write_bytes(b"not read by the stand-in")
+        "print('resnet18: arrays 10 images/s')\n")})
 
     def call(**env):
-        out = tmp_path / "out"
-        subprocess.run(
-            ["bash", str(repo / "tools" / "device_run.sh"), "pipeline"], cwd=tmp_path,
-            timeout=300, capture_output=True, text=True,
-            env=dict(os.environ, OUT=str(out), STAGE=str(tmp_path / "stage"),
-                     PYTHON=sys.executable, DEVICE_SMOKE="1", CIFAR10_PATH=str(archive),
-                     KERAS_BACKEND="jax", **env))
-        log = (out / "progress.log").read_text()
-        (out / "progress.log").unlink()
-        return log
+        return run("pipeline", fresh=True, **env)[1]
 
     log = call()
     assert "pipeline: exit 0 (1 networks timed)" in log, log

@@ -103,7 +103,8 @@ def test_a_network_whose_epochs_overlap_the_vggs_is_not_ranked_against_them():
 
 
 def test_speed_ranges_span_the_timed_epochs_the_first_left_out():
-    bench = {"networks": {"vgg16": {"arrays": {"images_per_second": 1000.0,
+    bench = {"images": 1000,
+             "networks": {"vgg16": {"arrays": {"images_per_second": 1000.0,
                                                "epoch_seconds": [9.0, 1.0, 2.0, 1.0]}},
                           "resnet18": {"book": {"images_per_second": 50.0}},
                           "googlenet": {"arrays": {"images_per_second": 10.0,

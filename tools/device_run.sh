@@ -7,15 +7,15 @@
 # Prepare here, once:  make device-prep      (wheels in .whl/, the data archive in data/)
 # Run there:           BOOK_GIT_COMMIT=<commit> bash tools/device_run.sh [STEP ...]
 #   steps: chapters (the network chapters under `fast`, cheapest first; CHAPTERS names some,
-#   and a chapter already finished in $STAGE is not run again), bench
-#   (augmentation and precision, per network), pipeline (augmentation in the input pipeline
-#   against in the model, ResNet18, into results/bench/pipeline-gpu.json), seeds (seeds 1 and 2 of each network, no
-#   notebook, but for those recorded already; SEED_RUNS="1:googlenet 2:googlenet" names the
-#   runs), trials (the runs TRIALS names, each a network and the recipe settings it changes,
-#   e.g. TRIALS="vgg16:learning_rate=0.1 resnet18:learning_rate=0.1,warmup_epochs=5": records
-#   to results/trials/fast/), controls (chapter 4's two controlled networks, but those recorded), compare (chapter 7; it only
-#   reads records, so it is better run here, after unpacking: make compare PROFILE=fast);
-#   default: chapters bench.
+#   and a chapter already finished in $STAGE is not run again), bench (augmentation and
+#   precision, per network), pipeline (augmentation in the input pipeline against in the
+#   model, ResNet18, into results/bench/pipeline-gpu.json), seeds (seeds 1 and 2 of each
+#   network, no notebook, but for those recorded already; SEED_RUNS="1:googlenet 2:googlenet"
+#   names the runs), trials (the runs TRIALS names, each a network and the recipe settings it
+#   changes, e.g. TRIALS="vgg16:learning_rate=0.1 resnet18:learning_rate=0.1,warmup_epochs=5":
+#   records to results/trials/fast/), controls (chapter 4's two controlled networks, but those
+#   recorded), compare (chapter 7; it only reads records, so it is better run here, after
+#   unpacking: make compare PROFILE=fast); default: chapters bench.
 # A session has 15 minutes of device time, the machine's start (a minute or more) included,
 # and a new machine does not start with under 4 left: plan ONE call, run with timeout_s 600,
 #     DEADLINE_S=570 bash tools/device_run.sh chapters bench
@@ -40,10 +40,10 @@
 # README (a chapter that failed or was cut short comes back in failed/, to read, not to
 # commit), then: make compare PROFILE=fast. The call exits 1 if a step failed (progress.log
 # names it), 2 if it could not start.
-# Each step has its own time limit (CHAPTER_S, GOOGLENET_S, BENCH_S, PIPELINE_S, RUN_S seconds) and the
-# whole call a deadline (DEADLINE_S after the start): a step that would start after it, or
-# with less time left than it needs to finish (GoogLeNet's chapter: GOOGLENET_MIN_S), is
-# skipped, and says so. DEVICE_SMOKE=1 runs the same chain at smoke size (a CPU check here).
+# Each step has its own time limit (CHAPTER_S, GOOGLENET_S, BENCH_S, PIPELINE_S, RUN_S
+# seconds) and the whole call a deadline (DEADLINE_S after the start): a step that would start
+# after it, or with less time left than it needs to finish (GoogLeNet's chapter:
+# GOOGLENET_MIN_S), is skipped, and says so. DEVICE_SMOKE=1 runs the same chain at smoke size (a CPU check here).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/device-out}
@@ -266,9 +266,7 @@ step_pipeline() {
   if [ -n "$PIPELINE_RECORD" ] && [ -f "$PIPELINE_RECORD" ]; then
     log "pipeline: recorded in $PIPELINE_RECORD already"; return
   fi
-  if grep -qx pipeline "$STAGE/finished" 2>/dev/null; then
-    log "pipeline: finished already on this machine, not run again"; return
-  fi
+  finished_here pipeline && return
   run_guarded pipeline "${PIPELINE_S:-240}" "${PIPELINE_MIN_S:-120}" "$PY" benchmarks/bench.py \
     --only augmentation --ways arrays model:crop pipeline:crop --name pipeline $PIPELINE_ARGS \
     --out "$STAGE/results/bench"
@@ -285,8 +283,9 @@ step_bench() {  # its record is rewritten after every network (bench.py)
 # what a first epoch's minute or more goes to, e.g. grep 'XLA compilation of jit(train_step' LOG
 COMPILE_LOG=(env "JAX_LOG_COMPILES=${JAX_LOG_COMPILES:-1}")
 
-# finished_here NAME: whether a seed or trial run of that name finished in this stage (a second
-# call on the warm machine, or a name given twice), whose record the stage holds already
+# finished_here NAME: whether a run of that name (a seed, a trial, the pipeline bench) finished
+# in this stage (a second call on the warm machine, or a name given twice), whose record the
+# stage holds already
 finished_here() {
   if grep -qxF "$1" "$STAGE/finished" 2>/dev/null; then
     log "$1: finished already on this machine, not run again"; RC=0; return 0

@@ -18,8 +18,8 @@ records hold. The controls separate VGG16-big's two changes (chapter 4): its fiv
 3x3 kernels (depth kept, kernel changed), and VGG16's thirteen layers with its 5x5/7x7
 kernels (kernel kept, depth changed; about 4.6 times VGG16's arithmetic per image, some 1.45
 billion multiply-accumulates, so on a CPU the first alone may be all a budget allows). Each
-record is saved as soon as its run ends. A run the profile's records already hold is not
-trained again unless ``--replace`` is given.
+record is saved as soon as its run ends. A run the profile's records already hold is refused
+(``--replace`` trains it again, ``--skip-recorded`` leaves it out).
 """
 
 from __future__ import annotations
@@ -120,7 +120,6 @@ def with_settings(profile, assignments, networks):
     """``profile`` with ``NAME=VALUE`` assignments applied (values as Python literals, else
     strings, checked against the setting's type and, by Profile, a text setting's choices);
     ``epochs=N`` sets the epochs of ``networks``."""
-
     types = typing.get_type_hints(type(profile))
     changes = {}
     for assignment in assignments:

@@ -101,10 +101,10 @@ def with_augmentation(network, kind="post", seed=None):
 # compiled step), on every backend. On a GPU that is Keras' own advice, and on JAX or PyTorch
 # the alternative is a PyDataset that runs the layers batch by batch outside the compiled step
 # (0.07x of unaugmented arrays for ResNet18 on an H200, measured before the book kept benchmark
-# records; results/bench/pipeline-gpu.json, once a device run makes it, holds the measurement). On this 2-core CPU with TensorFlow, cifar-vgg's augmentation in the
-# model trained GoogLeNet and ResNet18 at 0.97x and 1.00x the speed of unaugmented arrays, and
-# the tf.data pipeline that augments in parallel threads at 0.94x and 0.97x
-# (results/bench/augmentation-cpu.json, one run: differences of a few per cent are within its
-# noise), so it is not slower there either. Where a measurement says otherwise, this is the one
-# place to decide it.
+# records; results/bench/pipeline-gpu.json, once a device run makes it, holds the measurement).
+# On this 2-core CPU with TensorFlow, cifar-vgg's augmentation in the model trained GoogLeNet
+# and ResNet18 at 0.97x and 1.00x the speed of unaugmented arrays, and the tf.data pipeline
+# that augments in parallel threads at 0.94x and 0.97x (results/bench/augmentation-cpu.json,
+# one run: differences of a few per cent are within its noise), so it is not slower there
+# either. Where a measurement says otherwise, this is the one place to decide it.
 BEST_PLACE = "model"

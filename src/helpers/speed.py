@@ -258,34 +258,33 @@ def xla_text(record):
             + (f" Not timed: {and_list(untimed)}." if untimed else ""))
 
 
-def speeds(bench, way=None):
-    """``{network: images per second}`` from a ``make bench`` record: the book's build in a
-    networks record; ``way`` (default ``"arrays"``: float32, unaugmented) in an augmentation
-    record, which times each network several ways."""
-    if not bench:
-        return {}
-    found = {}
-    for name, row in bench["networks"].items():
+def _timed(bench, way=None):
+    """``(network, entry)`` of a ``make bench`` record: the book's build in a networks record;
+    ``way`` (default ``"arrays"``: float32, unaugmented) in an augmentation record, which times
+    each network several ways."""
+    for name, row in (bench or {}).get("networks", {}).items():
         entry = row.get("book") or row.get(way or "arrays") or {}
         if entry.get("images_per_second"):
-            found[name] = entry["images_per_second"]
-    return found
+            yield name, entry
+
+
+def speeds(bench, way=None):
+    """``{network: images per second}`` of a ``make bench`` record (``_timed``'s entries)."""
+    return {name: entry["images_per_second"] for name, entry in _timed(bench, way)}
 
 
 def speed_ranges(bench, way=None):
     """``{network: (lowest, highest) images per second}`` over the timed epochs of ``speeds``'
-    rows (the first epoch, which compiles, left out): how far one record's figure can be read."""
+    entries (the first epoch, which compiles, left out): how far one record's figure can be read."""
     found = {}
-    for name, row in (bench or {}).get("networks", {}).items():
-        entry = row.get("book") or row.get(way or "arrays") or {}
-        rate, timed = entry.get("images_per_second"), entry.get("epoch_seconds", [])[1:]
+    for name, entry in _timed(bench, way):
+        timed = entry.get("epoch_seconds", [])[1:]
         if entry.get("range_images_per_second"):
             found[name] = tuple(entry["range_images_per_second"])
-        elif rate and timed:  # the rate is the images of an epoch over the median epoch
-            images = rate * float(np.median(timed))
-            found[name] = (images / max(timed), images / min(timed))
-        elif rate:
-            found[name] = (rate, rate)
+        elif timed:  # every epoch of a record trains on its `images`
+            found[name] = (bench["images"] / max(timed), bench["images"] / min(timed))
+        else:
+            found[name] = (entry["images_per_second"],) * 2
     return found
 
 
@@ -302,9 +301,9 @@ def pipeline_text(bench):
     if not bench:
         return PIPELINE_UNRECORDED
     env, sentences = bench["environment"], []
-    ranges = {way: speed_ranges(bench, way) for way in ("arrays", "model:crop", "pipeline:crop")}
+    ranges = {way: speed_ranges(bench, way) for way in ("model:crop", "pipeline:crop")}
     for name, row in bench["networks"].items():
-        if not all(way in row for way in ranges):
+        if not all(way in row for way in ("arrays", *ranges)):
             continue
         pipe, model = row["pipeline:crop"], row["model:crop"]
         text = (f"{LABELS.get(name, name)} trained at {pipe['ratio_to_arrays']:.2f}x the speed "
@@ -530,8 +529,8 @@ def cost_table(built, columns=()):
                   sum(v for h, v in by_h.items() if h <= 4)]
         row = [LABELS.get(name, name), f"{model.count_params():,}", f"{total / 1e6:.0f}",
                " / ".join(f"{100 * v / total:.0f}" for v in shares)]
-        row += [(f"{rates[name]:,.0f}" if rates[name] >= 1000 else f"{rates[name]:,.1f}")
-                if name in rates else "–" for rates in (c.rates for c in columns)]
+        row += [(f"{c.rates[name]:,.0f}" if c.rates[name] >= 1000 else f"{c.rates[name]:,.1f}")
+                if name in c.rates else "–" for c in columns]
         rows.append(row)
     return markdown_table(header, rows)
 
@@ -560,14 +559,15 @@ def _complex_against_simple(ranges):
         return (" Per image, neither GoogLeNet nor ResNet18 was faster or slower there than both "
                 "VGGs in every timed epoch, so this record does not rank the complex networks "
                 "against the simple ones.")
-    def unranked(n):  # overlapping a VGG's epochs, or between the two VGGs without touching
+    parts = []
+    for n, v in side.items():
         low, high = ranges[n]
-        if any(low <= ranges[v][1] and ranges[v][0] <= high for v in SIMPLE):
-            return f"{LABELS[n]}'s timed epochs overlap the VGGs'"
-        return f"{LABELS[n]} fell between the two VGGs"
-
-    parts = [f"{LABELS[n]} was {v} than either VGG in every timed epoch" if v else unranked(n)
-             for n, v in side.items()]
+        if v:
+            parts.append(f"{LABELS[n]} was {v} than either VGG in every timed epoch")
+        elif any(low <= ranges[s][1] and ranges[s][0] <= high for s in SIMPLE):
+            parts.append(f"{LABELS[n]}'s timed epochs overlap the VGGs'")
+        else:  # between the two VGGs, touching neither
+            parts.append(f"{LABELS[n]} fell between the two VGGs")
     return f" Per image there, {' and '.join(parts)}."
 
 
