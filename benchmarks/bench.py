@@ -305,7 +305,14 @@ def earlier_rows(path, settings, environment):
     timed again replaces its row only once timed). Refused unless that record was made with the
     same ``settings`` (``MERGE_KEYS``; an XLA record has no ``ways``, so the two kinds never
     mix) on the same device (and number of cores) and the same backend and version."""
-    earlier = json.loads(pathlib.Path(path).read_text())
+    try:
+        earlier = json.loads(pathlib.Path(path).read_text())
+    except FileNotFoundError:
+        raise SystemExit(f"--merge-with {path}: no such record; name an augmentation or XLA "
+                         "record that exists, or leave --merge-with out") from None
+    except (OSError, ValueError) as err:
+        raise SystemExit(f"--merge-with {path}: not a readable JSON record ({err}); restore "
+                         "it from git, or leave --merge-with out") from None
     differs = [k for k in MERGE_KEYS if earlier.get(k) != settings.get(k)]
     # a CPU's device names no core count; XLA_FLAGS change what is compiled
     differs += differences(earlier["environment"], environment,
@@ -338,7 +345,11 @@ def unlike_records(out, names, common):
         path = pathlib.Path(out) / f"{name}.json"
         if not path.exists():
             continue
-        earlier = json.loads(path.read_text())
+        try:
+            earlier = json.loads(path.read_text())
+        except (OSError, ValueError) as err:  # unreadable: replacing it must be asked for too
+            found.append(f"{path}: not a readable JSON record ({err})")
+            continue
         there_env, here_env = earlier.get("environment", {}), common["environment"]
         differs = (differences(earlier, common, ["data"], key=lambda d: d == "synthetic")
                    + differences(there_env, here_env, ["gpu"], key=bool)

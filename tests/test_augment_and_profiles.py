@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import augment, data, devices, experiment, models, profiles, training
+from helpers import augment, data, devices, experiment, models, profiles, results, training
 
 
 def images(n=6, seed=0):
@@ -135,6 +135,15 @@ def test_auto_picks_fast_on_a_gpu_and_cpu_elsewhere(monkeypatch):
     assert profiles.resolve("full") == "full"  # chosen by name only
 
 
+def test_an_unknown_profile_names_the_choices_and_where_it_came_from(monkeypatch):
+    monkeypatch.delenv("BOOK_PROFILE", raising=False)
+    with pytest.raises(ValueError, match="Unknown profile 'fastt': use one of smoke, cpu, fast"):
+        profiles.resolve("fastt")
+    monkeypatch.setenv("BOOK_PROFILE", "fastt")  # a misspelt variable wins over the argument
+    with pytest.raises(ValueError, match=r"'fastt' \(from \$BOOK_PROFILE"):
+        profiles.get("fast")
+
+
 def test_fast_is_at_most_a_third_of_the_posts_epochs_and_full_skips_ablations():
     fast, full = profiles.PROFILES["fast"], profiles.PROFILES["full"]
     for name in models.NAMES:
@@ -236,7 +245,7 @@ def test_fast_profile_smoke_sized_trains_in_model_with_mixed_precision(tiny_prep
     assert record["params"] == 1_903_906 and run.model.count_params() == 1_903_906
     assert record["history"]["learning_rate"][-1] < 1e-6  # the cosine ended at 0
     assert keras.config.dtype_policy().name == "float32"  # restored after the run
-    with pytest.raises(Exception, match="GPU"):
+    with pytest.raises(results.RecordError, match="'fast' profile's records come from a GPU"):
         experiment.train_network("googlenet", profile, tiny_prepared, verbose=0)
 
 

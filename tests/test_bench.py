@@ -61,6 +61,7 @@ def test_a_named_augmentation_record_keeps_the_device_in_its_name(tmp_path, monk
     assert "use letters, digits" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         bench.main(args + ["--only", "networks", "--name", "pipeline"])
+    assert "--name names an augmentation or XLA record" in capsys.readouterr().err
     bench.main(args + ["--only", "augmentation", "--name", "pipeline", "--networks", "resnet18",
                        "--ways", "arrays", "pipeline:crop"])
     assert [p.name for p in tmp_path.iterdir()] == ["pipeline-cpu.json"]  # no GPU here
@@ -214,3 +215,28 @@ def test_an_xla_record_merges_only_with_an_xla_record_of_the_same_settings(tmp_p
     # an augmentation record has ways; an XLA run has none: the two tables never mix
     with pytest.raises(SystemExit, match="differs in ways"):
         bench.earlier_rows(path, {**settings, "ways": ["arrays"]}, env)
+
+
+def test_records_of_a_gpu_another_backend_or_unreadable_ones_are_named_before_replacing(tmp_path):
+    here = {"data": "synthetic",
+            "environment": {"device": "CPU: x", "gpu": None, "backend": "tensorflow"}}
+    stored = {"gpu": {"data": "synthetic", "environment": {**here["environment"], "gpu": "H200"}},
+              "jax": {"data": "synthetic", "environment": {**here["environment"], "backend": "jax"}},
+              "same": here}
+    for name, record in stored.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps(record))
+    (tmp_path / "broken.json").write_text('{"data": ')
+    found = bench.unlike_records(tmp_path, ["gpu", "jax", "same", "broken", "absent"], here)
+    assert len(found) == 3
+    assert "gpu (H200 there, None here)" in found[0]
+    assert "backend (jax there, tensorflow here)" in found[1]
+    assert "broken.json: not a readable JSON record" in found[2]
+    assert (tmp_path / "broken.json").read_text() == '{"data": '  # left as it was
+
+
+def test_merging_with_a_missing_or_broken_record_is_a_clear_error(tmp_path):
+    with pytest.raises(SystemExit, match="no such record"):
+        bench.earlier_rows(tmp_path / "absent.json", {}, {})
+    (tmp_path / "broken.json").write_text("{")
+    with pytest.raises(SystemExit, match="not a readable JSON record"):
+        bench.earlier_rows(tmp_path / "broken.json", {}, {})

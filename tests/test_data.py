@@ -608,7 +608,7 @@ def test_stratified_indices():
 
 def test_stratified_indices_too_many():
     y = np.repeat(np.arange(10), 5)
-    with pytest.raises(ValueError, match="6"):
+    with pytest.raises(ValueError, match="Asked for 6 examples of class 0, but there are 5"):
         data.stratified_indices(y, per_class=6)
 
 

@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 import pytest
 
 from helpers import stats
@@ -63,3 +65,27 @@ def test_paired_change_interval_adds_the_shared_test_noise_to_the_seeds_spread()
     shared = stats.Z95 * ((0.03 - 0.03 ** 2) / 1000) ** 0.5
     assert stats.paired_change_interval(changes, 1000)[2] == pytest.approx(
         0.03 + (seeds ** 2 + shared ** 2) ** 0.5)
+
+
+def test_impossible_inputs_are_refused_with_a_reason():
+    with pytest.raises(ValueError, match="n must be positive"):
+        stats.wilson(0.5, 0)
+    with pytest.raises(ValueError, match="not a proportion"):
+        stats.wilson(1.2, 100)
+    with pytest.raises(ValueError, match="no values"):
+        stats.interval([], 100)
+    with pytest.raises(ValueError, match="at least two values"):
+        stats.t975(0)
+
+
+def test_a_network_with_few_seeds_borrows_the_widest_spread_of_the_others():
+    groups = {"a": [0.80, 0.82, 0.81], "b": [0.70, 0.74], "c": [0.90]}
+    spreads = stats.seed_spreads(groups)
+    assert spreads["a"] == pytest.approx((0.01, 2, "a"))  # three seeds: its own
+    # b's two seeds scatter more (sd 0.028) than a's, so b and c carry b's spread
+    assert spreads["b"] == spreads["c"] == pytest.approx((np.std([0.70, 0.74], ddof=1), 1, "b"))
+    assert stats.seed_spreads({"c": [0.9]}) == {"c": (None, 0, None)}
+    # a borrowed spread widens a one-seed interval beyond the test set's own
+    own = stats.interval([0.9], 10_000)
+    borrowed = stats.interval_with_spread([0.9], 10_000, *spreads["c"])
+    assert borrowed.low < own.low and borrowed.high > own.high and borrowed.sd is None

@@ -11,27 +11,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import train_runs  # noqa: E402
 
 
-def test_controls_are_trained_and_saved_by_name(capsys):
+def test_controls_are_trained_and_saved_by_name(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(results, "results_dir", lambda: tmp_path)  # not the shared smoke folder
+    monkeypatch.delenv("BOOK_PROFILE", raising=False)
     train_runs.main(["--profile", "smoke", "--controls", "--source", "synthetic"])
     printed = capsys.readouterr().out
-    for run in ("vgg16_bigconv-stage_kernels=3-3-3-3-3", "vgg16-stage_kernels=5-5-7-7-7"):
-        record = results.load("smoke", run)
-        assert record["options"]["stage_kernels"] in ([3] * 5, [5, 5, 7, 7, 7])
+    expected = {"vgg16_bigconv-stage_kernels=3-3-3-3-3": [3] * 5,
+                "vgg16-stage_kernels=5-5-7-7-7": [5, 5, 7, 7, 7]}
+    for run, kernels in expected.items():
+        assert results.load("smoke", run)["options"]["stage_kernels"] == kernels
         assert run in printed
 
 
-def test_nothing_to_train_is_an_error():
+def test_nothing_to_train_is_an_error(monkeypatch, capsys):
+    monkeypatch.delenv("BOOK_PROFILE", raising=False)
     with pytest.raises(SystemExit):
         train_runs.main(["--profile", "smoke"])
+    assert "nothing to train: give --seeds" in capsys.readouterr().err
 
 
-def test_one_control_can_be_chosen_by_name(capsys):
+def test_one_control_can_be_chosen_by_name(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(results, "results_dir", lambda: tmp_path)
+    monkeypatch.delenv("BOOK_PROFILE", raising=False)
     train_runs.main(["--profile", "smoke", "--controls", "five_3x3", "--source", "synthetic"])
     printed = capsys.readouterr().out
     assert "vgg16_bigconv-stage_kernels=3-3-3-3-3" in printed
     assert "vgg16-stage_kernels" not in printed
     with pytest.raises(SystemExit):
         train_runs.main(["--profile", "smoke", "--controls", "seven_layers"])
+    assert "invalid choice: 'seven_layers'" in capsys.readouterr().err
 
 
 def test_a_run_already_recorded_is_not_trained_again_unless_asked(tmp_path, monkeypatch, capsys):
@@ -127,7 +135,7 @@ def test_set_changes_a_trials_recipe_and_nothing_else():
     assert type(changed.learning_rate) is float and changed.halve_every is None
 
 
-def test_set_may_be_given_twice(monkeypatch):
+def test_set_may_be_given_twice(monkeypatch, capsys):
     from helpers import devices
 
     monkeypatch.delenv("BOOK_PROFILE", raising=False)  # CI sets it, and it wins over --profile
@@ -137,6 +145,7 @@ def test_set_may_be_given_twice(monkeypatch):
     with pytest.raises(SystemExit):  # nothing to train: after the settings are read
         train_runs.main(["--profile", "fast", "--trial", "--set", "batch_size=128",
                          "--set", "learning_rate=0.05"])
+    assert "nothing to train" in capsys.readouterr().err
     assert seen == ["batch_size=128", "learning_rate=0.05"]
 
 

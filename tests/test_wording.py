@@ -1,5 +1,7 @@
 """Unit tests of helpers.wording: how the computed prose writes numbers and lists."""
 
+import pytest
+
 from helpers import profiles, wording
 
 
@@ -34,3 +36,9 @@ def test_records_are_grouped_by_the_code_version_that_made_them():
     grouped = wording.by_code_version(records)
     assert list(grouped) == ["b688f8e", "30d789f-dirty", "an unrecorded commit"]
     assert grouped["b688f8e"] == [records[0], records[2]]
+
+
+def test_an_empty_list_is_an_error_not_an_index_error():
+    assert wording.and_list(["VGG16"]) == "VGG16"
+    with pytest.raises(ValueError, match="empty list"):
+        wording.and_list([])

@@ -205,7 +205,10 @@ def resolve(requested="auto"):
     if name == "auto":
         name = "fast" if devices.gpu_available() else "cpu"
     if name not in PROFILES:
-        raise ValueError(f"Unknown profile {name!r}: use one of {', '.join(NAMES)} or 'auto'.")
+        where = " (from $BOOK_PROFILE, which wins over the notebook's choice)" if (
+            os.environ.get("BOOK_PROFILE")) else ""
+        raise ValueError(f"Unknown profile {name!r}{where}: use one of {', '.join(NAMES)} "
+                         "or 'auto'.")
     return name
 
 

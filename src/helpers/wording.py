@@ -45,6 +45,8 @@ def joined(items, word):
     """'A', 'A and B', 'A, B and C' (``word`` "and" or "or"): a list as this module's prose
     writes it."""
     items = [str(item) for item in items]
+    if not items:
+        raise ValueError(f"an empty list has nothing to join with {word!r}")
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {word} {items[-1]}"
 
 
