@@ -2,6 +2,8 @@
 
 import dataclasses
 import hashlib
+import sys
+import types
 
 import keras
 import numpy as np
@@ -133,6 +135,14 @@ def test_auto_picks_fast_on_a_gpu_and_cpu_elsewhere(monkeypatch):
     monkeypatch.setattr(devices, "gpu_available", lambda: False)
     assert profiles.resolve("auto") == "cpu"
     assert profiles.resolve("full") == "full"  # chosen by name only
+
+
+def test_auto_on_a_colab_runtime_without_a_gpu_says_how_to_get_one(monkeypatch):
+    monkeypatch.delenv("BOOK_PROFILE", raising=False)
+    monkeypatch.setattr(devices, "gpu_available", lambda: False)
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    with pytest.warns(UserWarning, match="Change runtime type"):
+        assert profiles.resolve("auto") == "cpu"
 
 
 def test_an_unknown_profile_names_the_choices_and_where_it_came_from(monkeypatch):

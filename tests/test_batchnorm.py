@@ -105,7 +105,7 @@ def test_diagnosis_reads_the_mean_of_several_dropout_draws():
     ((0.356, 0.305, 0.61), "with dropout on even lowered it"),
     ((0.10, 0.30, 0.36), "lagged"),
     ((0.33, 0.32, 0.27), "lowered"),
-    ((0.33, 0.34, 0.31), "not what holds"),
+    ((0.33, 0.34, 0.31), "it is less than that"),
     ((0.33, 0.20, 0.33), "lowered the validation accuracy (33.0% as trained, 20.0%"),
     ((0.33, 0.20, 0.21), "suit this network better"),
 ])

@@ -27,7 +27,7 @@ def test_first_epoch_and_equal_time_sentences():
     assert "VGG16 10.0 %" in first and "ResNet18 30.0 %" in first and "1,000 images" in first
     assert "between 8.1 and 11.9 %" in first  # 10 % +- 1.96 sqrt(0.1 x 0.9 / 1,000)
     equal = speed.equal_time_text(main)  # the shortest run lasted 100 s: VGG16's first epoch
-    assert "1.7 minutes" in equal and "VGG16 10.0 %" in equal and "ResNet18 50.0 %" in equal
+    assert "1.7 minutes" in equal and "VGG16: seed 0 10.0 %" in equal and "ResNet18: seed 0 50.0 %" in equal
     assert "wall-clock" not in equal  # one run each: no spread of run times to report
     slower = dict(main, resnet18=main["resnet18"] + [
         record("resnet18", .5, seed=1, val=[.3] * 5, seconds=(30,) * 5)])
@@ -43,7 +43,9 @@ def test_equal_time_sentence_names_a_first_epoch_spent_compiling():
         record("resnet18", .8, val=[.4, .6, .7, .8, .8], seconds=(30, 1, 1, 1, 1))))
     equal = speed.equal_time_text(main)
     assert "VGG16 60 s against 1.0 s" in equal and "ResNet18 30 s against 1.0 s" in equal
-    assert "VGG16 no epoch finished (its first took 60 s); ResNet18 80.0 %" in equal
+    assert ("VGG16: seed 0 no epoch finished (its first took 60 s); ResNet18: seed 0 80.0 %"
+            in equal)
+    assert "median over all of a network's runs" not in equal  # one version of the code
     # the shortest run lasted 34 s: VGG16's first epoch outlasts it, ResNet18's is 30 of the 34
     assert "compiles" in equal and (
         "the first epoch alone took from 88 % of it to all of it, depending on the run (1 of the "
@@ -259,6 +261,8 @@ def test_run_to_run_times_name_the_versions_of_the_code_beside_the_machines_load
     assert ("The runs come from 3 versions of the code: aaa1111 (VGG16, seed 0), bbb2222 (VGG16, "
             "seeds 1 and 2) and ccc3333-dirty (ResNet18, seed 0).") in text
     assert "VGG16 27.00 s (aaa1111) against 12.38 s (bbb2222)" in text
+    # the first-epoch sentence's later epoch pools the versions, and says so
+    assert "a later epoch is the median over all of a network's runs, of any version" in text
     assert "ResNet18" not in text.split("A typical later epoch")[1].split(":")[0]
     for r in runs + [resnet]:
         r["environment"]["git_commit"] = "aaa1111"

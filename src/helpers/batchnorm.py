@@ -218,8 +218,8 @@ def diagnosis(as_trained, dropout_on, dropout_off):
     clear = lambda change: abs(change) > CLEAR_CHANGE  # noqa: E731
     if not clear(on) and not clear(off):
         return (f"No re-estimate changed the validation accuracy by more than "
-                f"{CLEAR_CHANGE * 100:.0f} points ({figures}): the BN statistics are not what "
-                "holds this network back.")
+                f"{CLEAR_CHANGE * 100:.0f} points ({figures}): whatever the BN statistics "
+                "cost this network, it is less than that.")
     if off > CLEAR_CHANGE and not on > CLEAR_CHANGE:
         lowered = (" The re-estimate with dropout on even lowered it, which this experiment does "
                    "not explain." if on < -CLEAR_CHANGE else "")

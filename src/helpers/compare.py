@@ -516,9 +516,12 @@ def _bigconv_as_trained(a, b, post_d, recipe_low):
             ". The weights are the same in both scorings and the two intervals do not overlap, "
             "so at this budget most of what VGG16-big loses scored the post's way lies in the BN "
             "statistics its layout leaves, not in its weights (chapter 4's run traces it to the "
-            "shift dropout puts into them, most likely through the max pool that each of its "
-            "five convolutions' dropouts feeds); whether that explains the post's gap after its "
-            "100 epochs these runs cannot say.")
+            "shift dropout puts into them: statistics re-estimated with dropout off lift its "
+            "accuracy. Whether that shift comes through the max pool each of its five "
+            "convolutions' dropouts feeds, or through the two dropouts in a row before its "
+            "first dense layer's BN, where VGG16 has one, no run here separates; chapter 4's "
+            "exercise 4 tries each). Whether it explains the post's gap after its 100 epochs "
+            "these runs cannot say.")
     return text + "."
 
 

@@ -167,7 +167,10 @@ def resolve_source(source="auto"):
 def _existing_path(path, what):
     p = Path(path).expanduser()
     if not p.exists():
-        raise DatasetError(f"{what} points to {str(p)!r}, which does not exist. {_HOW_TO_GET_DATA}")
+        # a notebook's kernel runs in notebooks/, so a relative path may not mean what was meant
+        where = "" if p.is_absolute() else f" (here: {str(p.absolute())!r})"
+        raise DatasetError(f"{what} points to {str(p)!r}{where}, which does not exist. "
+                           f"{_HOW_TO_GET_DATA}")
     return str(p.resolve())
 
 
@@ -213,8 +216,15 @@ def _check_inside(name, origin):
         )
 
 
-def _iter_archive(path):
-    """Yield ``(entry name, bytes)`` of the image files in a tar archive, checked."""
+_TOO_LARGE = ("far larger than a 32x32 image; refusing it. CIFAR-10 images are 32x32 RGB: "
+              "resize yours to 32x32 first")
+_LINK_REFUSED = ("refusing it: a link can lead outside the data. Put the files themselves "
+                 "there (cp -rL copies what links point to)")
+
+
+def _iter_archive(path, skipped=None):
+    """Yield ``(entry name, bytes)`` of the image files in a tar archive, checked; the names
+    of other files go to ``skipped``."""
     pickled, layout = None, False
     try:
         with tarfile.open(path, "r:*") as tar:
@@ -224,7 +234,8 @@ def _iter_archive(path):
                 if member.issym() or member.islnk():
                     raise DatasetError(f"{path}: entry {member.name!r} is a link; refusing it. "
                                        "Re-pack the archive with the files themselves "
-                                       "(tar without -h keeps links), or use another copy.")
+                                       "(tar -h stores what links point to), or use another "
+                                       "copy.")
                 if member.isdir():
                     continue
                 if not member.isfile():
@@ -232,12 +243,13 @@ def _iter_archive(path):
                 if not member.name.lower().endswith(IMAGE_SUFFIXES):
                     if pickled is None and _is_pickled_batch(member.name):
                         pickled = member.name
+                    if skipped is not None:
+                        skipped.append(member.name)
                     continue  # a README or a stray .DS_Store: not data
                 layout = layout or _split_entry(member.name) is not None
                 if member.size > MAX_IMAGE_BYTES:
                     raise DatasetError(
-                        f"{path}: entry {member.name!r} is {member.size:,} bytes, far larger "
-                        "than a 32x32 image; refusing it."
+                        f"{path}: entry {member.name!r} is {member.size:,} bytes, {_TOO_LARGE}."
                     )
                 yield member.name, tar.extractfile(member).read()
             # tarfile reads a plain tar cut between two members as complete; its end marker
@@ -260,8 +272,9 @@ def _iter_archive(path):
         raise _pickled_error(path, pickled, "archive")
 
 
-def _iter_folder(root):
-    """Yield ``(relative name, bytes)`` of the image files under a folder, checked."""
+def _iter_folder(root, skipped=None):
+    """Yield ``(relative name, bytes)`` of the image files under a folder, checked; the names
+    of other files go to ``skipped``."""
 
     def refuse(err):  # os.walk skips a folder it cannot list unless told otherwise
         raise _unreadable_error(err.filename or root, err) from err
@@ -271,7 +284,7 @@ def _iter_folder(root):
         for name in sorted(dirnames) + sorted(filenames):
             full = Path(dirpath, name)
             if full.is_symlink():
-                raise DatasetError(f"{full} is a symbolic link; refusing it.")
+                raise DatasetError(f"{full} is a symbolic link; {_LINK_REFUSED}.")
         dirnames.sort()
         for name in sorted(filenames):
             full = Path(dirpath, name)
@@ -279,13 +292,15 @@ def _iter_folder(root):
             if not name.lower().endswith(IMAGE_SUFFIXES):
                 if pickled is None and _is_pickled_batch(rel):
                     pickled = rel
+                if skipped is not None:
+                    skipped.append(rel)
                 continue
             layout = layout or _split_entry(rel) is not None
             try:
                 size = full.stat().st_size
                 if size > MAX_IMAGE_BYTES:
                     raise DatasetError(
-                        f"{full} is {size:,} bytes, far larger than a 32x32 image; refusing it."
+                        f"{full} is {size:,} bytes, {_TOO_LARGE}, or remove it."
                     )
                 blob = full.read_bytes()
             except OSError as err:
@@ -327,7 +342,8 @@ def _decode(name, blob, origin):
 def read_image_folder(path):
     """Decode a folder or tar archive in the image-folder layout (no cache); see load_cifar10."""
     path = Path(path)
-    entries = _iter_folder(path) if path.is_dir() else _iter_archive(path)
+    skipped = []  # files of other types: named if a class comes up missing
+    entries = _iter_folder(path, skipped) if path.is_dir() else _iter_archive(path, skipped)
     found = {"train": [], "test": []}
     outside = []  # image entries not at {train,test}/<class>/<file>: named if a class is missing
     for name, blob in entries:
@@ -339,24 +355,40 @@ def read_image_folder(path):
         if class_name not in CLASSES:
             raise DatasetError(
                 f"{path}: entry {name!r} is in an unknown class folder {class_name!r}; "
-                f"expected the ten CIFAR-10 classes: {', '.join(CLASSES)}."
+                f"expected the ten CIFAR-10 classes: {', '.join(CLASSES)}. {_CIFAR_ONLY}"
             )
         found[split].append((CLASSES.index(class_name), name, _decode(name, blob, path)))
-    return tuple(_stack(found[split], split, path, outside) for split in ("train", "test"))
+    return tuple(_stack(found[split], split, path, outside, skipped)
+                 for split in ("train", "test"))
 
 
-def _stack(items, split, origin, outside=()):
+_CIFAR_ONLY = ("This loader reads CIFAR-10 only; for images of your own classes use "
+               "keras.utils.image_dataset_from_directory, and models.build(name, "
+               "num_classes=..., input_shape=...).")
+
+
+def _stack(items, split, origin, outside=(), skipped=()):
     present = {label for label, _, _ in items}
     if len(present) < len(CLASSES):
         missing = [CLASSES[i] for i in range(len(CLASSES)) if i not in present]
+        if not present:
+            # where train/ would sit: the folder two above each image file
+            tops = sorted({PurePosixPath(n).parts[-3] for n in outside
+                           if len(PurePosixPath(n).parts) >= 3})
+            found = f" (found instead: {', '.join(f'{t}/' for t in tops)})" if tops else ""
+            what = (f"has no {split}/ folder of class folders{found}. Point to the folder "
+                    "that holds train/ and test/, each with the ten class folders")
+        else:
+            what = (f"has images for {len(present)} of the 10 classes (missing: "
+                    f"{', '.join(missing)}). Expected {split}/<class>/*.jpg|png for each class. "
+                    f"{_CIFAR_ONLY[:-1]}")
         elsewhere = (f" {len(outside):,} image files lie outside that layout and were not read, "
                      f"for example {outside[0]!r} (the folder names are lower case, and the "
                      "images sit directly in their class folder)." if outside else "")
-        raise DatasetError(
-            f"{origin}: the {split!r} split has images for {len(present)} of the 10 classes "
-            f"(missing: {', '.join(missing)}). Expected {split}/<class>/*.jpg|png for each "
-            f"class.{elsewhere}"
-        )
+        other = (f" {len(skipped):,} files of other types were not read (only "
+                 f"{', '.join(IMAGE_SUFFIXES)} are), for example {skipped[0]!r}."
+                 if skipped else "")
+        raise DatasetError(f"{origin}: the {split!r} split {what}.{elsewhere}{other}")
     items.sort(key=lambda item: (item[0], item[1]))
     x = np.stack([image for _, _, image in items])
     y = np.array([[label] for label, _, _ in items], dtype=np.uint8)

@@ -60,7 +60,7 @@ def curves(histories, metrics=("loss", "accuracy"), title=None):
     line styles say train or validation.
     """
     fig, axes = plt.subplots(
-        1, len(metrics), figsize=(6 * len(metrics), 4.4), layout="constrained", squeeze=False
+        1, len(metrics), figsize=(4.6 * len(metrics), 3.4), layout="constrained", squeeze=False
     )
     axes = axes[0]
     handles = []
@@ -101,7 +101,7 @@ def time_to_accuracy(runs, key="val_accuracy", title=None):
     is one line. The final test accuracy is marked at the end of each run (a diamond), since
     it is measured once, after the last epoch.
     """
-    fig, (by_time, by_epoch) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    fig, (by_time, by_epoch) = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
     for (label, records), colour in zip(runs.items(), colours(len(runs))):
         for seed, r in enumerate(records):
             values = np.asarray(r["history"][key])

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
+import warnings
 
 from helpers import devices
 
@@ -204,6 +206,10 @@ def resolve(requested="auto"):
     name = os.environ.get("BOOK_PROFILE") or requested
     if name == "auto":
         name = "fast" if devices.gpu_available() else "cpu"
+        if name == "cpu" and "google.colab" in sys.modules:  # most likely a runtime left on CPU
+            warnings.warn("No GPU is visible, so this notebook trains the small 'cpu' profile. "
+                          "On Colab choose Runtime > Change runtime type > a GPU, then run it "
+                          "again from the top.", stacklevel=2)
     if name not in PROFILES:
         where = " (from $BOOK_PROFILE, which wins over the notebook's choice)" if (
             os.environ.get("BOOK_PROFILE")) else ""

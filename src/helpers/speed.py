@@ -86,11 +86,10 @@ def equal_time_text(main):
     budget = min(sum(r["history"]["seconds"]) for r in runs)
     parts = []
     for name, rs in main.items():
-        reached = [accuracy_at(r, budget) for r in rs]
-        shown = and_list(f"{pct(a)} %" if a is not None else
-                         f"no epoch finished (its first took {r['history']['seconds'][0]:.0f} s)"
-                         for a, r in zip(reached, rs))
-        parts.append(f"{LABELS.get(name, name)} {shown}")
+        shown = and_list(f"seed {r['seed']} " + (
+            f"{pct(a)} %" if (a := accuracy_at(r, budget)) is not None else
+            f"no epoch finished (its first took {r['history']['seconds'][0]:.0f} s)") for r in rs)
+        parts.append(f"{LABELS.get(name, name)}: {shown}")
     where = ("on one machine" if len(devices) == 1
              else "on different machines, so this compares machines as well")
     text = (f"Within {budget / 60:.1f} minutes of training, the length of the shortest run "
@@ -172,6 +171,8 @@ def first_epoch_overhead_text(main, budget):
 
     parts = and_list(f"{LABELS.get(n, n)} {firsts_text(firsts)} against {typical:.1f} s"
                      for n, (firsts, typical) in extra.items())
+    if any(len(by_code_version(rs)) > 1 for rs in main.values()):
+        parts += "; a later epoch is the median over all of a network's runs, of any version"
     shares = [min(first / budget, 1.0) for firsts, _ in extra.values() for _, first in firsts]
     if min(shares) >= 1.0:
         took = "all of it in every run"
@@ -537,6 +538,32 @@ def cost_table(built, columns=()):
 
 SAME_RATE = 1.25  # MAC rates within this factor of each other count as "one rate"
 COMPLEX, SIMPLE = ("googlenet", "resnet18"), ("vgg16", "vgg16_bigconv")  # the post's words
+
+
+def sizes_text(params, macs_per_image):
+    """Whether the post's "simpler" VGGs are the smaller networks, by parameters and by
+    multiply-accumulates per image (``{network: count}`` each, all four networks)."""
+    def millions(counts, names):
+        return and_list(f"{counts[n] / 1e6:.1f}" for n in names) + " million"
+
+    counts = {"parameters": params, "multiply-accumulates per image": macs_per_image}
+    larger = [what for what, c in counts.items()
+              if min(c[n] for n in SIMPLE) > max(c[n] for n in COMPLEX)]
+    smaller = [what for what, c in counts.items()
+               if max(c[n] for n in SIMPLE) < min(c[n] for n in COMPLEX)]
+    figures = "; ".join(
+        f"{what}: {and_list(LABELS[n] for n in SIMPLE)} {millions(c, SIMPLE)}, "
+        f"{and_list(LABELS[n] for n in COMPLEX)} {millions(c, COMPLEX)}"
+        for what, c in counts.items())
+    if len(larger) == len(counts):
+        verdict = "By both counts the post's \"simpler\" VGGs are the larger networks"
+    elif len(smaller) == len(counts):
+        verdict = "By both counts the post's \"simpler\" VGGs are the smaller networks"
+    else:
+        verdict = "By these counts the post's \"simpler\" VGGs are neither all larger nor all smaller"
+    return (f"{verdict} ({figures}). What they have less of is structure: one path from input "
+            "to output, without GoogLeNet's parallel branches or ResNet's shortcuts, which may "
+            "be what the post means.")
 
 
 def _macs_rate(value):
