@@ -287,7 +287,7 @@ def test_mixed_precisions_longer_compile_is_set_against_its_speed():
                            "float32, with the same augmentation: VGG16 19 s against 5 s, "
                            "GoogLeNet 66 s against 9 s")
     # VGG16: 13.8 s more, 0.2512 s saved per 50,000 images: 55 epochs
-    assert "VGG16 after about 55 epochs" in text
+    assert "VGG16 after about 55 epochs" in text and "in brackets" not in text  # even epochs
     assert "GoogLeNet only after more than a thousand epochs" in text
     assert "ResNet18 at once" in text  # its mixed start was the shorter
     assert "the `fast` recipe's runs of VGG16 (33 epochs) and GoogLeNet (30 epochs) sooner" in text
@@ -300,6 +300,18 @@ def test_mixed_precisions_longer_compile_is_set_against_its_speed():
     assert "favour float32" not in speed.mixed_precision_payback_text(gpu)
     assert speed.mixed_precision_payback_text({"ways": ["arrays"], "networks": {}}) == ""
     assert speed.mixed_precision_payback_text(None) == ""
+
+
+def test_the_payback_carries_the_range_of_the_timed_epochs():
+    # GPU epochs vary: the payback from the slowest and fastest timed epochs, beside the median
+    gpu = {"ways": ["model:crop", "model:crop mixed"], "images": 25600, "networks": {"vgg16": {
+        "model:crop": {"epoch_seconds": [5.3, 0.38, 0.40], "images_per_second": 66000},
+        "model:crop mixed": {"epoch_seconds": [19.1, 0.2, 0.3], "images_per_second": 99000}}}}
+    text = speed.mixed_precision_payback_text(gpu)
+    # 13.8 s more; per 50,000 images 0.39 s saved at best (0.40 against 0.2 s a bench epoch,
+    # x 50,000 / 25,600), 0.16 s at worst (0.38 against 0.3)
+    assert "VGG16 after about 55 epochs (35 to 88)." in text
+    assert "The figures in brackets come from the timed epochs' extremes" in text
 
 
 def test_compile_text_and_payback_where_a_figure_is_missing_or_mixed_is_no_faster():

@@ -292,8 +292,9 @@ def speed_ranges(bench, way=None):
 PIPELINE_UNRECORDED = (
     "On a GPU with JAX a pipeline beside the model trained ResNet18 at a small fraction of the "
     "speed of unaugmented arrays (about 0.07x on an H200), in a measurement made while the book "
-    "was written that no stored record holds yet (the device run's `pipeline` step makes one: "
-    "`results/bench/pipeline-gpu.json`).")
+    "was written that no stored record holds yet (on a GPU, `python benchmarks/bench.py --only "
+    "augmentation --name pipeline --networks resnet18 --ways arrays model:crop pipeline:crop` "
+    "makes one).")
 
 
 def pipeline_text(bench):
@@ -392,6 +393,23 @@ def augmentation_table(bench):
     return markdown_table(header, body)
 
 
+def _payback_epochs(extra, *saved):
+    """After how many epochs ``saved`` seconds an epoch (least, median, most) repay ``extra``."""
+    least, median, most = saved
+
+    def epochs(per_epoch):
+        return math.inf if per_epoch <= 0 else extra / per_epoch
+
+    if median <= 0:
+        return "never (it is no faster)"
+    if epochs(median) > 1000:
+        return "only after more than a thousand epochs"
+    low, high = epochs(most), epochs(least)
+    spread = ("" if high == low else
+              f" ({low:.0f} to {'never' if math.isinf(high) else f'{high:.0f}'})")
+    return f"after about {epochs(median):.0f} epochs{spread}"
+
+
 def mixed_precision_payback_text(gpu, epochs=None, images=50000):
     """From a GPU record of ``make bench --only augmentation``: how much longer mixed
     precision's first epoch (mostly compiling) took than float32's with the same augmentation,
@@ -413,18 +431,20 @@ def mixed_precision_payback_text(gpu, epochs=None, images=50000):
         label = LABELS.get(name, name)
         a, b = row[plain], row[mixed]
         extra = b["epoch_seconds"][0] - a["epoch_seconds"][0]
-        saved = images / a["images_per_second"] - images / b["images_per_second"]
         firsts.append(f"{label} {b['epoch_seconds'][0]:.0f} s against {a['epoch_seconds'][0]:.0f} s")
         if extra <= 0:
             paybacks.append(f"{label} at once")
             continue
-        if saved <= 0:
-            needed, when = math.inf, "never (it is no faster)"
-        else:
-            needed = extra / saved
-            when = (f"after about {needed:.0f} epochs" if needed <= 1000
-                    else "only after more than a thousand epochs")
-        paybacks.append(f"{label} {when}")
+        # seconds an epoch of `images` saves, from the medians and from the timed epochs'
+        # extremes (GPU epochs vary a lot): mixed at its fastest against float32 at its slowest,
+        # and the reverse
+        a_epochs, b_epochs = a["epoch_seconds"][1:] or [0], b["epoch_seconds"][1:] or [0]
+        per_image = images / gpu["images"]
+        saved = images / a["images_per_second"] - images / b["images_per_second"]
+        most = per_image * (max(a_epochs) - min(b_epochs))
+        least = per_image * (min(a_epochs) - max(b_epochs))
+        needed = extra / saved if saved > 0 else math.inf
+        paybacks.append(f"{label} {_payback_epochs(extra, least, saved, most)}")
         if name in epochs and epochs[name] < needed:
             sooner.append(f"{label} ({epochs[name]} epochs)")
     if not firsts:
@@ -432,7 +452,10 @@ def mixed_precision_payback_text(gpu, epochs=None, images=50000):
     text = (f"Mixed precision also compiles longer. The bench's first epoch ({gpu['images']:,} "
             f"images), mostly compiling, took in mixed precision against float32, with the same "
             f"augmentation: {and_list(firsts)}. At the speeds in the table, epochs of {images:,} "
-            f"images repay that longer start for {and_list(paybacks)}.")
+            f"images repay that longer start for {and_list(paybacks)}."
+            + (" The figures in brackets come from the timed epochs' extremes: mixed "
+               "precision's fastest against float32's slowest, and the reverse."
+               if "(" in "".join(paybacks) else ""))
     reference = ways[0]
     colds = [f"{LABELS.get(n, n)} {row[reference]['epoch_seconds'][0]:.0f} s"
              for n, row in gpu["networks"].items()
@@ -486,7 +509,7 @@ def gpu_speed_text(gpu, cpu=None):
             compared.append(f"{LABELS.get(name, name)} {rate:,.0f} images/s against "
                             f"{cpu_rates[name]:,.0f} ({rate / cpu_rates[name]:,.0f} times)")
         cpu_env, gpu_env = cpu["environment"], gpu["environment"]
-        parts.append(f"In float32 on unaugmented arrays, against the same work on the "
+        parts.append(f"In float32 on unaugmented arrays, against comparable work on the "
                      f"{cpu_env.get('cpu_cores', '?')}-core {cpu_env['device']} that `make bench` "
                      f"timed ({cpu_env.get('backend', '?')}, batch {cpu['batch_size']}; "
                      f"{gpu_env.get('backend', '?')}, batch {gpu['batch_size']} on the GPU): "
