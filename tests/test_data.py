@@ -794,3 +794,46 @@ def test_an_archive_is_read_once_for_its_cache_name_and_its_fingerprint(tmp_path
     archive.write_bytes(b"other bytes!")  # a new version: hashed again, named anew
     assert data.cache_file(str(archive)) != name
     assert opened.count(str(archive)) == 2
+
+
+def test_a_profiles_subsets_are_stratified_and_standardised_with_the_training_statistics(tiny):
+    import dataclasses
+
+    from helpers import experiment, profiles
+
+    dataset = tiny(train_per_class=3, test_per_class=3)
+    profile = dataclasses.replace(profiles.PROFILES["cpu"], train_per_class=2,
+                                  test_per_class=2, val_per_class=1)
+    prepared = experiment.prepare_data(profile, dataset.write_tar())
+    assert prepared.x_train.shape == (20, 32, 32, 3) and prepared.x_test.shape == (20, 32, 32, 3)
+    for y, per_class in ((prepared.y_train, 2), (prepared.y_test, 2), (prepared.y_val, 1)):
+        assert np.bincount(y.argmax(axis=1), minlength=10).tolist() == [per_class] * 10
+    # one mean and deviation, the training images': they come out centred and scaled, and the
+    # test images go through the same map (their raw pixels are kept for the figures)
+    assert np.allclose(prepared.x_train.mean(axis=(0, 1, 2)), 0, atol=1e-4)
+    assert np.allclose(prepared.x_train.std(axis=(0, 1, 2)), 1, atol=1e-3)
+    raw = prepared.images_test.reshape(-1, 3) / 255.0
+    done = prepared.x_test.reshape(-1, 3)
+    std = raw.std(axis=0) / done.std(axis=0)  # the per-channel map the test images went through
+    mean = raw.mean(axis=0) - std * done.mean(axis=0)
+    train = prepared.x_train.reshape(-1, 3) * std + mean  # undone, on the training images
+    assert np.allclose(train.mean(axis=0), mean, atol=1e-4)  # it was their statistics
+    assert np.allclose(train.std(axis=0), std, atol=1e-4)
+    # the validation images are drawn from the test images
+    test_rows = {row.tobytes() for row in prepared.x_test}
+    assert all(row.tobytes() in test_rows for row in prepared.x_val)
+
+
+def test_the_tf_data_pipeline_keeps_each_image_with_its_label():
+    pytest.importorskip("tensorflow")
+    from helpers import pipelines
+
+    x = np.zeros((50, 32, 32, 3), "float32")
+    x[:, 0, 0, 0] = np.arange(50)  # each image marked with its index
+    y = keras.utils.to_categorical(np.arange(50) % 10, 10)
+    seen = []
+    for xb, yb in pipelines.tf_dataset(x, y, batch_size=16, augment=False, seed=3):
+        index = np.asarray(xb)[:, 0, 0, 0].astype(int)
+        assert (np.asarray(yb).argmax(axis=1) == index % 10).all()
+        seen += index.tolist()
+    assert sorted(seen) == list(range(50)) and seen != list(range(50))  # all once, shuffled

@@ -252,3 +252,52 @@ def test_thirteen_layers_with_the_big_kernels():
 def test_stage_kernels_needs_five_sizes():
     with pytest.raises(ValueError, match="five positive sizes"):
         models.build("vgg16", stage_kernels=(3, 5))
+
+
+# ----------------------------------------------------------------------------- counts from the post
+
+# The post's layer plans as its code writes them (../shared/seed): VGG16's 13 3x3 widths, the
+# big variant's five (width, kernel) pairs, GoogLeNet's stem and Co_array per module (halved with
+# astype(int32)), ResNet18's four blocks (every Stride, 1 or 2, is truthy: each has a projection)
+POST_VGG16_WIDTHS = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
+POST_BIGCONV_PLAN = [(64, 5), (128, 5), (256, 7), (512, 7), (512, 7)]
+POST_INCEPTION_WIDTHS = [[64, 96, 128, 16, 32, 32], [128, 128, 192, 32, 96, 64],
+                         [192, 96, 208, 16, 48, 64], [160, 112, 224, 24, 64, 64],
+                         [128, 128, 256, 24, 64, 64], [112, 144, 288, 32, 64, 64],
+                         [256, 160, 320, 32, 128, 128], [256, 160, 320, 32, 128, 128],
+                         [384, 192, 384, 48, 128, 128]]
+POST_RESNET_WIDTHS = [64, 128, 256, 512]
+
+
+def post_counts():
+    """``{network: (parameters, convolutions)}`` worked out from the post's plans alone."""
+    counts = {}
+    widths = [3] + POST_VGG16_WIDTHS
+    plan = [(widths[i], widths[i + 1], 3) for i in range(13)]
+    counts["vgg16"] = (conv_bn_params(plan) + head_params(512), len(plan))
+    ins = [3] + [w for w, _ in POST_BIGCONV_PLAN]
+    plan = [(ins[i], w, k) for i, (w, k) in enumerate(POST_BIGCONV_PLAN)]
+    counts["vgg16_bigconv"] = (conv_bn_params(plan) + head_params(512), len(plan))
+    plan, c_in = [(3, 64, 3), (64, 96, 5)], 96
+    for widths in POST_INCEPTION_WIDTHS:
+        w1, r3, w3, r5, w5, wp = (w // 2 for w in widths)
+        plan += [(c_in, w1, 1), (c_in, r3, 1), (r3, w3, 3), (c_in, r5, 1), (r5, w5, 5),
+                 (c_in, wp, 1)]
+        c_in = w1 + w3 + w5 + wp  # the concatenation (global max pooling keeps its width)
+    counts["googlenet"] = (conv_bn_params(plan) + head_params(c_in), len(plan))
+    plan, c_in = [(3, 64, 3)], 64
+    for width in POST_RESNET_WIDTHS:
+        plan += [(c_in, width, 3), (width, width, 3), (c_in, width, 1),
+                 (width, width, 3), (width, width, 3)]
+        c_in = width
+    counts["resnet18"] = (conv_bn_params(plan) + head_params(c_in), len(plan))
+    return counts
+
+
+@pytest.mark.parametrize("name", models.NAMES)
+def test_the_counts_the_tests_expect_follow_from_the_posts_plans(name):
+    # POST_PARAMS and POST_LAYERS are not numbers read off the code: the post's plans give them
+    params, convolutions = post_counts()[name]
+    assert params == POST_PARAMS[name]
+    assert convolutions == POST_LAYERS[name][0]
+    assert POST_LAYERS[name][2] == convolutions + 1  # a BN after each, and the head's
