@@ -227,6 +227,25 @@ def test_trials_come_back_in_the_stage_and_a_malformed_one_is_named(tmp_path):
     assert earlier.exists() and not (stage / "results" / "trials" / "fast" / earlier.name).exists()
 
 
+def test_a_trial_a_gpu_made_in_an_earlier_session_is_not_run_again(tmp_path):
+    import json
+
+    repo, call = stand_in(tmp_path, {"tools/train_runs.py": "print('test accuracy 0.5000')\n"})
+    committed = repo / "results" / "trials" / "fast"
+    committed.mkdir(parents=True)
+    # a GPU's trial (its second, by name), and a CPU's trial of the same recipe change
+    (committed / "vgg16-learning_rate=0.1-trial2.json").write_text(
+        json.dumps({"environment": {"gpu": True}}, indent=1))
+    (committed / "googlenet-learning_rate=0.1.json").write_text(
+        json.dumps({"environment": {"gpu": False}}, indent=1))
+    code, log = call("trials", TRIALS="vgg16:learning_rate=0.1 googlenet:learning_rate=0.1",
+                     TRIALS_RECORDED_IN="results/trials/fast")
+    assert code == 0, log
+    assert ("trial-vgg16-learning_rate=0.1: a GPU's record of it is in results/trials/fast "
+            "already, not run again") in log
+    assert "trial-googlenet-learning_rate=0.1: exit 0" in log  # the CPU's does not count
+
+
 def test_seed_runs_skip_those_recorded_already_and_can_be_named(tmp_path):
     """The seeds step on a stand-in tools/train_runs.py: by default seeds 1 and 2 of each
     network, cheapest first, but not those RECORDED_IN holds; SEED_RUNS names the runs, and a
@@ -252,7 +271,9 @@ def test_seed_runs_skip_those_recorded_already_and_can_be_named(tmp_path):
                    "seed2-googlenet"]
     code, log = call(SEED_RUNS="1:vgg16 x:googlenet 2:resnet 3:googlenet 1:")
     assert code == 1 and log.rstrip().endswith("done; failed: x:googlenet 2:resnet 1:"), log
-    assert re.findall(r"\] (seed\d-\w+): exit 0", log) == ["seed1-vgg16", "seed3-googlenet"]
+    # named, but committed: not run (train_runs would refuse it, after a start of device time)
+    assert "seed1-vgg16: recorded in results/smoke already, not run again" in log
+    assert re.findall(r"\] (seed\d-\w+): exit 0", log) == ["seed3-googlenet"]
     assert "seed run '2:resnet': write SEED:NETWORK" in log
     # a later call on the same machine: what finished in an earlier one is not run again
     code, log = call(SEED_RUNS="3:googlenet 1:resnet18 3:vgg16")

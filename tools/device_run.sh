@@ -19,9 +19,11 @@
 # A session has 15 minutes of device time, the machine's start (a minute or more) included,
 # and a new machine does not start with under 4 left: plan ONE call, run with timeout_s 600,
 #     DEADLINE_S=570 bash tools/device_run.sh chapters bench
-# and a second only on the still-warm machine, at once, with DEADLINE_S = what is left - 30
-# (the chapters alone may take most of the first: the bench, or GoogLeNet's chapter if it was
-# skipped, then goes to the second, e.g. CHAPTERS=05_googlenet ... chapters).
+# and a second only on the still-warm machine, sent at once (it is given back after
+# idle_release_s, 30 s, of idleness), with the same command string (BOOK_GIT_COMMIT included:
+# a fresh `make device-prep` after an edit would name another version of the code) and only
+# DEADLINE_S changed, to the budget left (`status`) - 45: the kill's grace, the last pack and
+# the transfer come after the deadline.
 # A chapter whose network has a record in results/fast (committed from an earlier session) is
 # not run again unless CHAPTERS names it; the bench times only the networks missing from
 # results/bench/augmentation-gpu.json and adds them to it. A seed or trial run that finished
@@ -105,11 +107,12 @@ CHEAPEST_FIRST="vgg16 vgg16_bigconv resnet18 googlenet"
 BENCH_ARGS_SET=${BENCH_ARGS:+yes} EARLIER_BENCH_SET=${EARLIER_BENCH+yes}
 if [ "${DEVICE_SMOKE:-0}" = 1 ]; then
   PROFILE=smoke
-  RECORDED_IN=${RECORDED_IN:-}
+  RECORDED_IN=${RECORDED_IN:-} TRIALS_RECORDED_IN=${TRIALS_RECORDED_IN:-}
   EARLIER_BENCH=${EARLIER_BENCH:-}
-  BENCH_SIZE="--images 64 --epochs 2 --batch-size 32 --ways arrays model:crop"
+  # whole batches (60 images: 6 a class), so that no way compiles a second, smaller one
+  BENCH_SIZE="--images 60 --epochs 2 --batch-size 30 --ways arrays model:crop"
   BENCH_ARGS=${BENCH_ARGS:-"$BENCH_SIZE --networks googlenet"}
-  PIPELINE_ARGS=${PIPELINE_ARGS:-"--images 64 --epochs 2 --batch-size 32 --networks resnet18"}
+  PIPELINE_ARGS=${PIPELINE_ARGS:-"--images 60 --epochs 2 --batch-size 30 --networks resnet18"}
   PIPELINE_RECORD=${PIPELINE_RECORD:-}
 else
   PROFILE=fast
@@ -118,7 +121,7 @@ else
   # 25,600 images: whole batches of 512, so no second compile for a last, smaller batch; the
   # networks cheapest first on an H200 (../shared/REFERENCE.md: 42,600, 41,400, 31,000 and
   # 11,700 images/s), so that the limit costs GoogLeNet alone
-  RECORDED_IN=${RECORDED_IN-results/fast}
+  RECORDED_IN=${RECORDED_IN-results/fast} TRIALS_RECORDED_IN=${TRIALS_RECORDED_IN-results/trials/fast}
   EARLIER_BENCH=${EARLIER_BENCH-results/bench/augmentation-gpu.json}
   BENCH_SIZE="--images 25600 --epochs 4 --batch-size 512"
   BENCH_ARGS=${BENCH_ARGS:-"$BENCH_SIZE --networks $CHEAPEST_FIRST"}
@@ -296,15 +299,37 @@ finished_here() {
 train_run() {  # train_run LOGNAME ARGS...: one run of tools/train_runs.py, collected at once
   local name=$1; shift
   finished_here "$name" && return
-  run_guarded "$name" "${RUN_S:-200}" "${RUN_MIN_S:-120}" "${COMPILE_LOG[@]}" "$PY" tools/train_runs.py --profile "$PROFILE" "$@"
+  run_guarded "$name" "${RUN_S:-200}" "${RUN_MIN_S:-110}" "${COMPILE_LOG[@]}" "$PY" tools/train_runs.py --profile "$PROFILE" "$@"
 }
 
-# run_limits NETWORK LIMIT_S MIN_S: a trial's or seed's time limit and the time it needs left,
-# GoogLeNet's its own: 269 s on the H200 (a first epoch of 196 s, compiling; a python start
-# and the test besides), the others' 1-2 min
+# run_limits NETWORK LIMIT_S: a trial's or seed's time limit and the time it needs left to
+# start, from its runs on the H200 (results/device-logs, a python start and the test
+# included): VGG16-big 55 s, VGG16 67 s, ResNet18 84 s a seed (2026-11-30), and about 40 %
+# more to start; GoogLeNet's 269 s (a first epoch of 196 s, compiling twice, since mended) and
+# 120 s for its float32 trial, so 300 s to start in mixed precision. RUN_MIN_S, where set,
+# overrides the others' (the smoke check's runs are shorter)
 run_limits() {
-  if [ "$1" = googlenet ]; then echo "${GOOGLENET_TRIAL_S:-400} ${GOOGLENET_TRIAL_MIN_S:-320}"
-  else echo "$2 $3"; fi
+  case $1 in
+    googlenet) echo "${GOOGLENET_TRIAL_S:-400} ${GOOGLENET_TRIAL_MIN_S:-300}";;
+    vgg16_bigconv) echo "$2 ${RUN_MIN_S:-80}";;
+    vgg16) echo "$2 ${RUN_MIN_S:-95}";;
+    *) echo "$2 ${RUN_MIN_S:-115}";;
+  esac
+}
+
+# recorded_run NETWORK SEED: whether RECORDED_IN holds that seed's record (committed from an
+# earlier session): train_runs.py would refuse it, after a Python start of device time
+recorded_run() {
+  local file=$1; [ "$2" = 0 ] || file="$1-seed$2"
+  [ -n "$RECORDED_IN" ] && [ -f "$RECORDED_IN/$file.json" ]
+}
+
+# committed_gpu_trial NETWORK SETTINGS: whether TRIALS_RECORDED_IN holds that trial from a GPU
+# (its name as results.trial_name writes it; a CPU's trial of the same name does not count)
+committed_gpu_trial() {
+  local name; name="$1-$(tr ',' '-' <<< "$2" | sed 's/[^A-Za-z0-9._=-]/_/g')"
+  [ -n "$TRIALS_RECORDED_IN" ] || return 1
+  grep -lqs '"gpu": true' "$TRIALS_RECORDED_IN/$name.json" "$TRIALS_RECORDED_IN/$name"-trial*.json
 }
 
 # seeds 1 and 2 of each network, one run at a time, but for those with a record in RECORDED_IN
@@ -314,7 +339,7 @@ step_seeds() {
   if [ -z "${runs// }" ]; then
     for seed in 1 2; do
       for net in $CHEAPEST_FIRST; do
-        if [ -n "$RECORDED_IN" ] && [ -f "$RECORDED_IN/$net-seed$seed.json" ]; then
+        if recorded_run "$net" "$seed"; then
           skipped="$skipped $seed:$net"
         else runs="$runs $seed:$net"; fi
       done
@@ -329,7 +354,10 @@ step_seeds() {
       log "seed run '$run': write SEED:NETWORK, the network one of $CHEAPEST_FIRST"
       FAILED="$FAILED $run"; continue
     fi
-    read -r lim min <<< "$(run_limits "$net" "${RUN_S:-200}" "${RUN_MIN_S:-120}")"
+    if recorded_run "$net" "$seed"; then  # named, but committed from an earlier session
+      log "seed$seed-$net: recorded in $RECORDED_IN already, not run again"; continue
+    fi
+    read -r lim min <<< "$(run_limits "$net" "${RUN_S:-200}")"
     RUN_S=$lim RUN_MIN_S=$min train_run "seed$seed-$net" --seeds "$seed" --networks "$net"
   done
 }
@@ -349,7 +377,11 @@ step_trials() {
     fi
     RC=124; local name="trial-$net-${settings//[^A-Za-z0-9.=_-]/_}" lim min
     finished_here "$name" && continue
-    read -r lim min <<< "$(run_limits "$net" "${TRIAL_S:-240}" "${TRIAL_MIN_S:-120}")"
+    if committed_gpu_trial "$net" "$settings"; then
+      log "$name: a GPU's record of it is in $TRIALS_RECORDED_IN already, not run again"; continue
+    fi
+    read -r lim min <<< "$(run_limits "$net" "${TRIAL_S:-240}")"
+    min=${TRIAL_MIN_S:-$min}
     # a smaller batch than the recipe's 512 takes more steps an epoch (VGG16 at 128: about
     # 100-130 s where its seeds took 67): it needs more time left to finish
     if [[ $settings =~ (^|,)batch_size=([0-9]+) ]] && [ "${BASH_REMATCH[2]}" -lt 512 ] \
