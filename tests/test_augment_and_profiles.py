@@ -64,14 +64,14 @@ def test_pad_crop_and_flip_draw_independently():
 def test_the_posts_flip_and_rotation_draw_independently():
     # given one seed they drew the same uniforms: an image was flipped exactly when its
     # rotation was clockwise
-    shift, flip, rotation = data.augmentation(seed=1).layers
+    shift, flip, rotation = augment.layers("post", seed=1).layers
     assert len({shift.seed, flip.seed, rotation.seed}) == 3
     x = np.zeros((512, 32, 32, 3), "float32")
     flips = flip.get_random_transformation(x, training=True)["flips"]
     angles = rotation.get_random_transformation(x, training=True)["angle"]
     assert _correlation(keras.ops.convert_to_numpy(flips), keras.ops.convert_to_numpy(angles) > 0) < 0.15
-    assert data.layer_seeds(None, 2) == (None, None)
-    assert data.layer_seeds(1, 3) == data.layer_seeds(1, 3) != data.layer_seeds(2, 3)
+    assert augment.layer_seeds(None, 2) == (None, None)
+    assert augment.layer_seeds(1, 3) == augment.layer_seeds(1, 3) != augment.layer_seeds(2, 3)
 
 
 def test_unknown_augmentation_says_which_exist():
@@ -123,6 +123,15 @@ def test_dtype_policy_is_restored_and_softmax_stays_float32():
     assert keras.config.dtype_policy().name == before
     assert keras.backend.standardize_dtype(out.dtype) == "float32"
     assert all(w.dtype == "float32" for w in model.weights)
+
+
+def test_augmentation_changes_images_in_training_only():
+    aug = augment.layers("post", seed=1)
+    x = np.random.default_rng(0).uniform(size=(4, 32, 32, 3)).astype("float32")
+    out = keras.ops.convert_to_numpy(aug(x, training=True))
+    assert out.shape == x.shape
+    assert not np.allclose(out, x)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(aug(x, training=False)), x)
 
 
 # ----------------------------------------------------------------------------- fast profile

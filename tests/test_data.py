@@ -655,15 +655,6 @@ def test_channel_stats_and_standardize():
     np.testing.assert_allclose(z.std(axis=(0, 1, 2)), 1.0, rtol=1e-4)
 
 
-def test_augmentation_changes_images_in_training_only():
-    aug = data.augmentation(seed=1)
-    x = np.random.default_rng(0).uniform(size=(4, 32, 32, 3)).astype("float32")
-    out = keras.ops.convert_to_numpy(aug(x, training=True))
-    assert out.shape == x.shape
-    assert not np.allclose(out, x)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(aug(x, training=False)), x)
-
-
 # ----------------------------------------------------------------------------- fuzzing
 
 
@@ -802,26 +793,36 @@ def test_a_profiles_subsets_are_stratified_and_standardised_with_the_training_st
     from helpers import experiment, profiles
 
     dataset = tiny(train_per_class=3, test_per_class=3)
-    profile = dataclasses.replace(profiles.PROFILES["cpu"], train_per_class=2,
+    # all the training images (3 a class), a subset of the test images, one a class to validate
+    profile = dataclasses.replace(profiles.PROFILES["cpu"], train_per_class=3,
                                   test_per_class=2, val_per_class=1)
     prepared = experiment.prepare_data(profile, dataset.write_tar())
-    assert prepared.x_train.shape == (20, 32, 32, 3) and prepared.x_test.shape == (20, 32, 32, 3)
-    for y, per_class in ((prepared.y_train, 2), (prepared.y_test, 2), (prepared.y_val, 1)):
+    assert prepared.x_train.shape == (30, 32, 32, 3) and prepared.x_test.shape == (20, 32, 32, 3)
+    for y, per_class in ((prepared.y_train, 3), (prepared.y_test, 2), (prepared.y_val, 1)):
         assert np.bincount(y.argmax(axis=1), minlength=10).tolist() == [per_class] * 10
-    # one mean and deviation, the training images': they come out centred and scaled, and the
-    # test images go through the same map (their raw pixels are kept for the figures)
-    assert np.allclose(prepared.x_train.mean(axis=(0, 1, 2)), 0, atol=1e-4)
-    assert np.allclose(prepared.x_train.std(axis=(0, 1, 2)), 1, atol=1e-3)
-    raw = prepared.images_test.reshape(-1, 3) / 255.0
-    done = prepared.x_test.reshape(-1, 3)
-    std = raw.std(axis=0) / done.std(axis=0)  # the per-channel map the test images went through
-    mean = raw.mean(axis=0) - std * done.mean(axis=0)
-    train = prepared.x_train.reshape(-1, 3) * std + mean  # undone, on the training images
-    assert np.allclose(train.mean(axis=0), mean, atol=1e-4)  # it was their statistics
-    assert np.allclose(train.std(axis=0), std, atol=1e-4)
+    # the test images (their raw pixels kept for the figures) standardised with the training
+    # images' statistics, not their own
+    mean, std = data.channel_stats(dataset.expected("train")[0])
+    np.testing.assert_allclose(prepared.x_test, data.standardize(prepared.images_test, mean, std),
+                               atol=1e-5)
+    own = data.channel_stats(prepared.images_test)
+    assert not np.allclose(prepared.x_test, data.standardize(prepared.images_test, *own),
+                           atol=1e-3)
     # the validation images are drawn from the test images
     test_rows = {row.tobytes() for row in prepared.x_test}
     assert all(row.tobytes() in test_rows for row in prepared.x_val)
+
+
+@pytest.mark.parametrize("container", ["folder", "tiny.tar.gz"])
+def test_class_folders_holding_only_images_of_another_type_are_named_as_such(tiny, container):
+    dataset = tiny()
+    dataset.entries = {(k[:-4] + ".webp" if "/train/" in k else k): v
+                       for k, v in dataset.entries.items()}
+    path = dataset.write_folder() if container == "folder" else dataset.write_tar(container)
+    with pytest.raises(data.DatasetError, match="'train' split has class folders, but none "
+                       r"holds a \.jpg, \.jpeg, \.png file") as info:
+        data.load_cifar10(path)
+    assert ".webp" in str(info.value) and "no train/ folder" not in str(info.value)
 
 
 def test_the_tf_data_pipeline_keeps_each_image_with_its_label():

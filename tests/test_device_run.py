@@ -238,12 +238,29 @@ def test_a_trial_a_gpu_made_in_an_earlier_session_is_not_run_again(tmp_path):
         json.dumps({"environment": {"gpu": True}}, indent=1))
     (committed / "googlenet-learning_rate=0.1.json").write_text(
         json.dumps({"environment": {"gpu": False}}, indent=1))
-    code, log = call("trials", TRIALS="vgg16:learning_rate=0.1 googlenet:learning_rate=0.1",
+    # two settings: named as results.trial_name names the record
+    from helpers import results
+
+    two = results.trial_name("vgg16", ["batch_size=128", "learning_rate=0.05"])
+    (committed / f"{two}.json").write_text(json.dumps({"environment": {"gpu": True}}, indent=1))
+    code, log = call("trials", TRIALS="vgg16:learning_rate=0.1 googlenet:learning_rate=0.1 "
+                                      "vgg16:batch_size=128,learning_rate=0.05",
                      TRIALS_RECORDED_IN="results/trials/fast")
     assert code == 0, log
     assert ("trial-vgg16-learning_rate=0.1: a GPU's record of it is in results/trials/fast "
             "already, not run again") in log
+    assert "trial-vgg16-batch_size=128_learning_rate=0.05: a GPU's record of it" in log
     assert "trial-googlenet-learning_rate=0.1: exit 0" in log  # the CPU's does not count
+
+
+def test_a_run_starts_only_with_the_time_its_network_needs_left(tmp_path):
+    _, call = stand_in(tmp_path, {"tools/train_runs.py": "print('test accuracy 0.5000')\n"})
+    code, log = call("seeds", SEED_RUNS="1:googlenet 1:vgg16_bigconv", DEADLINE_S="200")
+    assert re.search(r"seed1-googlenet: skipped, \d+ s left before the deadline \(it needs 300\)",
+                     log), log
+    assert "seed1-vgg16_bigconv: exit 0" in log  # it needs 80
+    code, log = call("seeds", SEED_RUNS="1:vgg16", DEADLINE_S="200", RUN_MIN_S="500")
+    assert "(it needs 500)" in log  # RUN_MIN_S overrides the network's own
 
 
 def test_seed_runs_skip_those_recorded_already_and_can_be_named(tmp_path):

@@ -325,6 +325,19 @@ def test_compile_text_and_payback_where_a_figure_is_missing_or_mixed_is_no_faste
                      for w, first, rate in (("arrays", 9, 90000), ("model:crop", 5, 88000),
                                             ("model:crop mixed", 17, 80000))}}}
     assert "ResNet18 never (it is no faster)" in speed.mixed_precision_payback_text(gpu)
+    assert "in brackets" not in speed.mixed_precision_payback_text(gpu)  # no range shown
+
+
+def test_sizes_say_whether_the_posts_lower_complexity_vggs_are_the_smaller_networks():
+    params = {"vgg16": 15e6, "vgg16_bigconv": 21e6, "googlenet": 2e6, "resnet18": 11e6}
+    macs = {"vgg16": 313e6, "vgg16_bigconv": 314e6, "googlenet": 64e6, "resnet18": 141e6}
+    text = speed.sizes_text(params, macs)
+    assert text.startswith('By both counts the VGGs, of "lower complexity" in the post\'s words, '
+                           "are the larger networks (parameters: VGG16 and VGG16-big 15.0 and "
+                           "21.0 million, GoogLeNet and ResNet18 2.0 and 11.0 million;")
+    smaller = {n: 1e9 / v for n, v in params.items()}
+    assert "are the smaller networks" in speed.sizes_text(smaller, {n: 1e9 / v for n, v in macs.items()})
+    assert "neither all larger nor all smaller" in speed.sizes_text(params, smaller)
 
 
 def test_the_latest_run_of_each_network_is_set_against_the_time_aim():

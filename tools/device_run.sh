@@ -27,7 +27,10 @@
 # A chapter whose network has a record in results/fast (committed from an earlier session) is
 # not run again unless CHAPTERS names it; the bench times only the networks missing from
 # results/bench/augmentation-gpu.json and adds them to it. A seed or trial run that finished
-# in an earlier call on the same machine (or is named twice) is not run again ($STAGE/finished).
+# in an earlier call on the same machine (or is named twice) is not run again ($STAGE/finished),
+# nor a seed that RECORDED_IN holds, even where SEED_RUNS names it, nor a trial a GPU made into
+# TRIALS_RECORDED_IN (results/trials/fast; a CPU's of that name does not count): to run one
+# again, as a trial of a changed recipe, set TRIALS_RECORDED_IN= (empty).
 # Before a `compare` step there that adds to records made in an earlier call, unpack those
 # here (below), or chapter 7 will not see them.
 #

@@ -10,7 +10,7 @@ benchmark records: issue 10 reports it; the device run's ``pipeline`` step is to
 
 Two recipes: ``"post"``, the augmentation of the code the post builds on (geifman's cifar-vgg:
 shifts of up to 10 %, horizontal flips, rotations of up to 15 degrees; the post names a data-
-augmenting generator but shows no values; ``helpers.data.augmentation``); ``"crop"``, the usual
+augmenting generator but shows no values); ``"crop"``, the usual
 CIFAR recipe (pad 4 pixels, crop back at a random offset, i.e. shifts of up to 4 pixels, and
 horizontal flips), which needs no interpolation: a per-image selection done as two small
 matrix products.
@@ -19,11 +19,19 @@ matrix products.
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
-from helpers import data
-
 KINDS = ("post", "crop")
+
+
+def layer_seeds(seed, count):
+    """``count`` independent seeds derived from ``seed``, one per random layer (``None``s for
+    ``None``). Each Keras random layer starts its own generator from its seed, so layers given
+    the same seed draw the same numbers: a flip would always come with the same rotation."""
+    if seed is None:
+        return (None,) * count
+    return tuple(int(s) for s in np.random.default_rng(seed).integers(2**31 - 1, size=count))
 
 
 @keras.saving.register_keras_serializable(package="helpers")
@@ -65,17 +73,25 @@ class RandomPadCrop(keras.layers.Layer):
 
 
 def layers(kind="post", seed=None):
-    """The augmentation ``kind`` ("post" or "crop") as one Sequential of preprocessing layers."""
+    """The augmentation ``kind`` ("post" or "crop") as one Sequential of preprocessing layers,
+    each drawing from its own seed (``layer_seeds``).
+
+    "post": random shifts of up to 10 % of the width and height, horizontal flips and rotations
+    of up to 15 degrees (``ImageDataGenerator(width_shift_range=0.1, height_shift_range=0.1,
+    horizontal_flip=True, rotation_range=15)`` in Keras 2), with the same 'nearest' filling.
+    "crop": ``RandomPadCrop(4)`` and horizontal flips.
+    """
     if kind == "post":
-        augmentation = data.augmentation(seed=seed)
+        shift, flip, rotation = layer_seeds(seed, 3)
+        steps = [keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=shift),
+                 keras.layers.RandomFlip("horizontal", seed=flip),
+                 keras.layers.RandomRotation(15 / 360, fill_mode="nearest", seed=rotation)]
     elif kind == "crop":
-        crop, flip = data.layer_seeds(seed, 2)
-        augmentation = keras.Sequential(
-            [RandomPadCrop(4, seed=crop), keras.layers.RandomFlip("horizontal", seed=flip)],
-            name="augmentation",
-        )
+        crop, flip = layer_seeds(seed, 2)
+        steps = [RandomPadCrop(4, seed=crop), keras.layers.RandomFlip("horizontal", seed=flip)]
     else:
         raise ValueError(f"Unknown augmentation {kind!r}: use one of {', '.join(KINDS)}.")
+    augmentation = keras.Sequential(steps, name="augmentation")
     if keras.config.backend() == "jax":
         # Keras marks RandomRotation and RandomTranslation as not XLA-compilable, because
         # TensorFlow's kernel for them is not; a model holding one then trains with

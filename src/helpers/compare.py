@@ -518,10 +518,10 @@ def _bigconv_as_trained(a, b, post_d, recipe_low):
             "statistics its layout leaves, not in its weights (chapter 4's run traces it to the "
             "shift dropout puts into them: statistics re-estimated with dropout off lift its "
             "accuracy. Whether that shift comes through the max pool each of its five "
-            "convolutions' dropouts feeds, or through the two dropouts in a row before its "
-            "first dense layer's BN, where VGG16 has one, no run here separates; chapter 4's "
-            "exercise 4 tries each). Whether it explains the post's gap after its 100 epochs "
-            "these runs cannot say.")
+            "convolutions' dropouts feeds, or through the second dropout it has in front of "
+            "its first dense layer's BN (0.4 before its last pool, 0.5 after it, where VGG16 "
+            "has the 0.5 alone), no run here separates; chapter 4's exercise 4 tries each). "
+            "Whether it explains the post's gap after its 100 epochs these runs cannot say.")
     return text + "."
 
 
@@ -795,7 +795,7 @@ def most_scattered(main):
 
 def drew_coupled_augmentation(record):
     """Whether ``record``'s run gave cifar-vgg's augmentation layers one seed between them, so
-    that its flips and rotations drew the same numbers (before ``data.layer_seeds``)."""
+    that its flips and rotations drew the same numbers (before ``augment.layer_seeds``)."""
     hyper = record.get("hyper", {})
     return (bool(hyper.get("augment")) and hyper.get("augmentation", "post") == "post"
             and "augmentation_seeds" not in hyper)

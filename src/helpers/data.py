@@ -371,7 +371,11 @@ def _stack(items, split, origin, outside=(), skipped=()):
     present = {label for label, _, _ in items}
     if len(present) < len(CLASSES):
         missing = [CLASSES[i] for i in range(len(CLASSES)) if i not in present]
-        if not present:
+        of_this_split = [n for n in skipped if (_split_entry(n) or ("",))[0] == split]
+        if not present and of_this_split:
+            what = (f"has class folders, but none holds a {', '.join(IMAGE_SUFFIXES)} file; they "
+                    f"hold files such as {of_this_split[0]!r}. Convert the images to PNG or JPEG")
+        elif not present:
             # where train/ would sit: the folder two above each image file
             tops = sorted({PurePosixPath(n).parts[-3] for n in outside
                            if len(PurePosixPath(n).parts) >= 3})
@@ -542,31 +546,3 @@ def channel_stats(x_train):
 def standardize(x, mean, std):
     """``(x / 255 - mean) / std`` per channel, as float32. Use the training set's statistics."""
     return ((np.asarray(x, dtype=np.float32) / 255.0 - mean) / std).astype(np.float32)
-
-
-def layer_seeds(seed, count):
-    """``count`` independent seeds derived from ``seed``, one per random layer (``None``s for
-    ``None``). Each Keras random layer starts its own generator from its seed, so layers given
-    the same seed draw the same numbers: a flip would always come with the same rotation."""
-    if seed is None:
-        return (None,) * count
-    return tuple(int(s) for s in np.random.default_rng(seed).integers(2**31 - 1, size=count))
-
-
-def augmentation(seed=None):
-    """The augmentation of the code the post builds on, as Keras preprocessing layers.
-
-    Random shifts of up to 10% of the width and height, horizontal flips and rotations of up
-    to 15 degrees (``ImageDataGenerator(width_shift_range=0.1, height_shift_range=0.1,
-    horizontal_flip=True, rotation_range=15)`` in Keras 2), with the same 'nearest' filling.
-    Each layer draws independently of the others (``layer_seeds``).
-    """
-    shift, flip, rotation = layer_seeds(seed, 3)
-    return keras.Sequential(
-        [
-            keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=shift),
-            keras.layers.RandomFlip("horizontal", seed=flip),
-            keras.layers.RandomRotation(15 / 360, fill_mode="nearest", seed=rotation),
-        ],
-        name="augmentation",
-    )

@@ -221,7 +221,7 @@ def train_network(
         "hyper": {
             **{k: v for k, v in dataclasses.asdict(profile).items() if k != "epochs"},
             "augmented_in": place if profile.augment else None,
-            # records without it drew every augmentation layer from one seed (data.layer_seeds)
+            # records without it drew every augmentation layer from one seed (augment.layer_seeds)
             "augmentation_seeds": "per layer" if profile.augment else None,
             "dtype_policy": policy,
             # training images left out of each epoch (a random remainder: whole batches only)

@@ -455,7 +455,7 @@ def mixed_precision_payback_text(gpu, epochs=None, images=50000):
             f"images repay that longer start for {and_list(paybacks)}."
             + (" The figures in brackets come from the timed epochs' extremes: mixed "
                "precision's fastest against float32's slowest, and the reverse."
-               if "(" in "".join(paybacks) else ""))
+               if any(" to " in payback for payback in paybacks) else ""))
     reference = ways[0]
     colds = [f"{LABELS.get(n, n)} {row[reference]['epoch_seconds'][0]:.0f} s"
              for n, row in gpu["networks"].items()
@@ -578,12 +578,13 @@ def sizes_text(params, macs_per_image):
         f"{what}: {and_list(LABELS[n] for n in SIMPLE)} {millions(c, SIMPLE)}, "
         f"{and_list(LABELS[n] for n in COMPLEX)} {millions(c, COMPLEX)}"
         for what, c in counts.items())
+    which = "the VGGs, of \"lower complexity\" in the post's words,"
     if len(larger) == len(counts):
-        verdict = "By both counts the post's \"simpler\" VGGs are the larger networks"
+        verdict = f"By both counts {which} are the larger networks"
     elif len(smaller) == len(counts):
-        verdict = "By both counts the post's \"simpler\" VGGs are the smaller networks"
+        verdict = f"By both counts {which} are the smaller networks"
     else:
-        verdict = "By these counts the post's \"simpler\" VGGs are neither all larger nor all smaller"
+        verdict = f"By these counts {which} are neither all larger nor all smaller"
     return (f"{verdict} ({figures}). What they have less of is structure: one path from input "
             "to output, without GoogLeNet's parallel branches or ResNet's shortcuts, which may "
             "be what the post means.")
