@@ -90,7 +90,11 @@ def _legend_below(fig, handles):
         lines, labels = [], []
     lines += [Line2D([], [], color="0.3"), Line2D([], [], color="0.3", ls="--")]
     labels += ["train", "validation"]
-    fig.legend(lines, labels, loc="outside lower center", ncol=min(len(lines), 7),
+    # as many columns as fit the figure's width (about 12 characters an inch at the default
+    # size): a single row of long run names would widen the figure, and shrink it on the page
+    widest = max(len(label) for label in labels) + 6  # the line's sample and spacing
+    fitting = int(fig.get_figwidth() * 12 // widest)
+    fig.legend(lines, labels, loc="outside lower center", ncol=max(1, min(len(lines), 7, fitting)),
                frameon=False)
 
 
