@@ -281,7 +281,7 @@ def test_seed_runs_skip_those_recorded_already_and_can_be_named(tmp_path):
 
     code, log = call()
     assert code == 0, log
-    assert ("not run again (SEED_RUNS=... names them): 1:vgg16 1:vgg16_bigconv 2:resnet18"
+    assert ("not run again (RECORDED_IN= with nothing after it runs them): 1:vgg16 1:vgg16_bigconv 2:resnet18"
             in log)
     ran = re.findall(r"\] (seed\d-\w+): exit 0", log)
     assert ran == ["seed1-resnet18", "seed1-googlenet", "seed2-vgg16", "seed2-vgg16_bigconv",

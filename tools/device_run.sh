@@ -347,7 +347,7 @@ step_seeds() {
         else runs="$runs $seed:$net"; fi
       done
     done
-    [ -z "$skipped" ] || log "seeds recorded in an earlier session, not run again (SEED_RUNS=... names them):$skipped"
+    [ -z "$skipped" ] || log "seeds recorded in an earlier session, not run again (RECORDED_IN= with nothing after it runs them):$skipped"
     [ -n "$runs" ] || log "seeds: none left to run"
   fi
   local lim min

@@ -222,10 +222,9 @@ _LINK_REFUSED = ("refusing it: a link can lead outside the data. Put the files t
                  "there (cp -rL copies what links point to)")
 
 
-def _iter_archive(path, skipped=None):
+def _iter_archive(path, skipped):
     """Yield ``(entry name, bytes)`` of the image files in a tar archive, checked; the names
-    of other files go to ``skipped``."""
-    pickled, layout = None, False
+    of other files go to the list ``skipped``."""
     try:
         with tarfile.open(path, "r:*") as tar:
             member = None
@@ -241,12 +240,8 @@ def _iter_archive(path, skipped=None):
                 if not member.isfile():
                     raise DatasetError(f"{path}: entry {member.name!r} is not a regular file.")
                 if not member.name.lower().endswith(IMAGE_SUFFIXES):
-                    if pickled is None and _is_pickled_batch(member.name):
-                        pickled = member.name
-                    if skipped is not None:
-                        skipped.append(member.name)
-                    continue  # a README or a stray .DS_Store: not data
-                layout = layout or _split_entry(member.name) is not None
+                    skipped.append(member.name)  # a README, a stray .DS_Store: not data
+                    continue
                 if member.size > MAX_IMAGE_BYTES:
                     raise DatasetError(
                         f"{path}: entry {member.name!r} is {member.size:,} bytes, {_TOO_LARGE}."
@@ -267,19 +262,15 @@ def _iter_archive(path, skipped=None):
         raise _unreadable_error(path, err) from err
     except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
         raise _not_a_tar_error(path, err) from err
-    # Only when nothing is in the layout: an image archive may carry the batches beside it.
-    if pickled is not None and not layout:
-        raise _pickled_error(path, pickled, "archive")
 
 
-def _iter_folder(root, skipped=None):
+def _iter_folder(root, skipped):
     """Yield ``(relative name, bytes)`` of the image files under a folder, checked; the names
-    of other files go to ``skipped``."""
+    of other files go to the list ``skipped``."""
 
     def refuse(err):  # os.walk skips a folder it cannot list unless told otherwise
         raise _unreadable_error(err.filename or root, err) from err
 
-    pickled, layout = None, False
     for dirpath, dirnames, filenames in os.walk(root, onerror=refuse):
         for name in sorted(dirnames) + sorted(filenames):
             full = Path(dirpath, name)
@@ -290,12 +281,8 @@ def _iter_folder(root, skipped=None):
             full = Path(dirpath, name)
             rel = full.relative_to(root).as_posix()
             if not name.lower().endswith(IMAGE_SUFFIXES):
-                if pickled is None and _is_pickled_batch(rel):
-                    pickled = rel
-                if skipped is not None:
-                    skipped.append(rel)
+                skipped.append(rel)
                 continue
-            layout = layout or _split_entry(rel) is not None
             try:
                 size = full.stat().st_size
                 if size > MAX_IMAGE_BYTES:
@@ -306,8 +293,6 @@ def _iter_folder(root, skipped=None):
             except OSError as err:
                 raise _unreadable_error(full, err) from err
             yield rel, blob
-    if pickled is not None and not layout:
-        raise _pickled_error(root, pickled, "folder")
 
 
 def _repack(origin):
@@ -355,16 +340,20 @@ def read_image_folder(path):
         if class_name not in CLASSES:
             raise DatasetError(
                 f"{path}: entry {name!r} is in an unknown class folder {class_name!r}; "
-                f"expected the ten CIFAR-10 classes: {', '.join(CLASSES)}. {_CIFAR_ONLY}"
+                f"expected the ten CIFAR-10 classes: {', '.join(CLASSES)}. {_CIFAR_ONLY}."
             )
         found[split].append((CLASSES.index(class_name), name, _decode(name, blob, path)))
+    if not (found["train"] or found["test"]):  # an image folder may carry the batches beside it
+        pickled = next((name for name in skipped if _is_pickled_batch(name)), None)
+        if pickled:
+            raise _pickled_error(path, pickled, "folder" if path.is_dir() else "archive")
     return tuple(_stack(found[split], split, path, outside, skipped)
                  for split in ("train", "test"))
 
 
 _CIFAR_ONLY = ("This loader reads CIFAR-10 only; for images of your own classes use "
                "keras.utils.image_dataset_from_directory, and models.build(name, "
-               "num_classes=..., input_shape=...).")
+               "num_classes=..., input_shape=...)")
 
 
 def _stack(items, split, origin, outside=(), skipped=()):
@@ -385,7 +374,7 @@ def _stack(items, split, origin, outside=(), skipped=()):
         else:
             what = (f"has images for {len(present)} of the 10 classes (missing: "
                     f"{', '.join(missing)}). Expected {split}/<class>/*.jpg|png for each class. "
-                    f"{_CIFAR_ONLY[:-1]}")
+                    f"{_CIFAR_ONLY}")
         elsewhere = (f" {len(outside):,} image files lie outside that layout and were not read, "
                      f"for example {outside[0]!r} (the folder names are lower case, and the "
                      "images sit directly in their class folder)." if outside else "")

@@ -203,7 +203,8 @@ def from_record(record):
 
 def resolve(requested="auto"):
     """The profile name to use: ``$BOOK_PROFILE`` if set, else ``requested`` ("auto" decides)."""
-    name = os.environ.get("BOOK_PROFILE") or requested
+    from_env = os.environ.get("BOOK_PROFILE")
+    name = from_env or requested
     if name == "auto":
         name = "fast" if devices.gpu_available() else "cpu"
         if name == "cpu" and "google.colab" in sys.modules:  # most likely a runtime left on CPU
@@ -211,8 +212,7 @@ def resolve(requested="auto"):
                           "On Colab choose Runtime > Change runtime type > a GPU, then run it "
                           "again from the top.", stacklevel=2)
     if name not in PROFILES:
-        where = " (from $BOOK_PROFILE, which wins over the notebook's choice)" if (
-            os.environ.get("BOOK_PROFILE")) else ""
+        where = " (from $BOOK_PROFILE, which wins over the notebook's choice)" if from_env else ""
         raise ValueError(f"Unknown profile {name!r}{where}: use one of {', '.join(NAMES)} "
                          "or 'auto'.")
     return name

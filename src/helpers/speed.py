@@ -424,6 +424,8 @@ def mixed_precision_payback_text(gpu, epochs=None, images=50000):
         return ""
     plain, mixed = pairs[0]
     epochs = epochs or profiles.PROFILES["fast"].epochs
+    # each way's slowest and fastest timed epoch, as images per second (GPU epochs vary a lot)
+    plain_ranges, mixed_ranges = speed_ranges(gpu, plain), speed_ranges(gpu, mixed)
     firsts, paybacks, sooner = [], [], []
     for name, row in gpu["networks"].items():
         if plain not in row or mixed not in row:
@@ -436,13 +438,10 @@ def mixed_precision_payback_text(gpu, epochs=None, images=50000):
             paybacks.append(f"{label} at once")
             continue
         # seconds an epoch of `images` saves, from the medians and from the timed epochs'
-        # extremes (GPU epochs vary a lot): mixed at its fastest against float32 at its slowest,
-        # and the reverse
-        a_epochs, b_epochs = a["epoch_seconds"][1:] or [0], b["epoch_seconds"][1:] or [0]
-        per_image = images / gpu["images"]
+        # extremes: mixed at its fastest against float32 at its slowest, and the reverse
+        (a_low, a_high), (b_low, b_high) = plain_ranges[name], mixed_ranges[name]
         saved = images / a["images_per_second"] - images / b["images_per_second"]
-        most = per_image * (max(a_epochs) - min(b_epochs))
-        least = per_image * (min(a_epochs) - max(b_epochs))
+        most, least = images / a_low - images / b_high, images / a_high - images / b_low
         needed = extra / saved if saved > 0 else math.inf
         paybacks.append(f"{label} {_payback_epochs(extra, least, saved, most)}")
         if name in epochs and epochs[name] < needed:
