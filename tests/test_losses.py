@@ -127,3 +127,21 @@ def test_both_losses_give_the_same_value(from_logits):
     probs = keras.ops.convert_to_numpy(keras.ops.softmax(logits))
     expected = -np.log(probs[np.arange(64), ids.ravel()]).mean()
     np.testing.assert_allclose(sparse, expected, rtol=1e-5)
+
+
+OUT_OF_RANGE_ON_JAX = r"""
+import keras, numpy as np
+assert keras.config.backend() == "jax"
+probs = np.full((2, 10), 0.1, "float32")
+per_image = keras.losses.SparseCategoricalCrossentropy(reduction=None)
+loss = keras.ops.convert_to_numpy(per_image(np.array([3, 12]), probs))
+assert np.isclose(loss[0], np.log(10), atol=1e-5), loss  # a valid id: -log 0.1
+assert loss[1] == 0, loss  # id 12 of 10 classes: an all-zero one-hot row, no error
+print("ok")
+"""
+
+
+def test_an_id_out_of_range_adds_nothing_on_jax(on_jax):
+    # chapter 8: on JAX the sparse loss neither fails nor warns on such an id, which is why
+    # losses.label_format checks the range before training
+    on_jax(OUT_OF_RANGE_ON_JAX)
