@@ -268,6 +268,19 @@ def test_fast_profile_smoke_sized_trains_in_model_with_mixed_precision(tiny_prep
         experiment.train_network("googlenet", profile, tiny_prepared, verbose=0)
 
 
+def test_each_run_backs_up_into_a_folder_of_its_own(tiny_prepared, tmp_path):
+    # one BACKUP_DIR for every chapter and seed: no run resumes another's weights
+    profile = dataclasses.replace(profiles.PROFILES["smoke"], epochs={n: 1 for n in models.NAMES})
+    for seed in (0, 1):
+        run = experiment.train_network("googlenet", profile, tiny_prepared, seed=seed,
+                                       save=False, verbose=0, backup_dir=tmp_path)
+        assert run.record["epochs"] == 1
+    runs = sorted(p.name for p in (tmp_path / "smoke").iterdir())
+    assert runs == sorted(experiment.run_name("googlenet", s) for s in (0, 1))
+    with pytest.raises(models.UnknownModelError, match="Valid names"):
+        experiment.train_network("googlenet_v3", profile, tiny_prepared, save=False)
+
+
 def test_records_carry_their_provenance(tiny_prepared, tmp_path):
     profile = dataclasses.replace(profiles.PROFILES["smoke"], epochs={n: 1 for n in models.NAMES})
     record = experiment.train_network("googlenet", profile, tiny_prepared, save=False,

@@ -301,3 +301,10 @@ def test_the_counts_the_tests_expect_follow_from_the_posts_plans(name):
     assert params == POST_PARAMS[name]
     assert convolutions == POST_LAYERS[name][0]
     assert POST_LAYERS[name][2] == convolutions + 1  # a BN after each, and the head's
+
+
+@pytest.mark.parametrize("name", ["vgg16", "vgg16_bigconv"])
+def test_a_vgg_refuses_images_its_pools_would_empty(name):
+    with pytest.raises(ValueError, match="at least 32x32 pixels.*Resizing"):
+        models.build(name, input_shape=(28, 28, 1))
+    assert models.build("resnet18", input_shape=(28, 28, 1)).count_params() > 0

@@ -232,3 +232,16 @@ def test_whole_batches_are_for_the_pydataset_only():
     with pytest.raises(ValueError, match="TensorFlow traces batches of any size"):
         pipelines.training_data(x, np.zeros(50), 16, whole_batches=True)
     assert not pipelines.compiles_per_batch_shape()
+
+
+def test_a_backup_folder_resumes_its_own_model_and_refuses_another(synthetic, tmp_path):
+    x, y, _, _ = synthetic
+    model = training.compile_model(tiny_model(2), keras.optimizers.Adam(1e-2), loss="sparse")
+    training.fit(model, x, y, epochs=1, batch_size=64, verbose=0, backup_dir=tmp_path)
+    again = training.fit(model, x, y, epochs=2, batch_size=64, verbose=0, backup_dir=tmp_path)
+    assert len(again["loss"]) == 2  # the same model: its backup is resumed
+    other = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")], name="other")
+    training.compile_model(other, keras.optimizers.Adam(1e-2), loss="sparse")
+    with pytest.raises(training.BackupMismatchError, match="holds the backup of another model"):
+        training.fit(other, x, y, epochs=1, batch_size=64, verbose=0, backup_dir=tmp_path)

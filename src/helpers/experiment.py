@@ -133,8 +133,13 @@ def train_network(
     how to augment and where (in a tf.data/PyDataset pipeline, or inside the compiled step),
     and in which precision to compute; the record says what was used.
     """
+    models.check_name(model_name)  # before the profile is asked for its epochs
     if save:
         results.check_saveable(profile.name)  # before training, not after
+    if backup_dir is not None:
+        # a folder per run: another seed, network or profile given the same folder starts
+        # afresh instead of resuming this run's weights and history
+        backup_dir = Path(backup_dir) / profile.name / run_name(model_name, seed, **options)
     keras.utils.set_random_seed(seed)
     policy = devices.policy_for(profile.precision)
     place = augment.BEST_PLACE if profile.augment_in == "auto" else profile.augment_in

@@ -37,6 +37,17 @@ class UnknownModelError(ValueError):
     """Raised for a model name that is not in the registry."""
 
 
+def check_name(name):
+    """Raise ``UnknownModelError``, naming the valid names, unless ``name`` is one of ``NAMES``."""
+    if name not in NAMES:
+        raise UnknownModelError(f"Unknown model name {name!r}. Valid names: {', '.join(NAMES)}.")
+
+
+# The VGGs halve their maps with five 2x2 max pools without padding: below 32 pixels a side the
+# last pool would get an empty map (the other two pad, and take any size)
+MIN_IMAGE_SIDE = {"vgg16": 32, "vgg16_bigconv": 32}
+
+
 def _regularizer(weight_decay):
     return keras.regularizers.L2(weight_decay) if weight_decay else None
 
@@ -265,9 +276,13 @@ def build(name, *, num_classes=10, input_shape=(32, 32, 3), weight_decay=0.0, **
     ``use_pool_branch`` (googlenet) and ``projection_shortcut`` (resnet18) fix the post's
     quirks one at a time; see each builder's docstring.
     """
-    if name not in _REGISTRY:
-        raise UnknownModelError(
-            f"Unknown model name {name!r}. Valid names: {', '.join(NAMES)}."
+    check_name(name)
+    smallest = MIN_IMAGE_SIDE.get(name, 1)
+    if min(input_shape[:2]) < smallest:
+        raise ValueError(
+            f"{name} needs images of at least {smallest}x{smallest} pixels (five 2x2 max pools "
+            f"halve them); got input_shape={tuple(input_shape)}. Resize the images (for example "
+            f"with keras.layers.Resizing({smallest}, {smallest})), or use googlenet or resnet18."
         )
     builder = _REGISTRY[name]
     unknown = sorted(set(options) - set(inspect.signature(builder).parameters))

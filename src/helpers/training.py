@@ -213,12 +213,31 @@ def check_data(model, x, y=None):
         )
 
 
+class BackupMismatchError(ValueError):
+    """A backup folder that holds another model's run."""
+
+
+def _claim_backup(backup_dir, model):
+    """Mark ``backup_dir`` as ``model``'s, or refuse it if it holds another model's backup
+    (Keras would fail on the first mismatched weight, or resume a model of the same shape)."""
+    owner = f"{model.name}, {model.count_params():,} parameters" if model.built else model.name
+    stamp = backup_dir / "model.txt"
+    if stamp.exists() and stamp.read_text().strip() != owner:
+        raise BackupMismatchError(
+            f"{backup_dir} holds the backup of another model ({stamp.read_text().strip()}), not "
+            f"of {owner}. Give this run a folder of its own, or delete that one to start afresh."
+        )
+    stamp.write_text(owner + "\n")
+
+
 def fit(model, x, y=None, *, epochs, validation_data=None, backup_dir=None, verbose=1, **kwargs):
     """``model.fit`` that returns the whole history with learning rate and seconds per epoch.
 
     With ``backup_dir`` the run backs up after every epoch (Keras' ``BackupAndRestore``) and a
     run started again with the same directory continues where the last one stopped; the
-    history returned then covers all epochs, those before the interruption included.
+    history returned then covers all epochs, those before the interruption included. A folder
+    that holds another model's backup is refused (``BackupMismatchError``); one folder serves
+    one run (``experiment.train_network`` makes one per run inside the folder it is given).
     """
     if hasattr(x, "shape"):
         check_data(model, x, y)
@@ -233,6 +252,7 @@ def fit(model, x, y=None, *, epochs, validation_data=None, backup_dir=None, verb
         return {k: [float(v) for v in vs] for k, vs in history.history.items()}
     backup_dir = Path(backup_dir)
     backup_dir.mkdir(parents=True, exist_ok=True)
+    _claim_backup(backup_dir, model)
     log_path = backup_dir / "history.csv"
     # The log is written before the backup, so it always holds every backed-up epoch;
     # rows of an epoch that is run again after a restart are replaced when it ends.
