@@ -838,3 +838,35 @@ def test_the_tf_data_pipeline_keeps_each_image_with_its_label():
         assert (np.asarray(yb).argmax(axis=1) == index % 10).all()
         seen += index.tolist()
     assert sorted(seen) == list(range(50)) and seen != list(range(50))  # all once, shuffled
+
+
+@pytest.mark.parametrize("write", ["write_folder", "write_tar"])
+def test_two_copies_of_the_layout_are_refused_not_merged(tiny, write):
+    dataset = tiny()
+    dataset.entries.update({name.replace(dataset.top, "old-copy", 1): blob
+                            for name, blob in list(dataset.entries.items())})
+    with pytest.raises(data.DatasetError, match="layout more than once") as info:
+        data.read_image_folder(getattr(dataset, write)())
+    assert "'tiny-cifar10'" in str(info.value) and "'old-copy'" in str(info.value)
+
+
+def test_a_folders_fingerprint_follows_a_file_replaced_inside(tiny):
+    folder = tiny().write_folder()
+    before = data.fingerprint(str(folder))
+    image = next(folder.rglob("*.png"))
+    image.write_bytes(image.read_bytes() + b"\0")  # the top folder's own time does not change
+    assert data.fingerprint(str(folder)) != before
+
+
+def test_an_archive_is_closed_when_reading_it_fails(tiny, monkeypatch):
+    dataset = tiny()
+    dataset.entries[f"{dataset.top}/train/dragon/0000.png"] = next(iter(dataset.entries.values()))
+    archive = dataset.write_tar()
+    opened = []
+    real_open = data.tarfile.open
+    monkeypatch.setattr(data.tarfile, "open", lambda *a, **k: opened.append(real_open(*a, **k))
+                        or opened[-1])
+    with pytest.raises(data.DatasetError, match="unknown class folder 'dragon'") as info:
+        data.read_image_folder(archive)
+    # closed while the error (and with it the reader's frame) is still held
+    assert info.tb is not None and opened and all(tar.closed for tar in opened)

@@ -19,6 +19,7 @@ source's content, so a changed source is never served stale.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import io
@@ -331,24 +332,39 @@ def read_image_folder(path):
     entries = _iter_folder(path, skipped) if path.is_dir() else _iter_archive(path, skipped)
     found = {"train": [], "test": []}
     outside = []  # image entries not at {train,test}/<class>/<file>: named if a class is missing
-    for name, blob in entries:
-        split_class = _split_entry(name)
-        if split_class is None:
-            outside.append(name)
-            continue
-        split, class_name = split_class
-        if class_name not in CLASSES:
-            raise DatasetError(
-                f"{path}: entry {name!r} is in an unknown class folder {class_name!r}; "
-                f"expected the ten CIFAR-10 classes: {', '.join(CLASSES)}. {_CIFAR_ONLY}."
-            )
-        found[split].append((CLASSES.index(class_name), name, _decode(name, blob, path)))
+    tops = {}  # the folders above train/ and test/: two would mean two copies, merged
+    with contextlib.closing(entries):  # an error leaves no archive open
+        for name, blob in entries:
+            split_class = _split_entry(name)
+            if split_class is None:
+                outside.append(name)
+                continue
+            top = "/".join(PurePosixPath(name).parts[:-3]) or "."
+            tops.setdefault(top, name)
+            if len(tops) > 1:
+                raise DatasetError(
+                    f"{path} holds the train/ and test/ layout more than once: "
+                    f"{' and '.join(repr(t) for t in tops)} (e.g. {' and '.join(tops.values())}); "
+                    "reading both would merge two copies. Remove or move one of them (or, for a "
+                    "folder, point CIFAR10_PATH at the folder of one copy)."
+                )
+            _add(found, path, name, blob, *split_class)
     if not (found["train"] or found["test"]):  # an image folder may carry the batches beside it
         pickled = next((name for name in skipped if _is_pickled_batch(name)), None)
         if pickled:
             raise _pickled_error(path, pickled, "folder" if path.is_dir() else "archive")
     return tuple(_stack(found[split], split, path, outside, skipped)
                  for split in ("train", "test"))
+
+
+def _add(found, path, name, blob, split, class_name):
+    """Decode one image of the layout into ``found[split]``."""
+    if class_name not in CLASSES:
+        raise DatasetError(
+            f"{path}: entry {name!r} is in an unknown class folder {class_name!r}; "
+            f"expected the ten CIFAR-10 classes: {', '.join(CLASSES)}. {_CIFAR_ONLY}."
+        )
+    found[split].append((CLASSES.index(class_name), name, _decode(name, blob, path)))
 
 
 _CIFAR_ONLY = ("This loader reads CIFAR-10 only; for images of your own classes use "
@@ -438,15 +454,9 @@ def fingerprint(source):
     if source in ("keras", "synthetic"):
         return {"kind": source}
     path = Path(source).resolve()
-    return dict(_fingerprint(path, *_version(path)))  # a copy: callers may edit
-
-
-@functools.lru_cache(maxsize=8)
-def _fingerprint(path, *version):
-    """``fingerprint``'s work, once per file version: a notebook saves several records."""
-    if path.is_dir():
+    if path.is_dir():  # listed afresh each time: a file replaced inside leaves the top's time
         return {"kind": "folder", "listing_sha256": _source_key(path)}
-    return {"kind": "file", "sha256": _file_sha256(path)}
+    return {"kind": "file", "sha256": _file_sha256(path)}  # hashed once per file version
 
 
 def cache_dir():
