@@ -245,6 +245,29 @@ def test_load_rejects_bad_json(tmp_path):
         results.load("cpu", "broken", root=tmp_path)
 
 
+@pytest.mark.parametrize("content, says", [
+    ([], "this is a JSON list"),
+    (make_record(history=[]), "history is a JSON list, not an object"),
+    (make_record(environment="cpu"), "environment is a JSON str, not an object"),
+])
+def test_load_names_the_file_of_a_malformed_record(tmp_path, content, says):
+    # chapter 7 loads every record of a profile: the error must say which file to fix
+    path = tmp_path / "cpu" / "odd.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(content))
+    with pytest.raises(results.RecordError, match=says) as info:
+        results.load_all("cpu", root=tmp_path)
+    assert str(path) in str(info.value)
+
+
+def test_a_results_folder_that_cannot_be_written_is_refused_before_training(tmp_path):
+    (tmp_path / "cpu").write_text("a file where the folder should be")
+    with pytest.raises(results.RecordError, match="Cannot create .*save=False"):
+        results.check_writable("cpu", root=tmp_path / "cpu" / "below")
+    results.check_writable("cpu", root=tmp_path / "fine")
+    assert (tmp_path / "fine" / "cpu").is_dir()
+
+
 def test_load_missing_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         results.load("cpu", "nothing", root=tmp_path)

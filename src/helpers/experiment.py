@@ -136,6 +136,7 @@ def train_network(
     models.check_name(model_name)  # before the profile is asked for its epochs
     if save:
         results.check_saveable(profile.name)  # before training, not after
+        results.check_writable(profile.name)
     if backup_dir is not None:
         # a folder per run: another seed, network or profile given the same folder starts
         # afresh instead of resuming this run's weights and history

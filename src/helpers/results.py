@@ -11,6 +11,7 @@ about the recipe, not the profile's record) have their own folder,
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -38,6 +39,8 @@ def results_dir():
 
 def validate(record):
     """Raise RecordError unless ``record`` has every field and a consistent history."""
+    if not isinstance(record, dict):
+        raise RecordError(f"a record is a JSON object; this is a JSON {type(record).__name__}")
     missing = [k for k in REQUIRED if k not in record]
     if missing:
         raise RecordError(f"record {record.get('run', '?')!r} lacks {', '.join(missing)}")
@@ -47,6 +50,10 @@ def validate(record):
     ):
         # the run name becomes the file name: it must not reach outside <profile>/
         raise RecordError(f"record run name {run!r} is not a plain file name")
+    for key in ("options", "data", "hyper", "history", "environment"):
+        if not isinstance(record[key], dict):
+            raise RecordError(f"record {run!r}: {key} is a JSON {type(record[key]).__name__}, "
+                              "not an object")
     if record["profile"] not in PROFILES:
         raise RecordError(f"record {record['run']!r}: unknown profile {record['profile']!r}")
     history, epochs = record["history"], record["epochs"]
@@ -84,6 +91,20 @@ def check_saveable(profile, gpu=None):
             "train with save=False to keep the run out of results/. "
             + devices.GPU_HELP.format(backend=devices.backend())
         )
+
+
+def check_writable(profile, root=None):
+    """Refuse, before a run starts, a results folder that cannot be written: found after
+    training, the run's record would be lost."""
+    folder = Path(root or results_dir()) / profile
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise RecordError(f"Cannot create {folder} for this run's record ({err}); fix that, or "
+                          "train with save=False.") from err
+    if not os.access(folder, os.W_OK):
+        raise RecordError(f"{folder} is not writable, so this run's record could not be saved; "
+                          "fix its permissions, or train with save=False.")
 
 
 def path_for(profile, run, root=None):
@@ -173,7 +194,10 @@ def load(profile, run, root=None):
         record = json.loads(path.read_text())
     except ValueError as err:
         raise RecordError(f"{path} is not valid JSON ({err})") from err
-    return validate(record)
+    try:
+        return validate(record)
+    except RecordError as err:  # name the file: chapter 7 reads every record of a profile
+        raise RecordError(f"{_shown(path)}: {err}") from err
 
 
 def load_all(profile, root=None):
