@@ -404,6 +404,15 @@ def main(argv=None):
               "environment": devices.environment()}
     device = "gpu" if devices.gpu_available() else "cpu"
     parts = (("networks", "apis", "augmentation") if args.only is None else (args.only,))
+    if "apis" in parts and keras.config.backend() != "tensorflow":
+        # tf.data and the GradientTape loop are two of its ways: refused before anything runs
+        if args.only == "apis":
+            parser.error("--only apis times tf.data and a GradientTape loop among its ways, "
+                         "which need Keras' TensorFlow backend; this is "
+                         f"{keras.config.backend()}")
+        parts = tuple(part for part in parts if part != "apis")
+        print(f"The training APIs are not timed on Keras' {keras.config.backend()} backend "
+              "(two of their ways need TensorFlow): networks and augmentation only.")
     names = {"networks": "networks", "apis": "training_apis",
              "augmentation": f"{args.name or 'augmentation'}-{device}",
              "xla": f"{args.name or 'xla'}-{device}"}

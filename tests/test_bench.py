@@ -240,3 +240,13 @@ def test_merging_with_a_missing_or_broken_record_is_a_clear_error(tmp_path):
     (tmp_path / "broken.json").write_text("{")
     with pytest.raises(SystemExit, match="not a readable JSON record"):
         bench.earlier_rows(tmp_path / "broken.json", {}, {})
+
+
+def test_the_api_bench_is_refused_off_tensorflow_before_anything_runs(tmp_path, monkeypatch,
+                                                                      capsys):
+    monkeypatch.delenv("CIFAR10_PATH", raising=False)
+    monkeypatch.setattr(bench.keras.config, "backend", lambda: "jax")
+    with pytest.raises(SystemExit):
+        bench.main(["--images", "40", "--only", "apis", "--out", str(tmp_path)])
+    assert "need Keras' TensorFlow backend; this is jax" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -15,7 +15,7 @@ that comparing the test accuracy of
 tells lagging moving averages apart from the shift that dropout puts into the statistics
 (the variance; after a max pool, the mean too)
 (``diagnosis`` says which, as a sentence). ``RecalibrateBeforeValidation`` does the third
-before every validation inside ``fit``; the ``cpu`` profile uses it (``helpers.profiles``).
+before every validation inside ``fit``; the ``cpu`` and ``fast`` profiles use it (``helpers.profiles``).
 """
 
 from __future__ import annotations

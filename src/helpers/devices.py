@@ -172,8 +172,12 @@ def compile_seconds():
             name = str(details.get("fun_name", "?")).removeprefix("jit(").removesuffix(")")
             found[name] = found.get(name, 0.0) + duration
 
-    # a JAX without these hooks only loses the figure: never the training run around it
+    # a JAX without these hooks only loses the figure, never the training run around it; one
+    # that could not remove the listener again gets none (one more each run, never removed)
     unregister = getattr(jax.monitoring, "unregister_event_duration_listener", None)
+    if unregister is None:
+        yield found
+        return
     try:
         jax.monitoring.register_event_duration_secs_listener(listener)
     except Exception:  # noqa: BLE001

@@ -11,7 +11,8 @@ from helpers.augment import layers as augment_layers
 
 
 def tf_dataset(x, y, batch_size, augment=True, shuffle=True, seed=0, kind="post"):
-    """A ``tf.data`` pipeline: shuffle, batch, augment in parallel, prefetch (TensorFlow only).
+    """A ``tf.data`` pipeline: shuffle, batch, augment in parallel, prefetch (needs TensorFlow
+    installed, on any backend; the "crop" augmentation needs the TensorFlow backend).
 
     Augmenting whole batches in the pipeline keeps it off the model and overlaps it with the
     training step; on a CPU the two share the cores, so it is not free (chapter 9 measures it).

@@ -55,7 +55,8 @@ class Profile:
     # beside the model) or "auto" (BEST_PLACE)
     augment_in: str = "auto"
     # "float32", "mixed" (bfloat16 or float16 compute, whichever the GPU supports; float32
-    # weights, softmax and loss) or "auto" (mixed on a GPU, float32 on a CPU)
+    # weights, softmax and loss), "mixed_bfloat16" or "mixed_float16" (that one, named), or
+    # "auto" (mixed on a GPU, float32 on a CPU)
     precision: str = "float32"
     label_smoothing: float = 0.0
     weight_decay: float = 0.0  # the networks' own L2 kernel regulariser (models.build)

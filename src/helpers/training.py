@@ -138,8 +138,8 @@ def compile_model(model, optimizer, loss="categorical", jit_compile=None, label_
 def make_deterministic(seed=0):
     """Seed Python, NumPy and the backend, and (TensorFlow) make its ops deterministic.
 
-    Two runs with the same seed then give identical histories on the same machine and
-    software, at some cost in speed. Without it, runs differ slightly (parallel reductions
+    On TensorFlow, two runs with the same seed then give identical histories on the same
+    machine and software, at some cost in speed; on JAX and PyTorch only the seeds are set. Without it, runs differ slightly (parallel reductions
     add floating-point numbers in varying order), though each is seeded.
     """
     keras.utils.set_random_seed(seed)

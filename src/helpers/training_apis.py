@@ -56,15 +56,20 @@ class ImageFiles(keras.utils.PyDataset):
         return math.ceil(len(self.files) / self.batch_size)
 
     def __getitem__(self, index):
-        from PIL import Image
-
         idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        images = np.stack([np.asarray(Image.open(f).convert("RGB")) for f in self.files[idx]])
+        images = np.stack([_rgb(f) for f in self.files[idx]])
         x = data.standardize(images, self.mean, self.std)
         return x, keras.utils.to_categorical(self.labels[idx], len(data.CLASSES))
 
     def on_epoch_end(self):
         self.order = self.rng.permutation(len(self.files))
+
+
+def _rgb(path):
+    from PIL import Image
+
+    with Image.open(path) as image:  # closed at once: an epoch opens every file
+        return np.asarray(image.convert("RGB"))
 
 
 def write_image_files(images, labels, folder):
