@@ -24,7 +24,7 @@ import warnings
 import keras
 from keras import layers, regularizers
 
-from helpers.models import _INCEPTION_WIDTHS, _VGG16_BIGCONV_PLAN, _VGG16_PLAN
+from helpers.models import INCEPTION_WIDTHS, VGG16_BIGCONV_PLAN, VGG16_PLAN
 
 # The post's code passes l2(weight_decay) to every Conv2D and to the first Dense layer and
 # never shows the value; it says it trained without regularisation, so 0 here.
@@ -58,7 +58,7 @@ def _add_head(model, num_classes):
 def vgg16(num_classes=10, input_shape=(32, 32, 3)):
     """13 x (3x3 Conv2D -> BN -> ReLU), each followed by a Dropout or a 2x2 max-pool."""
     model = keras.Sequential()
-    for i, (filters, after) in enumerate(_VGG16_PLAN):
+    for i, (filters, after) in enumerate(VGG16_PLAN):
         # Keras 2 style: the first layer is told the input shape (Keras 3 warns about it).
         first = {"input_shape": input_shape} if i == 0 else {}
         _add_conv_bn_relu(model, filters, 3, **first)
@@ -74,7 +74,7 @@ def vgg16(num_classes=10, input_shape=(32, 32, 3)):
 def vgg16_bigconv(num_classes=10, input_shape=(32, 32, 3)):
     """5 x (5x5 or 7x7 Conv2D -> BN -> ReLU -> Dropout -> 2x2 max-pool)."""
     model = keras.Sequential()
-    for i, (filters, size, rate) in enumerate(_VGG16_BIGCONV_PLAN):
+    for i, (filters, size, rate) in enumerate(VGG16_BIGCONV_PLAN):
         first = {"input_shape": input_shape} if i == 0 else {}
         _add_conv_bn_relu(model, filters, size, **first)
         model.add(layers.Dropout(rate))
@@ -133,7 +133,7 @@ def googlenet(num_classes=10, input_shape=(32, 32, 3)):
     x = layers.MaxPooling2D(pool_size=(3, 3), strides=2, padding="same")(x)
     model = keras.Model(inputs=inputs, outputs=x)
     # The post compiles this half-built stem model here, and never the final one below.
-    for module, widths in _INCEPTION_WIDTHS.items():
+    for module, widths in INCEPTION_WIDTHS.items():
         if module in ("4a", "5a"):
             model = _grow(model, layers.MaxPooling2D(
                 pool_size=(3, 3), strides=2, padding="same")(model.output))

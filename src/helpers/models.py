@@ -78,7 +78,7 @@ class _Parts:
 
 
 # (filters, dropout rate after the ReLU, or "pool" for a 2x2 max-pool instead)
-_VGG16_PLAN = [
+VGG16_PLAN = [
     (64, 0.3), (64, "pool"),
     (128, 0.4), (128, "pool"),
     (256, 0.4), (256, 0.4), (256, "pool"),
@@ -106,7 +106,7 @@ def vgg16(
     x = inputs
     kernels = _stage_sizes(stage_kernels, [3] * 5)
     stage = 0
-    for i, (filters, after) in enumerate(_VGG16_PLAN, start=1):
+    for i, (filters, after) in enumerate(VGG16_PLAN, start=1):
         x = parts.conv_bn(x, filters, kernels[stage], name=f"conv{i}")
         stage += after == "pool"
         if after == "pool":
@@ -128,7 +128,7 @@ def _stage_sizes(stage_kernels, default):
 
 
 # (filters, kernel size, dropout rate); every convolution is followed by a 2x2 max-pool
-_VGG16_BIGCONV_PLAN = [(64, 5, 0.3), (128, 5, 0.4), (256, 7, 0.4), (512, 7, 0.4), (512, 7, 0.4)]
+VGG16_BIGCONV_PLAN = [(64, 5, 0.3), (128, 5, 0.4), (256, 7, 0.4), (512, 7, 0.4), (512, 7, 0.4)]
 
 
 def vgg16_bigconv(
@@ -147,8 +147,8 @@ def vgg16_bigconv(
     parts = _Parts(weight_decay, bn_momentum)
     inputs = keras.Input(input_shape, name="image")
     x = inputs
-    kernels = _stage_sizes(stage_kernels, [size for _, size, _ in _VGG16_BIGCONV_PLAN])
-    for i, (filters, _, rate) in enumerate(_VGG16_BIGCONV_PLAN, start=1):
+    kernels = _stage_sizes(stage_kernels, [size for _, size, _ in VGG16_BIGCONV_PLAN])
+    for i, (filters, _, rate) in enumerate(VGG16_BIGCONV_PLAN, start=1):
         x = parts.conv_bn(x, filters, kernels[i - 1], name=f"conv{i}")
         x = layers.Dropout(rate, name=f"dropout{i}")(x)
         x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
@@ -159,7 +159,7 @@ def vgg16_bigconv(
 
 # GoogLeNet's Inception v1 widths (1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool projection);
 # the post halves every one of them (integer division), as below.
-_INCEPTION_WIDTHS = {
+INCEPTION_WIDTHS = {
     "3a": (64, 96, 128, 16, 32, 32),
     "3b": (128, 128, 192, 32, 96, 64),
     "4a": (192, 96, 208, 16, 48, 64),
@@ -182,6 +182,13 @@ def _inception(parts, x, widths, name, use_pool_branch):
     pooled = layers.MaxPooling2D(2, strides=1, padding="same", name=f"{name}_pool")(x)
     bp = parts.conv_bn(pooled if use_pool_branch else x, wp, 1, name=f"{name}_poolproj")
     return layers.Concatenate(name=f"{name}_concat")([b1, b3, b5, bp])
+
+
+def inception_module(x, widths, name, *, use_pool_branch=False, weight_decay=0.0,
+                     bn_momentum=0.99):
+    """One of the post's Inception modules on the tensor ``x``, on its own (chapter 5 draws
+    one): ``widths`` are GoogLeNet's six (``INCEPTION_WIDTHS``), halved here as in the post."""
+    return _inception(_Parts(weight_decay, bn_momentum), x, widths, name, use_pool_branch)
 
 
 def googlenet(
@@ -208,7 +215,7 @@ def googlenet(
     x = layers.MaxPooling2D(3, strides=2, padding="same", name="stem1_pool")(x)
     x = parts.conv_bn(x, 96, 5, name="stem2")
     x = layers.MaxPooling2D(3, strides=2, padding="same", name="stem2_pool")(x)
-    for module, widths in _INCEPTION_WIDTHS.items():
+    for module, widths in INCEPTION_WIDTHS.items():
         if module in ("4a", "5a"):  # GoogLeNet halves the resolution before stages 4 and 5
             x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool{module[0]}")(x)
         x = _inception(parts, x, widths, f"inception{module}", use_pool_branch)
