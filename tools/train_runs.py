@@ -32,7 +32,7 @@ import typing
 
 import helpers
 
-from helpers.compare import CONTROLS  # name -> (model, options)
+from helpers.models import CONTROLS  # name -> (model, options)
 
 
 def main(argv=None):

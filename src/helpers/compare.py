@@ -26,7 +26,7 @@ import numpy as np
 
 from helpers import devices, profiles
 from helpers.data import CHANCE
-from helpers.models import LABELS, NAMES
+from helpers.models import CONTROLS, LABELS, NAMES
 from helpers.stats import (OWN_SPREAD_SEEDS, Interval, Z95, difference, interval,
                            interval_with_spread, largest_spread, paired_change_interval,
                            seed_spreads, t975)
@@ -818,11 +818,6 @@ def augmentation_seeds_text(records):
 
 # ----------------------------------------------------------------------------- chapter 4's controls
 
-# The controls, by the name ``tools/train_runs.py --controls`` takes: (model, options)
-CONTROLS = {
-    "thirteen_big": ("vgg16", {"stage_kernels": [5, 5, 7, 7, 7]}),  # kernel kept, depth changed
-    "five_3x3": ("vgg16_bigconv", {"stage_kernels": [3, 3, 3, 3, 3]}),  # depth kept, kernel changed
-}
 # (label, model, options): VGG16-big's two changes, one at a time
 CONTROL_ARMS = (
     ("VGG16: 13 layers, 3x3", "vgg16", {}),

@@ -268,6 +268,13 @@ def resnet18(
     return keras.Model(inputs, parts.head(x, num_classes), name="resnet18")
 
 
+# Chapter 4's controls, VGG16-big's two changes one at a time, by the name ``tools/train_runs.py
+# --controls`` takes: (model, options)
+CONTROLS = {
+    "thirteen_big": ("vgg16", {"stage_kernels": [5, 5, 7, 7, 7]}),  # kernel kept, depth changed
+    "five_3x3": ("vgg16_bigconv", {"stage_kernels": [3, 3, 3, 3, 3]}),  # depth kept, kernel changed
+}
+
 _REGISTRY = {
     "vgg16": vgg16,
     "vgg16_bigconv": vgg16_bigconv,
