@@ -153,11 +153,6 @@ def _as_trained_interval(records):
     return interval(values, records[0]["data"]["test_size"])
 
 
-# profile settings that do not change how a run trains: the profile's name, whether its
-# chapters train variants by default, and the per-network epochs (the record's own are used)
-NOT_RECIPE = ("name", "ablations", "epochs")
-
-
 def recipe(record):
     """What a run was trained with: its data sizes, epochs and the profile's settings (those a
     record predates take their defaults). Runs are pooled or set side by side only where their
@@ -169,8 +164,7 @@ def recipe(record):
 
 def _settings(profile):
     """The settings of ``profile`` that change how a run trains, comparable as a tuple."""
-    return tuple(sorted((k, repr(profiles.setting_value(v)))
-                        for k, v in dataclasses.asdict(profile).items() if k not in NOT_RECIPE))
+    return tuple(sorted((k, repr(v)) for k, v in profiles.recipe_settings(profile).items()))
 
 
 def comparable(records, names=NAMES):

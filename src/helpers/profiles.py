@@ -164,6 +164,19 @@ def setting_value(value):
     return float(value) if is_number(value) else value
 
 
+# profile settings that do not change how a run trains: the profile's name, whether its
+# chapters train variants by default, and the per-network epochs (a record's own are used)
+NOT_RECIPE = ("name", "ablations", "epochs")
+
+
+def recipe_settings(profile):
+    """The settings of ``profile`` that change how a run trains, as compared between recipes
+    (``setting_value``): the one rule by which chapter 7 pools runs and names what a trial
+    changed."""
+    return {field.name: setting_value(getattr(profile, field.name))
+            for field in dataclasses.fields(profile) if field.name not in NOT_RECIPE}
+
+
 def describe(profile, model_name, epochs=None):
     """The recipe ``profile`` trains ``model_name`` with, as a phrase the chapters glue;
     ``epochs``, a phrase, replaces that network's epoch count (a recipe told for several)."""

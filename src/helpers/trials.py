@@ -8,13 +8,12 @@ seeds on its device, and every network's runs against the post's validation accu
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 
 import numpy as np
 
 from helpers import devices, profiles
-from helpers.compare import NOT_RECIPE, POST
+from helpers.compare import POST
 from helpers.models import LABELS, NAMES, book_order
 from helpers.stats import (OWN_SPREAD_SEEDS, difference, interval, interval_with_spread,
                            seed_spreads, wilson)
@@ -48,12 +47,13 @@ def recipe_differences(record):
     then = profiles.from_record(record)
     wanted = today.epochs.get(record["model"])
     found = [] if record["epochs"] == wanted else [f"{record['epochs']} epochs instead of {wanted}"]
-    for field in dataclasses.fields(today):
-        was, now = getattr(then, field.name), getattr(today, field.name)
-        if field.name in NOT_RECIPE or profiles.setting_value(was) == profiles.setting_value(now):
+    was_settings, now_settings = profiles.recipe_settings(then), profiles.recipe_settings(today)
+    for setting in now_settings:
+        if was_settings[setting] == now_settings[setting]:
             continue  # the rule compare.recipe pools by: 2 and 2.0 are the same setting
+        was, now = getattr(then, setting), getattr(today, setting)
         numbers = profiles.is_number(was, now)
-        name = _SETTING_NAMES.get(field.name, field.name.replace("_", " "))
+        name = _SETTING_NAMES.get(setting, setting.replace("_", " "))
         # :g reads best, unless it would print two different values alike
         shown = (f"{was:g}", f"{now:g}") if numbers else (repr(was), repr(now))
         if shown[0] == shown[1]:
