@@ -281,6 +281,39 @@ def test_each_run_backs_up_into_a_folder_of_its_own(tiny_prepared, tmp_path):
         experiment.train_network("googlenet_v3", profile, tiny_prepared, save=False)
 
 
+@pytest.mark.skipif(keras.config.backend() != "tensorflow", reason="Colab's T4 route: TensorFlow")
+def test_the_fast_recipe_trains_in_float16_with_loss_scaling(tiny_prepared, monkeypatch):
+    # A T4 (Colab's free GPU) has no bfloat16: "mixed" means float16 there, whose gradients
+    # need loss scaling. The book's networks in float16 crawl on a CPU, so a small network with
+    # their parts (Conv -> BN -> ReLU, dropout, a float32 softmax) stands in: the recipe's
+    # schedule, label smoothing, crops in the model and BN re-estimate, in float16.
+    def small(name, bn_momentum, weight_decay, **options):
+        inputs = keras.Input((32, 32, 3))
+        x = keras.layers.Conv2D(8, 3, kernel_regularizer=keras.regularizers.L2(weight_decay))(inputs)
+        x = keras.layers.BatchNormalization(momentum=bn_momentum)(x)
+        x = keras.layers.Dropout(0.2)(keras.layers.Activation("relu")(x))
+        x = keras.layers.Dense(10)(keras.layers.GlobalAveragePooling2D()(x))
+        return keras.Model(inputs, keras.layers.Activation("softmax", dtype="float32")(x))
+
+    monkeypatch.setattr(models, "build", small)
+    compiled = []  # the model trained: the network inside the augmentation
+    compile_model = training.compile_model
+    monkeypatch.setattr(training, "compile_model",
+                        lambda model, *a, **k: compiled.append(compile_model(model, *a, **k))
+                        or compiled[-1])
+    profile = dataclasses.replace(
+        profiles.PROFILES["fast"], epochs={n: 3 for n in models.NAMES}, batch_size=40,
+        precision="mixed_float16", warmup_epochs=1, bn_recalibration=40)
+    run = experiment.train_network("resnet18", profile, tiny_prepared, save=False, verbose=0)
+    record = run.record
+    assert record["hyper"]["dtype_policy"] == "mixed_float16"
+    assert isinstance(compiled[0].optimizer, keras.optimizers.LossScaleOptimizer)
+    assert run.model.layers[1].compute_dtype == "float16"  # the convolution computes in float16
+    assert np.all(np.isfinite(record["history"]["loss"]))
+    assert record["history"]["loss"][-1] < record["history"]["loss"][0]
+    assert keras.config.dtype_policy().name == "float32"  # restored after the run
+
+
 def test_records_carry_their_provenance(tiny_prepared, tmp_path):
     profile = dataclasses.replace(profiles.PROFILES["smoke"], epochs={n: 1 for n in models.NAMES})
     record = experiment.train_network("googlenet", profile, tiny_prepared, save=False,
