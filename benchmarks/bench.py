@@ -397,12 +397,6 @@ def main(argv=None):
     if args.only == "xla" and keras.config.backend() != "tensorflow":
         parser.error("--only xla times TensorFlow with XLA on and off; on Keras' "
                      f"{keras.config.backend()} backend there is no such switch")
-    helpers.start_quietly()
-    source, images, labels = real_or_synthetic(args.images)
-    common = {"images": len(images), "batch_size": args.batch_size,
-              "data": "synthetic" if source == "synthetic" else os.path.basename(source),
-              "environment": devices.environment()}
-    device = "gpu" if devices.gpu_available() else "cpu"
     parts = (("networks", "apis", "augmentation") if args.only is None else (args.only,))
     if "apis" in parts and keras.config.backend() != "tensorflow":
         # tf.data and the GradientTape loop are two of its ways: refused before anything runs
@@ -413,6 +407,12 @@ def main(argv=None):
         parts = tuple(part for part in parts if part != "apis")
         print(f"The training APIs are not timed on Keras' {keras.config.backend()} backend "
               "(two of their ways need TensorFlow): networks and augmentation only.")
+    helpers.start_quietly()
+    source, images, labels = real_or_synthetic(args.images)
+    common = {"images": len(images), "batch_size": args.batch_size,
+              "data": "synthetic" if source == "synthetic" else os.path.basename(source),
+              "environment": devices.environment()}
+    device = "gpu" if devices.gpu_available() else "cpu"
     names = {"networks": "networks", "apis": "training_apis",
              "augmentation": f"{args.name or 'augmentation'}-{device}",
              "xla": f"{args.name or 'xla'}-{device}"}
@@ -429,18 +429,18 @@ def main(argv=None):
     # checked before anything is timed: a refusal after minutes of benchmarks would waste them
     merged = xla if args.only == "xla" else augmentation
     kept = earlier_rows(args.merge_with, merged, common["environment"]) if args.merge_with else {}
-    if args.only in (None, "networks"):
+    if "networks" in parts:
         print(f"Training speed, batch {args.batch_size}, {len(images)} images per epoch:")
         x = data.standardize(images, *data.channel_stats(images))
         rows = bench_networks(args.networks, x, keras.utils.to_categorical(labels, 10), args.batch_size, args.epochs)
         write(args.out, "networks", {**common, "epochs": args.epochs, "networks": rows})
-    if args.only in (None, "apis"):
+    if "apis" in parts:
         print(f"\nSix ways to train {args.network}:")
         rows = bench_apis(args.network, images, labels, args.batch_size, args.api_rounds)
         write(args.out, "training_apis",
               {**common, "rounds": args.api_rounds, "epochs_per_round": 2,  # the second timed
                "network": args.network, "ways": rows})
-    if args.only in (None, "augmentation"):
+    if "augmentation" in parts:
         print(f"Augmentation and precision on the {device}, batch {args.batch_size}, "
               f"{len(images)} images per epoch:", flush=True)
         x = data.standardize(images, *data.channel_stats(images))
@@ -448,7 +448,7 @@ def main(argv=None):
                            args.batch_size, args.epochs, save=lambda rows: write(
                                args.out, names["augmentation"],
                                {**augmentation, "networks": {**kept, **rows}}))
-    if args.only == "xla":
+    if "xla" in parts:
         print(f"XLA off and on, on the {device}, batch {args.batch_size}, {len(images)} images "
               "per epoch:", flush=True)
         x = data.standardize(images, *data.channel_stats(images))

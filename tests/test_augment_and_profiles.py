@@ -276,7 +276,13 @@ def test_each_run_backs_up_into_a_folder_of_its_own(tiny_prepared, tmp_path):
                                        save=False, verbose=0, backup_dir=tmp_path)
         assert run.record["epochs"] == 1
     runs = sorted(p.name for p in (tmp_path / "smoke").iterdir())
-    assert runs == sorted(experiment.run_name("googlenet", s) for s in (0, 1))
+    assert runs == sorted(experiment.backup_folder(tmp_path, profile, "googlenet", s).name
+                          for s in (0, 1))
+    assert runs[0].startswith("googlenet-") and runs[1].startswith("googlenet-seed1-")
+    # a changed recipe (chapter 3's exercises) does not resume the recipe's run either
+    changed = dataclasses.replace(profile, learning_rate=profile.learning_rate / 2)
+    assert (experiment.backup_folder(tmp_path, changed, "googlenet")
+            != experiment.backup_folder(tmp_path, profile, "googlenet"))
     with pytest.raises(models.UnknownModelError, match="Valid names"):
         experiment.train_network("googlenet_v3", profile, tiny_prepared, save=False)
 

@@ -250,3 +250,17 @@ def test_the_api_bench_is_refused_off_tensorflow_before_anything_runs(tmp_path, 
         bench.main(["--images", "40", "--only", "apis", "--out", str(tmp_path)])
     assert "need Keras' TensorFlow backend; this is jax" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_default_bench_off_tensorflow_times_networks_and_augmentation_only(tmp_path,
+                                                                             monkeypatch):
+    monkeypatch.delenv("CIFAR10_PATH", raising=False)
+    monkeypatch.setattr(bench.keras.config, "backend", lambda: "jax")
+    called = []
+    monkeypatch.setattr(bench, "bench_networks", lambda *a, **k: called.append("networks") or {})
+    monkeypatch.setattr(bench, "bench_apis", lambda *a, **k: called.append("apis") or {})
+    monkeypatch.setattr(bench, "bench_augmentation",
+                        lambda *a, **k: called.append("augmentation"))
+    bench.main(["--images", "40", "--out", str(tmp_path)])
+    assert called == ["networks", "augmentation"]
+    assert not (tmp_path / "training_apis.json").exists()

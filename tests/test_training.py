@@ -238,8 +238,11 @@ def test_a_backup_folder_resumes_its_own_model_and_refuses_another(synthetic, tm
     x, y, _, _ = synthetic
     model = training.compile_model(tiny_model(2), keras.optimizers.Adam(1e-2), loss="sparse")
     training.fit(model, x, y, epochs=1, batch_size=64, verbose=0, backup_dir=tmp_path)
-    again = training.fit(model, x, y, epochs=2, batch_size=64, verbose=0, backup_dir=tmp_path)
-    assert len(again["loss"]) == 2  # the same model: its backup is resumed
+    # the same network built again (in a cell run again Keras names it anew): resumed
+    rebuilt = training.compile_model(tiny_model(2), keras.optimizers.Adam(1e-2), loss="sparse")
+    assert rebuilt.name != model.name
+    again = training.fit(rebuilt, x, y, epochs=2, batch_size=64, verbose=0, backup_dir=tmp_path)
+    assert len(again["loss"]) == 2
     other = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(),
                               keras.layers.Dense(10, activation="softmax")], name="other")
     training.compile_model(other, keras.optimizers.Adam(1e-2), loss="sparse")

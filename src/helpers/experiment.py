@@ -7,8 +7,10 @@ Each network chapter calls ``prepare_data`` once and ``train_network`` for the p
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import NamedTuple
 
@@ -122,6 +124,19 @@ def recalibration_images(profile: Profile, prepared: Prepared, seed=0):
 VALIDATION_BATCH = 500
 
 
+def backup_folder(backup_dir, profile: Profile, model_name, seed=0, **options):
+    """Where ``train_network`` backs a run up inside ``backup_dir``: a folder per profile, then
+    per run and recipe (``fast/resnet18-seed1-<hash of the recipe's settings and epochs>``), so
+    that another network, seed or changed recipe given the same folder starts afresh instead of
+    resuming this run's weights and history."""
+    recipe = repr(sorted(profiles.recipe_settings(profile).items()) + [profile.epochs[model_name]])
+    digest = hashlib.sha256(recipe.encode()).hexdigest()[:8]
+    if (Path(backup_dir) / "history.csv").exists():  # the layout before folders per run
+        warnings.warn(f"{backup_dir} holds a backup made before runs had folders of their own; "
+                      f"this run backs up into {profile.name}/ inside it and starts afresh.")
+    return Path(backup_dir) / profile.name / f"{run_name(model_name, seed, **options)}-{digest}"
+
+
 def train_network(
     model_name, profile: Profile, prepared: Prepared, *, seed=0, backup_dir=None,
     save=True, verbose=2, **options,
@@ -138,9 +153,7 @@ def train_network(
         results.check_saveable(profile.name)  # before training, not after
         results.check_writable(profile.name)
     if backup_dir is not None:
-        # a folder per run: another seed, network or profile given the same folder starts
-        # afresh instead of resuming this run's weights and history
-        backup_dir = Path(backup_dir) / profile.name / run_name(model_name, seed, **options)
+        backup_dir = backup_folder(backup_dir, profile, model_name, seed, **options)
     keras.utils.set_random_seed(seed)
     policy = devices.policy_for(profile.precision)
     place = augment.BEST_PLACE if profile.augment_in == "auto" else profile.augment_in

@@ -292,7 +292,8 @@ def build(name, *, num_classes=10, input_shape=(32, 32, 3), weight_decay=0.0, **
     """
     check_name(name)
     smallest = MIN_IMAGE_SIDE.get(name, 1)
-    if min(input_shape[:2]) < smallest:
+    sides = [side for side in input_shape[:2] if side is not None]  # None: any size
+    if sides and min(sides) < smallest:
         raise ValueError(
             f"{name} needs images of at least {smallest}x{smallest} pixels (five 2x2 max pools "
             f"halve them); got input_shape={tuple(input_shape)}. Resize the images (for example "

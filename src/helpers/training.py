@@ -139,8 +139,9 @@ def make_deterministic(seed=0):
     """Seed Python, NumPy and the backend, and (TensorFlow) make its ops deterministic.
 
     On TensorFlow, two runs with the same seed then give identical histories on the same
-    machine and software, at some cost in speed; on JAX and PyTorch only the seeds are set. Without it, runs differ slightly (parallel reductions
-    add floating-point numbers in varying order), though each is seeded.
+    machine and software, at some cost in speed; on JAX and PyTorch only the seeds are set.
+    Without it, runs differ slightly (parallel reductions add floating-point numbers in varying
+    order), though each is seeded.
     """
     keras.utils.set_random_seed(seed)
     if keras.config.backend() == "tensorflow":
@@ -219,8 +220,11 @@ class BackupMismatchError(ValueError):
 
 def _claim_backup(backup_dir, model):
     """Mark ``backup_dir`` as ``model``'s, or refuse it if it holds another model's backup
-    (Keras would fail on the first mismatched weight, or resume a model of the same shape)."""
-    owner = f"{model.name}, {model.count_params():,} parameters" if model.built else model.name
+    (Keras would fail on the first mismatched weight). Told apart by its weights, not its
+    name, which Keras numbers anew when a cell runs again; an unbuilt model is not checked."""
+    if not model.built:
+        return
+    owner = f"{len(model.weights)} weight tensors, {model.count_params():,} parameters"
     stamp = backup_dir / "model.txt"
     if stamp.exists() and stamp.read_text().strip() != owner:
         raise BackupMismatchError(
@@ -237,7 +241,8 @@ def fit(model, x, y=None, *, epochs, validation_data=None, backup_dir=None, verb
     run started again with the same directory continues where the last one stopped; the
     history returned then covers all epochs, those before the interruption included. A folder
     that holds another model's backup is refused (``BackupMismatchError``); one folder serves
-    one run (``experiment.train_network`` makes one per run inside the folder it is given).
+    one run (``experiment.train_network`` makes one per run and recipe inside the folder it is
+    given).
     """
     if hasattr(x, "shape"):
         check_data(model, x, y)
