@@ -38,9 +38,12 @@ def test_pad_crop_is_an_exact_random_shift_per_image():
     assert len(set(shifts)) > 1, "offsets are drawn per image, not once per batch"
 
 
-def test_pad_crop_is_inert_outside_training():
+def test_pad_crop_is_inert_outside_training_and_crops_when_called_alone():
     x = images()
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(augment.RandomPadCrop(4)(x)), x)
+    crop = augment.RandomPadCrop(4, seed=0)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(crop(x, training=False)), x)
+    # called on its own it augments, as Keras' RandomFlip does (chapter 2 says so of them all)
+    assert not np.array_equal(keras.ops.convert_to_numpy(crop(x)), x)
 
 
 def _correlation(a, b):

@@ -177,3 +177,17 @@ def test_compile_seconds_listen_to_jax_only_inside_the_block(monkeypatch):
         jax.monitoring.record_event_duration_secs("/another/event", 9.0)
     jax.monitoring.record_event_duration_secs(event, 7.0, fun_name="jit(train_step)")  # after
     assert found == {"train_step": 2.0}
+
+
+def test_records_name_the_cpu_instructions_that_turn_onednn_on(monkeypatch, tmp_path):
+    from helpers import devices
+
+    fake = tmp_path / "cpuinfo"
+    fake.write_text("model name\t: AMD EPYC\nflags\t\t: fpu sse avx2 avx512f avx512_vnni\n")
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda p, *a, **k: real_open(
+        fake if str(p) == "/proc/cpuinfo" else p, *a, **k))
+    assert devices.cpu_flags() == ("avx512_vnni",)  # avx512f alone does not turn it on
+    assert devices.environment()["cpu_onednn_flags"] == ["avx512_vnni"]
+    fake.write_text("model name\t: AMD EPYC\nflags\t\t: fpu sse avx2\n")
+    assert devices.cpu_flags() == ()

@@ -314,6 +314,19 @@ def test_the_payback_carries_the_range_of_the_timed_epochs():
     assert "The figures in brackets come from the timed epochs' extremes" in text
 
 
+def test_where_the_timed_epochs_overlap_no_payback_is_claimed_and_float32_only_at_worst():
+    # mixed precision's epochs range over float32's: a speed-up is neither shown nor ruled out
+    gpu = {"ways": ["model:crop", "model:crop mixed"], "images": 25600, "networks": {
+        "resnet18": {"model:crop": {"epoch_seconds": [5.0, 0.29, 0.29], "images_per_second": 88000},
+                     "model:crop mixed": {"epoch_seconds": [17.0, 0.21, 0.30],
+                                          "images_per_second": 95000}}}}
+    text = speed.mixed_precision_payback_text(gpu, epochs={"resnet18": 50})
+    # 12 s more; at best (0.21 against 0.29 s a bench epoch) 0.156 s saved per 50,000 images
+    assert "ResNet18 at best after about 77 epochs, perhaps never (its timed epochs overlap" in text
+    assert "even at mixed precision's best, float32 would have finished" in text
+    assert "sooner" not in speed.mixed_precision_payback_text(gpu, epochs={"resnet18": 100})
+
+
 def test_compile_text_and_payback_where_a_figure_is_missing_or_mixed_is_no_faster():
     run = trial_record("vgg16", 0.86)
     run["history"] = {"seconds": [24.2, 0.7, 0.7]}
@@ -398,3 +411,17 @@ def test_xla_text_reads_the_xla_record():
     assert ("The record joins networks timed in separate calls: VGG16 by the code at aaaaaaa; "
             "ResNet18 by the code at bbbbbbb.") in merged
     assert "VGG16 150 against 200 (x1.20) and ResNet18" in merged
+
+
+def test_stored_cpu_hours_come_from_each_record_with_its_cpu():
+    epyc = {"batch_size": 128, "environment": {"device": "CPU: AMD EPYC", "cpu_cores": 2},
+            "networks": {"vgg16": {"book": {"images_per_second": 175.0}}}}
+    xeon = {"batch_size": 128, "environment": {"device": "CPU: Intel Xeon", "cpu_cores": 2},
+            "networks": {"vgg16": {"xla_off": {"images_per_second": 70.0}}}}
+    text = speed.stored_cpu_hours_text({"bench": (epyc, "book"), "xla": (xeon, "xla_off"),
+                                        "missing": (None, "book")})
+    # 100 epochs of 50,000 images: 5,000,000 / 175 s = 7.9 h; / 70 s = 19.8 h
+    assert text.startswith("The stored benchmark records put 100 epochs of VGG16 at about 8 hours "
+                           "on the AMD EPYC with 2 cores (175 images/s; bench, batch 128) and "
+                           "about 20 hours on the Intel Xeon with 2 cores")
+    assert speed.stored_cpu_hours_text({"bench": (epyc, "book")}, network="resnet18") == ""

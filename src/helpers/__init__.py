@@ -9,10 +9,9 @@ models and the training loop also run on Keras' JAX and PyTorch backends.
 import os
 
 # TensorFlow turns oneDNN's CPU kernels on by itself only on CPUs with AVX_VNNI, AVX512_VNNI,
-# AVX512_BF16 or AMX (such as this book's Intel Xeon), not on others (such as the AMD EPYC that made the
-# `cpu` records); with them a ResNet18 training step on 2 cores was 3x to 7x faster in this
-# project's runs (chapter 1). Only takes effect if set before TensorFlow is imported, so
-# importing helpers first is enough.
+# AVX512_BF16 or AMX (devices.ONEDNN_DEFAULT_FLAGS), not on others; with them a ResNet18
+# training step on 2 cores was 3x to 7x faster in this project's runs (chapter 1). Only takes
+# effect if set before TensorFlow is imported, so importing helpers first is enough.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

@@ -50,7 +50,7 @@ class RandomPadCrop(keras.layers.Layer):
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
-    def call(self, images, training=None):
+    def call(self, images, training=True):  # as Keras' own random layers: on unless told off
         if not training:
             return images
         p = self.pad
@@ -116,8 +116,9 @@ def with_augmentation(network, kind="post", seed=None):
 # Where augmentation trains fastest, and so where the "auto" setting puts it: "model" (in the
 # compiled step), on every backend. On a GPU that is Keras' own advice, and on JAX or PyTorch
 # the alternative is a PyDataset that runs the layers batch by batch outside the compiled step
-# (0.07x of unaugmented arrays for ResNet18 on an H200, measured before the book kept benchmark
-# records; results/bench/pipeline-gpu.json, once a device run makes it, holds the measurement).
+# (about 0.07x of unaugmented arrays for ResNet18 on an H200, in a measurement reported with
+# issue 10 and not stored; results/bench/pipeline-gpu.json, once a device run makes it, will
+# hold one).
 # On this 2-core CPU with TensorFlow, cifar-vgg's augmentation in the model trained GoogLeNet
 # and ResNet18 at 0.97x and 1.00x the speed of unaugmented arrays, and the tf.data pipeline
 # that augments in parallel threads at 0.94x and 0.97x (results/bench/augmentation-cpu.json,

@@ -17,7 +17,9 @@ GPU_HELP = (
     "No GPU is visible to {backend}. On Colab: Runtime -> Change runtime type -> a GPU, then "
     "run the notebook again. On Linux or WSL2: pip install 'tensorflow[and-cuda]' (the old "
     "'tensorflow-gpu' package is gone) and check `nvidia-smi`. Native Windows has had no "
-    "TensorFlow GPU support since TF 2.10: use WSL2."
+    "TensorFlow GPU support since TF 2.10: use WSL2. To see why TensorFlow skipped a GPU (this "
+    "book hides its start-up messages), run in a terminal: TF_CPP_MIN_LOG_LEVEL=0 python -c "
+    "\"import tensorflow as tf; print(tf.config.list_physical_devices('GPU'))\"."
 )
 
 
@@ -51,6 +53,25 @@ def require_gpu():
     """Fail with instructions when no GPU is visible. The book does not call it by default."""
     if not gpu_available():
         raise RuntimeError(GPU_HELP.format(backend=backend()))
+
+
+# The CPU instructions with which TensorFlow (2.9 and later, Linux x86) turns its oneDNN
+# kernels on by itself, as /proc/cpuinfo names them (AVX_VNNI, AVX512_VNNI, AVX512_BF16, AMX)
+ONEDNN_DEFAULT_FLAGS = ("avx_vnni", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8",
+                        "amx_tile")
+
+
+def cpu_flags(wanted=ONEDNN_DEFAULT_FLAGS):
+    """Which of ``wanted`` this CPU has (Linux: /proc/cpuinfo; elsewhere an empty tuple)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    present = set(line.split(":", 1)[1].split())
+                    return tuple(flag for flag in wanted if flag in present)
+    except OSError:
+        pass
+    return ()
 
 
 def cpu_name():
@@ -384,6 +405,8 @@ def environment():
         "device": device_name(),
         "gpu": gpu_available(),
         "cpu_cores": cpu_cores(),
+        # the CPU model name alone does not tell whether TensorFlow's oneDNN kernels were on
+        "cpu_onednn_flags": list(cpu_flags()),
         "precision": keras.config.dtype_policy().name,
         "float32_products": float32_products(),
         "git_commit": loaded_commit(),

@@ -259,6 +259,27 @@ def xla_text(record):
             + (f" Not timed: {and_list(untimed)}." if untimed else ""))
 
 
+def stored_cpu_hours_text(records, network="vgg16", epochs=100, images=50_000):
+    """What the stored CPU benchmark records give for ``epochs`` epochs of ``network`` on
+    ``images`` images, each on the CPU it names: ``records`` maps a description of the way
+    timed to ``(record, way)`` (``networks.json``'s "book", ``xla-cpu.json``'s "xla_off");
+    "" where none holds the network."""
+    found = []
+    for label, (record, way) in records.items():
+        row = (record or {}).get("networks", {}).get(network, {}).get(way)
+        if row and row.get("images_per_second"):
+            rate, env = row["images_per_second"], record["environment"]
+            device = env.get("device", "?").removeprefix("CPU: ")
+            found.append(f"about {epochs * images / rate / 3600:.0f} hours on the {device} with "
+                         f"{env.get('cpu_cores', '?')} cores ({rate:.0f} images/s; {label}, "
+                         f"batch {record['batch_size']})")
+    if not found:
+        return ""
+    return (f"The stored benchmark records put {epochs} epochs of {LABELS.get(network, network)} "
+            f"at {and_list(found)}. CPUs under one model name still differ, and so does what "
+            "else the machine ran at the time.")
+
+
 def _timed(bench, way=None):
     """``(network, entry)`` of a ``make bench`` record: the book's build in a networks record;
     ``way`` (default ``"arrays"``: float32, unaugmented) in an augmentation record, which times
@@ -290,11 +311,12 @@ def speed_ranges(bench, way=None):
 
 
 PIPELINE_UNRECORDED = (
-    "On a GPU with JAX a pipeline beside the model trained ResNet18 at a small fraction of the "
-    "speed of unaugmented arrays (about 0.07x on an H200), in a measurement made while the book "
-    "was written that no stored record holds yet (on a GPU, `python benchmarks/bench.py --only "
-    "augmentation --name pipeline --networks resnet18 --ways arrays model:crop pipeline:crop` "
-    "makes one).")
+    "No stored record measures a pipeline beside the model on a GPU yet (on a GPU, `python "
+    "benchmarks/bench.py --only augmentation --name pipeline --networks resnet18 --ways arrays "
+    "model:crop pipeline:crop` makes one). The one measurement there is, reported in the issue "
+    "that moved the book's augmentation into the model and not stored, had ResNet18 train on "
+    "an H200 with JAX at about 2,300 images/s through such a pipeline against about 31,000 on "
+    "unaugmented arrays (batch 128, an earlier version of the code): read it as unverified.")
 
 
 def pipeline_text(bench):
@@ -400,6 +422,9 @@ def _payback_epochs(extra, *saved):
     def epochs(per_epoch):
         return math.inf if per_epoch <= 0 else extra / per_epoch
 
+    if least <= 0 < most:  # the timed epochs overlap: no speed-up shown, nor its absence
+        return (f"at best after about {epochs(most):.0f} epochs, perhaps never (its timed "
+                "epochs overlap float32's)")
     if median <= 0:
         return "never (it is no faster)"
     if epochs(median) > 1000:
@@ -442,7 +467,10 @@ def mixed_precision_payback_text(gpu, epochs=None, images=50000):
         (a_low, a_high), (b_low, b_high) = plain_ranges[name], mixed_ranges[name]
         saved = images / a["images_per_second"] - images / b["images_per_second"]
         most, least = images / a_low - images / b_high, images / a_high - images / b_low
-        needed = extra / saved if saved > 0 else math.inf
+        # float32 is said to finish sooner only where even mixed precision's best case (its
+        # fastest epochs against float32's slowest) repays the start too late
+        best = max(saved, most)
+        needed = extra / best if best > 0 else math.inf
         paybacks.append(f"{label} {_payback_epochs(extra, least, saved, most)}")
         if name in epochs and epochs[name] < needed:
             sooner.append(f"{label} ({epochs[name]} epochs)")
@@ -467,8 +495,8 @@ def mixed_precision_payback_text(gpu, epochs=None, images=50000):
                  f"kernels started cold; that first way's own first epoch took "
                  f"{and_list(colds)}.")
     if sooner:
-        text += (f" By these figures float32 would have finished the `fast` recipe's runs of "
-                 f"{and_list(sooner)} sooner on this GPU (its validation passes left out, which "
+        text += (f" By these figures, even at mixed precision's best, float32 would have "
+                 f"finished the `fast` recipe's runs of {and_list(sooner)} sooner on this GPU (its validation passes left out, which "
                  "mixed precision speeds up too); a run of its own, from a cold start, would "
                  "say; whether it trains them as well is a question for trials (chapter 7).")
     return text
