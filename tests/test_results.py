@@ -415,3 +415,10 @@ def test_committed_records_are_valid():
         except (results.RecordError, AssertionError) as err:
             problems.append(f"{path.relative_to(root)}: {err}")
     assert not problems, "\n".join(problems)
+
+
+def test_a_bench_record_is_read_or_none_where_none_is_stored(tmp_path):
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "networks.json").write_text('{"images": 40}')
+    assert results.load_bench("networks.json", root=tmp_path) == {"images": 40}
+    assert results.load_bench("xla-cpu.json", root=tmp_path) is None

@@ -61,28 +61,26 @@ ONEDNN_DEFAULT_FLAGS = ("avx_vnni", "avx512_vnni", "avx512_bf16", "amx_bf16", "a
                         "amx_tile")
 
 
-def cpu_flags(wanted=ONEDNN_DEFAULT_FLAGS):
-    """Which of ``wanted`` this CPU has (Linux: /proc/cpuinfo; elsewhere an empty tuple)."""
+def _cpuinfo(field):
+    """The first CPU's ``field`` in /proc/cpuinfo (Linux), or None."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("flags"):
-                    present = set(line.split(":", 1)[1].split())
-                    return tuple(flag for flag in wanted if flag in present)
-    except OSError:
-        pass
-    return ()
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
+                if line.startswith(field):
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    return None
+
+
+def cpu_flags(wanted=ONEDNN_DEFAULT_FLAGS):
+    """Which of ``wanted`` this CPU has (an empty tuple where /proc/cpuinfo does not say)."""
+    present = set((_cpuinfo("flags") or "").split())
+    return tuple(flag for flag in wanted if flag in present)
+
+
+def cpu_name():
+    return _cpuinfo("model name") or platform.processor() or platform.machine()
 
 
 def cpu_cores():

@@ -107,6 +107,13 @@ def check_writable(profile, root=None):
                           "fix its permissions, or train with save=False.")
 
 
+def load_bench(name, root=None):
+    """The benchmark record ``results/bench/<name>`` (``make bench``, the device run), or None
+    where none is stored yet: the chapters say so instead of failing."""
+    path = Path(root or results_dir()) / "bench" / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def path_for(profile, run, root=None):
     return Path(root or results_dir()) / profile / f"{run}.json"
 

@@ -266,9 +266,9 @@ def stored_cpu_hours_text(records, network="vgg16", epochs=100, images=50_000):
     "" where none holds the network."""
     found = []
     for label, (record, way) in records.items():
-        row = (record or {}).get("networks", {}).get(network, {}).get(way)
-        if row and row.get("images_per_second"):
-            rate, env = row["images_per_second"], record["environment"]
+        rate = speeds(record, way).get(network)
+        if rate:
+            env = record["environment"]
             device = env.get("device", "?").removeprefix("CPU: ")
             found.append(f"about {epochs * images / rate / 3600:.0f} hours on the {device} with "
                          f"{env.get('cpu_cores', '?')} cores ({rate:.0f} images/s; {label}, "
@@ -496,9 +496,10 @@ def mixed_precision_payback_text(gpu, epochs=None, images=50000):
                  f"{and_list(colds)}.")
     if sooner:
         text += (f" By these figures, even at mixed precision's best, float32 would have "
-                 f"finished the `fast` recipe's runs of {and_list(sooner)} sooner on this GPU (its validation passes left out, which "
-                 "mixed precision speeds up too); a run of its own, from a cold start, would "
-                 "say; whether it trains them as well is a question for trials (chapter 7).")
+                 f"finished the `fast` recipe's runs of {and_list(sooner)} sooner on this GPU "
+                 "(its validation passes left out, which mixed precision speeds up too); a run "
+                 "of its own, from a cold start, would say; whether it trains them as well is a "
+                 "question for trials (chapter 7).")
     return text
 
 
