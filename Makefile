@@ -1,5 +1,5 @@
 # make book | make test | make reproduce PROFILE=cpu|fast|full | make compare [PROFILE=fast] |
-# make bench | make device-prep
+# make chapters CHAPTERS="02_cifar10_data ..." [PROFILE=cpu] | make bench | make device-prep
 # Each target creates .venv and installs requirements.txt on first use (again only when
 # requirements.txt or pyproject.toml change).
 
@@ -19,7 +19,7 @@ ABSOLUTE_DATA = if [ -n "$$CIFAR10_PATH" ]; then \
   CIFAR10_PATH="$$($(PYTHON) -c 'import os, sys; print(os.path.abspath(sys.argv[1]))' \
   "$$CIFAR10_PATH")"; export CIFAR10_PATH; fi;
 
-.PHONY: book test reproduce compare bench device-prep clean
+.PHONY: book test reproduce chapters compare bench device-prep clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,8 +45,13 @@ test: $(STAMP)
 reproduce: $(STAMP)
 	@test -n "$$CIFAR10_PATH" || test -f $(SHARED_DATA) || \
 	  echo "CIFAR10_PATH is not set: the notebooks will use Keras' download (needs internet)"
+	@$(MAKE) --no-print-directory chapters CHAPTERS="$(NETWORKS) 07_comparison"
+
+# Chapters by name, each replaced by its run under PROFILE as it finishes: chapter 2 after a
+# device run brings results/bench/pipeline-gpu.json, say (then make compare, last)
+chapters: $(STAMP)
 	@echo "Each notebook is replaced by this $(PROFILE) run as it finishes (git checkout notebooks restores the stored ones)"
-	$(ABSOLUTE_DATA) for nb in $(NETWORKS) 07_comparison; do \
+	$(ABSOLUTE_DATA) for nb in $(CHAPTERS); do \
 	  CIFAR10_PATH=$${CIFAR10_PATH:-$$(test -f $(SHARED_DATA) && realpath $(SHARED_DATA))} \
 	  BOOK_PROFILE=$(PROFILE) $(BIN)/papermill --cwd notebooks notebooks/$$nb.ipynb \
 	    notebooks/.$$nb.run.ipynb --log-output --execution-timeout 7200 \
@@ -79,8 +84,14 @@ NEXT_TRIALS := vgg16:weight_decay=0.001 resnet18:warmup_epochs=5 \
 # then a seed of each other network, so that one run of each comes from one version of the code
 # and chapter 7 can set them against the recipe's time aim (the stored ones come from two).
 NEXT_SEEDS := 1:googlenet 3:vgg16_bigconv 3:vgg16 3:resnet18 2:googlenet
+# the wheels the device run installs (an empty or partial .whl/ from a failed download would
+# only show there, after a machine start)
+DEVICE_WHEELS := keras-3.15.1- optree- namex- papermill- ipykernel- nbformat- pydot-
 device-prep:
-	test -d .whl || bash ../shared/device/wheels.sh .whl
+	(for w in $(DEVICE_WHEELS); do ls .whl/$$w*.whl > /dev/null 2>&1 || exit 1; done) \
+	  || { rm -rf .whl && bash ../shared/device/wheels.sh .whl; }
+	@for w in $(DEVICE_WHEELS); do ls .whl/$$w*.whl > /dev/null 2>&1 \
+	  || { echo "No $$w wheel in .whl/: the device run would stop at its install"; exit 1; }; done
 	mkdir -p data && cp -n $(SHARED_DATA) data/ 2>/dev/null || test -f data/cifar10-jpeg.tar.gz \
 	  || echo "Put cifar10-jpeg.tar.gz in data/ (or set CIFAR10_PATH on the GPU machine)"
 	@echo "Device call (carry .whl and data; timeout_s 600):"

@@ -290,6 +290,23 @@ def test_each_run_backs_up_into_a_folder_of_its_own(tiny_prepared, tmp_path):
         experiment.train_network("googlenet_v3", profile, tiny_prepared, save=False)
 
 
+def test_a_changed_profile_is_not_saved_as_the_profiles_own_run(tiny_prepared, tmp_path,
+                                                                 monkeypatch):
+    # chapter 3's exercise trains a dataclasses.replace(profile, ...) copy: saved, its record
+    # would replace results/<profile>/vgg16.json, which chapter 7 reads as the profile's run
+    monkeypatch.setattr(results, "results_dir", lambda: tmp_path)
+    smoke = profiles.PROFILES["smoke"]
+    assert profiles.changed_settings(smoke, "vgg16") == []
+    changed = dataclasses.replace(smoke, weight_decay=5e-4, epochs={"vgg16": 3})
+    assert profiles.changed_settings(changed, "vgg16") == ["weight_decay=0.0005", "epochs=3"]
+    assert profiles.changed_settings(changed, "resnet18") == ["weight_decay=0.0005", "epochs=None"]
+    with pytest.raises(ValueError, match=r"changes weight_decay=0.0005, epochs=3(.|\n)*save=False"):
+        experiment.train_network("vgg16", changed, tiny_prepared)
+    assert not list(tmp_path.rglob("*.json"))  # refused before training: nothing written
+    # not a recipe setting: whether a chapter trains its ablations
+    assert profiles.changed_settings(dataclasses.replace(smoke, ablations=True), "vgg16") == []
+
+
 @pytest.mark.skipif(keras.config.backend() != "tensorflow", reason="Colab's T4 route: TensorFlow")
 def test_the_fast_recipe_trains_in_float16_with_loss_scaling(tiny_prepared, monkeypatch):
     # A T4 (Colab's free GPU) has no bfloat16: "mixed" means float16 there, whose gradients

@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def device_run(tmp_path, *steps, **env):
     out = tmp_path / "out"
     # PYTHON: this interpreter, which has keras and papermill, so no wheels are installed
-    env = dict(os.environ, OUT=str(out), STAGE=str(tmp_path / "stage"), PYTHON=sys.executable,
-               **env)
+    env = {**os.environ, "OUT": str(out), "STAGE": str(tmp_path / "stage"),
+           "PYTHON": sys.executable, **env}
     done = subprocess.run(["bash", str(ROOT / "tools" / "device_run.sh"), *steps], env=env,
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     log = (out / "progress.log").read_text() if (out / "progress.log").exists() else ""
@@ -51,6 +51,28 @@ def test_on_a_machine_without_a_gpu_the_real_run_stops_before_any_step(tmp_path)
                            KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
     assert code == 2 and "no GPU visible to Keras on jax" in log
     assert "step chapters" not in log and "start (limit" not in log
+
+
+def test_on_a_machine_with_a_gpu_the_real_run_goes_on_to_its_steps(tmp_path):
+    # a stand-in interpreter whose helpers see a GPU: the script must read its own line right
+    # (a check of the line's end once stopped every real call, when more provenance followed)
+    python = tmp_path / "python-with-a-gpu"
+    python.write_text(f"""#!/bin/bash
+if [ "$1" = -c ] && [[ "$2" == *gpu_available* ]]; then
+  exec {sys.executable} -c "from helpers import devices; devices.gpu_available = lambda: True
+$2"
+fi
+exec {sys.executable} "$@"
+""")
+    python.chmod(0o755)
+    archive = tmp_path / "cifar10-jpeg.tar.gz"
+    archive.write_bytes(b"not read: every step is past the deadline")
+    code, log = device_run(tmp_path, "chapters", "seeds", CIFAR10_PATH=str(archive),
+                           KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", PYTHON=str(python),
+                           DEADLINE_S="0", CIFAR10_CACHE_DIR=str(tmp_path / "cache"))
+    assert code == 0, log
+    assert "(GPU)" in log and "no GPU visible" not in log
+    assert "chapters: skipped (deadline)" in log and "seeds: skipped (deadline)" in log
 
 
 def test_without_data_it_stops_at_once_and_says_what_to_do(tmp_path):

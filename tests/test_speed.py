@@ -375,6 +375,15 @@ def test_the_latest_run_of_each_network_is_set_against_the_time_aim():
     mixed = speed.one_of_each_text(main, 3.0, names)
     assert "ResNet18 120 s (seed 0, code bbbbbbb)" in mixed and "within" not in mixed
     assert "come from 2 versions of the code, so they do not set the recipe" in mixed
+    # a later run of one network under newer code does not undo a complete older set
+    main["resnet18"][0]["environment"]["git_commit"] = "aaaaaaa1"
+    main["vgg16"].append(run(2, [10.0, 10.0], "2026-01-05", commit="ccccccc3"))
+    kept = speed.one_of_each_text(main, 3.0, names)
+    assert kept.startswith("The latest run of each network from one version of the code took "
+                           "3.0 minutes") and "(seed 1, code aaaaaaa)" in kept, kept
+    assert kept.endswith("these runs are within it.")
+    main["vgg16"].pop()
+    main["resnet18"][0]["environment"]["git_commit"] = "bbbbbbb2"
     main["resnet18"].append(run(1, [1.0, 1.0], "2026-01-04", device="CPU: test"))
     on_two = speed.one_of_each_text(main, 3.0, names)
     assert "2 devices" in on_two and "(seed 1, code aaaaaaa, CPU: test)" in on_two

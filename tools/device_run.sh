@@ -20,10 +20,12 @@
 # and a new machine does not start with under 4 left: plan ONE call, run with timeout_s 600,
 #     DEADLINE_S=570 bash tools/device_run.sh chapters bench
 # and a second only on the still-warm machine, sent at once (it is given back after
-# idle_release_s, 30 s, of idleness), with the same command string (BOOK_GIT_COMMIT included:
-# a fresh `make device-prep` after an edit would name another version of the code) and only
-# DEADLINE_S changed, to the budget left (`status`) - 45: the kill's grace, the last pack and
-# the transfer come after the deadline.
+# idle_release_s, 30 s, of idleness: no `status` call, no reading in between), with the same
+# command string (BOOK_GIT_COMMIT included: a fresh `make device-prep` after an edit would name
+# another version of the code) and only DEADLINE_S changed, to the first call's
+# lease.budget_left_s - 75 (the upload of the tree and carried folders, the kill's grace, the
+# last pack and the transfer come on top of the deadline); under 100, send none. Keep the
+# first call's $OUT files before the second (they are replaced).
 # A chapter whose network has a record in results/fast (committed from an earlier session) is
 # not run again unless CHAPTERS names it; the bench times only the networks missing from
 # results/bench/augmentation-gpu.json and adds them to it. A seed or trial run that finished
@@ -43,8 +45,13 @@
 # committed ones) into the repository, its logs/ (but install.log and kernel.log, unless new)
 # and progress.log (as progress-callN.log) into results/device-logs/ with a dated line in its
 # README (a chapter that failed or was cut short comes back in failed/, to read, not to
-# commit), then: make compare PROFILE=fast. The call exits 1 if a step failed (progress.log
-# names it), 2 if it could not start.
+# commit; the stage's progress.log holds every call's lines), then, where the pipeline record
+# came back, chapter 2 again (it glues results/bench/pipeline-gpu.json; re-read its sentence
+# on where to augment, and augment.BEST_PLACE's comment, against it):
+#   make chapters CHAPTERS=02_cifar10_data PROFILE=cpu
+# and last: make compare PROFILE=fast. `diff -rq /tmp/dr/results results | grep -v '^Only in
+# results'` lists what came back. The call exits 1 if a step failed (progress.log names it),
+# 2 if it could not start.
 # Each step has its own time limit (CHAPTER_S, GOOGLENET_S, BENCH_S, PIPELINE_S, RUN_S
 # seconds) and the whole call a deadline (DEADLINE_S after the start): a step that would start
 # after it, or with less time left than it needs to finish (GoogLeNet's chapter:
@@ -57,9 +64,9 @@ mkdir -p "$OUT" "$STAGE/notebooks" "$STAGE/failed" "$STAGE/logs"
 START=$(date +%s)
 touch "$STAGE/started"  # what collect() counts as made by this call
 DEADLINE_S=${DEADLINE_S:-570}
-log() {
+log() {  # also into the stage, so that the archive keeps every call's lines ($OUT starts empty)
   local line="[$(( $(date +%s) - START ))s] $*"
-  echo "$line" >> "$OUT/progress.log"; echo "$line"
+  echo "$line" >> "$OUT/progress.log"; echo "$line" >> "$STAGE/progress.log"; echo "$line"
 }
 left() { echo $(( DEADLINE_S - ($(date +%s) - START) )); }
 limit() { local l; l=$(left); echo $(( l < $1 ? l : $1 )); }  # a step's limit, within the deadline
@@ -133,7 +140,8 @@ else
   PIPELINE_ARGS=${PIPELINE_ARGS:-"$BENCH_SIZE --networks resnet18"}
   PIPELINE_RECORD=${PIPELINE_RECORD-results/bench/pipeline-gpu.json}
   # a GPU the backend cannot see would cost every step's start before failing: stop now
-  [[ $seen == *"(GPU)" ]] || { log "no GPU visible to Keras on $KERAS_BACKEND: stopping before any step"; exit 2; }
+  # (a word in the line, not its end: more provenance follows it)
+  [[ $seen == *"(GPU)"* ]] || { log "no GPU visible to Keras on $KERAS_BACKEND: stopping before any step"; exit 2; }
 fi
 export BOOK_PROFILE=$PROFILE
 mkdir -p "$STAGE/results/$PROFILE" "$STAGE/results/bench"
@@ -197,10 +205,14 @@ run_guarded() {
   fi
   log "$name: start (limit $(limit "$lim") s, $(left) s left)"
   # the log of a step run again on a warm machine keeps the earlier call's lines: read only this run's
-  local before; before=$(cat "$STAGE/logs/$name.log" 2>/dev/null | wc -l)
+  local before step_start; before=$(cat "$STAGE/logs/$name.log" 2>/dev/null | wc -l)
+  step_start=$(date +%s)
   timeout -k 10 "$(limit "$lim")" "$@" >> "$STAGE/logs/$name.log" 2>&1
   RC=$?
-  if [ "$RC" = 0 ]; then echo "$name" >> "$STAGE/finished"; else FAILED="$FAILED $name"; fi
+  if [ "$RC" = 0 ]; then
+    echo "$name" >> "$STAGE/finished"
+    echo "$name $(( $(date +%s) - step_start ))" >> "$STAGE/seconds"  # what a rerun needs
+  else FAILED="$FAILED $name"; fi
   local summary this_run
   this_run=$(tail -n +"$((before + 1))" "$STAGE/logs/$name.log")
   summary=$(grep -o 'test accuracy [0-9.]*[^;]*' <<< "$this_run" | tail -1)
@@ -273,7 +285,9 @@ step_pipeline() {
     log "pipeline: recorded in $PIPELINE_RECORD already"; return
   fi
   finished_here pipeline && return
-  run_guarded pipeline "${PIPELINE_S:-240}" "${PIPELINE_MIN_S:-120}" "$PY" benchmarks/bench.py \
+  # (its record is written at the end: cut short, it leaves nothing, so it starts only with
+  # well over its estimated 110-150 s left)
+  run_guarded pipeline "${PIPELINE_S:-240}" "${PIPELINE_MIN_S:-180}" "$PY" benchmarks/bench.py \
     --only augmentation --ways arrays model:crop pipeline:crop --name pipeline $PIPELINE_ARGS \
     --out "$STAGE/results/bench"
 }
@@ -309,11 +323,19 @@ train_run() {  # train_run LOGNAME ARGS...: one run of tools/train_runs.py, coll
 # start, from its runs on the H200 (results/device-logs, a python start and the test
 # included): VGG16-big 55 s, VGG16 67 s, ResNet18 84 s a seed (2026-11-30), and about 40 %
 # more to start; GoogLeNet's 269 s (a first epoch of 196 s, compiling twice, since mended) and
-# 120 s for its float32 trial, so 300 s to start in mixed precision. RUN_MIN_S, where set,
-# overrides the others' (the smoke check's runs are shorter)
+# 120 s for its float32 trial, so 300 s to start in mixed precision, until a GoogLeNet run of
+# this stage has finished: then that run's time and 30 s (seeds and trials of one recipe take
+# about as long; each compiles afresh). RUN_MIN_S, where set, overrides the others' (the smoke
+# check's runs are shorter)
+googlenet_needs() {
+  local took
+  took=$(grep -E '^(seed[0-9]+-googlenet|trial-googlenet-[^ ]*) [0-9]+$' "$STAGE/seconds" 2>/dev/null \
+         | tail -1 | cut -d' ' -f2)
+  if [ -n "$took" ]; then echo $(( took + 30 )); else echo 300; fi
+}
 run_limits() {
   case $1 in
-    googlenet) echo "${GOOGLENET_TRIAL_S:-400} ${GOOGLENET_TRIAL_MIN_S:-300}";;
+    googlenet) echo "${GOOGLENET_TRIAL_S:-400} ${GOOGLENET_TRIAL_MIN_S:-$(googlenet_needs)}";;
     vgg16_bigconv) echo "$2 ${RUN_MIN_S:-80}";;
     vgg16) echo "$2 ${RUN_MIN_S:-95}";;
     *) echo "$2 ${RUN_MIN_S:-115}";;

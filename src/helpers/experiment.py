@@ -152,6 +152,13 @@ def train_network(
     if save:
         results.check_saveable(profile.name)  # before training, not after
         results.check_writable(profile.name)
+        changed = profiles.changed_settings(profile, model_name)
+        if changed:  # its record would stand in for the profile's own run, and replace it
+            raise ValueError(
+                f"This profile is not the registered {profile.name!r} profile (it changes "
+                f"{', '.join(changed)}), so its run must not be saved as {profile.name!r}'s own "
+                f"{model_name} record: pass save=False (the returned Run holds the record), or "
+                "try a GPU profile's recipe with tools/train_runs.py --trial --set NAME=VALUE.")
     if backup_dir is not None:
         backup_dir = backup_folder(backup_dir, profile, model_name, seed, **options)
     keras.utils.set_random_seed(seed)

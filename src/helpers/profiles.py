@@ -177,6 +177,21 @@ def recipe_settings(profile):
             for field in dataclasses.fields(profile) if field.name not in NOT_RECIPE}
 
 
+def changed_settings(profile, model_name):
+    """What ``profile`` (``dataclasses.replace`` of a registered one, say) changes from the
+    registered profile of its name for ``model_name``, as ``NAME=VALUE`` phrases; empty for
+    the registered one. Such a run is a variant, not the profile's own run."""
+    own = PROFILES.get(profile.name)
+    if own is None:
+        return [f"name={profile.name}"]
+    settings, registered = recipe_settings(profile), recipe_settings(own)
+    changed = [f"{name}={value!r}" for name, value in settings.items()
+               if value != registered[name]]
+    if profile.epochs.get(model_name) != own.epochs.get(model_name):
+        changed.append(f"epochs={profile.epochs.get(model_name)!r}")
+    return changed
+
+
 def describe(profile, model_name, epochs=None):
     """The recipe ``profile`` trains ``model_name`` with, as a phrase the chapters glue;
     ``epochs``, a phrase, replaces that network's epoch count (a recipe told for several)."""

@@ -189,13 +189,28 @@ def first_epoch_overhead_text(main, budget):
 
 
 def one_of_each_text(main, aim_minutes, names=NAMES):
-    """The latest run of each network in ``names`` (by its record's date), their training times
-    added up and their first epochs' part, against ``aim_minutes`` for one run of each on one
-    H200-class GPU; a verdict only where those runs share one device and one version of the
-    code (a version can change an epoch's time); "" unless every network has a run."""
+    """The latest run of each network in ``names`` (by its record's date) from the newest
+    version of the code that has a run of every one (else the latest of each, of any version),
+    their training times added up and their first epochs' part, against ``aim_minutes`` for one
+    run of each on one H200-class GPU; a verdict only where those runs share one device and one
+    version of the code (a version can change an epoch's time); "" unless every network has a
+    run."""
     if any(name not in main for name in names):
         return ""
-    latest = {n: max(main[n], key=lambda r: r["environment"].get("date", "")) for n in names}
+
+    def date(record):
+        return record["environment"].get("date", "")
+
+    # a later run of one network under newer code must not undo a complete set of an older one
+    versions = {}
+    for n in names:
+        for version, runs in by_code_version(main[n]).items():
+            versions.setdefault(version, {})[n] = runs
+    complete = [v for v, by_net in versions.items() if len(by_net) == len(names)]
+    pool = (max((versions[v] for v in complete),
+                key=lambda by_net: max(date(r) for rs in by_net.values() for r in rs))
+            if complete else main)
+    latest = {n: max(pool[n], key=date) for n in names}
     runs = list(latest.values())
     total = sum(r["total_seconds"] for r in runs) / 60
     # a record holds at least one epoch (results.validate refuses none)
@@ -206,7 +221,9 @@ def one_of_each_text(main, aim_minutes, names=NAMES):
     each = and_list(f"{LABELS.get(n, n)} {r['total_seconds']:.0f} s (seed {r['seed']}, code "
                     f"{code_version(r)}" + ("" if where else f", {machine(r['environment'])}")
                     + ")" for n, r in latest.items())
-    text = (f"The latest run of each network took {total:.1f} minutes of training added "
+    text = ("The latest run of each network"
+            + (" from one version of the code" if complete and len(versions) > 1 else "")
+            + f" took {total:.1f} minutes of training added "
             f"up{where}: {each}. Each ran in a process of its own and paid its own start in its "
             f"first epoch, which includes compiling (not timed apart in these records), the "
             f"first validation and the first BN re-estimate; the first epochs make up "
