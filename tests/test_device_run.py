@@ -277,12 +277,24 @@ def test_a_trial_a_gpu_made_in_an_earlier_session_is_not_run_again(tmp_path):
 
 def test_a_run_starts_only_with_the_time_its_network_needs_left(tmp_path):
     _, call = stand_in(tmp_path, {"tools/train_runs.py": "print('test accuracy 0.5000')\n"})
-    code, log = call("seeds", SEED_RUNS="1:googlenet 1:vgg16_bigconv", DEADLINE_S="200")
+    # (a deadline of 290: 210 s of margin for the preparation on a loaded machine)
+    code, log = call("seeds", SEED_RUNS="1:googlenet 1:vgg16_bigconv", DEADLINE_S="290")
     assert re.search(r"seed1-googlenet: skipped, \d+ s left before the deadline \(it needs 300\)",
                      log), log
     assert "seed1-vgg16_bigconv: exit 0" in log  # it needs 80
-    code, log = call("seeds", SEED_RUNS="1:vgg16", DEADLINE_S="200", RUN_MIN_S="500")
+    code, log = call("seeds", SEED_RUNS="1:vgg16", DEADLINE_S="290", RUN_MIN_S="500")
     assert "(it needs 500)" in log  # RUN_MIN_S overrides the network's own
+    # once a GoogLeNet run has finished on this machine, the next needs its time and 30 s
+    stage = tmp_path / "stage"
+    assert re.search(r"^seed1-vgg16_bigconv \d+$", (stage / "seconds").read_text(), re.M)
+    with open(stage / "seconds", "a") as seconds:
+        seconds.write("seed1-googlenet 150\n")
+    # (250 s: under the 300 it would need without that run, over the 180 it needs with it)
+    code, log = call("seeds", fresh=True, SEED_RUNS="2:googlenet", DEADLINE_S="250")
+    assert "seed2-googlenet: start" in log and "needs" not in log, log
+    # every call's lines are kept in the stage too (the archive): $OUT's are replaced
+    kept = (stage / "progress.log").read_text()
+    assert "seed1-vgg16_bigconv: exit 0" in kept and "seed2-googlenet: exit 0" in kept
 
 
 def test_seed_runs_skip_those_recorded_already_and_can_be_named(tmp_path):
