@@ -39,7 +39,11 @@ book: $(STAMP)
 # The unit tests and every notebook under nbval (smoke profile), on two workers; nbval
 # compares the cells marked NBVAL_CHECK_OUTPUT. Then the book must build without a warning.
 test: $(STAMP)
-	$(ABSOLUTE_DATA) BOOK_PROFILE=smoke $(BIN)/pytest -q -n 2 --dist loadscope --nbval-lax tests notebooks
+	@# smoke records are checks each run remakes (git ignores them): an old one, of fields
+	@# since changed, must not decide what chapter 7 does under nbval
+	rm -rf results/smoke
+	$(ABSOLUTE_DATA) BOOK_PROFILE=smoke $(BIN)/pytest -q -n 2 --dist loadscope --nbval-lax \
+	  --hypothesis-profile=make-test tests notebooks
 	$(BIN)/jupyter-book build . -W -n --keep-going --quiet
 
 reproduce: $(STAMP)

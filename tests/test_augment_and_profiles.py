@@ -290,6 +290,28 @@ def test_each_run_backs_up_into_a_folder_of_its_own(tiny_prepared, tmp_path):
         experiment.train_network("googlenet_v3", profile, tiny_prepared, save=False)
 
 
+def test_a_backup_folder_of_the_old_layout_is_left_alone_with_a_warning(tmp_path):
+    # before runs had folders of their own, a run backed up into BACKUP_DIR itself
+    (tmp_path / "history.csv").write_text("epoch,loss\n0,2.3\n")
+    profile = profiles.PROFILES["smoke"]
+    with pytest.warns(UserWarning, match="made before runs had folders of their own"):
+        folder = experiment.backup_folder(tmp_path, profile, "vgg16")
+    assert folder.parent == tmp_path / "smoke"
+    assert (tmp_path / "history.csv").read_text() == "epoch,loss\n0,2.3\n"
+
+
+def test_smoke_runs_take_real_data_where_it_is_at_hand(tmp_path, monkeypatch):
+    monkeypatch.delenv("CIFAR10_PATH", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert experiment.smoke_source() == "synthetic"  # no Keras download: no internet asked for
+    (tmp_path / "datasets" / "cifar-10-batches-py").mkdir(parents=True)
+    assert experiment.smoke_source() == "auto"  # Keras' own copy
+    assert experiment.smoke_source("synthetic") == "synthetic"  # what was asked for
+    monkeypatch.setenv("CIFAR10_PATH", "/somewhere/cifar10")
+    (tmp_path / "datasets" / "cifar-10-batches-py").rmdir()
+    assert experiment.smoke_source() == "auto"  # the reader's own copy, by CIFAR10_PATH
+
+
 def test_a_changed_profile_is_not_saved_as_the_profiles_own_run(tiny_prepared, tmp_path,
                                                                  monkeypatch):
     # chapter 3's exercise trains a dataclasses.replace(profile, ...) copy: saved, its record

@@ -268,6 +268,15 @@ def test_a_results_folder_that_cannot_be_written_is_refused_before_training(tmp_
     assert (tmp_path / "fine" / "cpu").is_dir()
 
 
+def test_a_results_folder_without_write_permission_is_refused_before_training(tmp_path,
+                                                                              monkeypatch):
+    # (as root, chmod would not stop a write: the permission check is what is tested)
+    (tmp_path / "cpu").mkdir()
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(results.RecordError, match="is not writable.*save=False"):
+        results.check_writable("cpu", root=tmp_path)
+
+
 def test_load_missing_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         results.load("cpu", "nothing", root=tmp_path)

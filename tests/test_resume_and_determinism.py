@@ -7,7 +7,10 @@ import subprocess
 import sys
 import textwrap
 
+import keras
 import pytest
+
+from helpers import training
 
 CHILD = textwrap.dedent(
     """
@@ -80,6 +83,18 @@ def test_a_killed_run_resumes_at_epoch_three_with_one_continuous_history(tmp_pat
     steps = 5
     for epoch, lr in enumerate(history["learning_rate"]):
         assert lr == pytest.approx(0.05 / (1 + 0.05 * steps * (epoch + 1)), rel=1e-5)
+
+
+@pytest.mark.skipif(keras.config.backend() != "tensorflow", reason="TensorFlow's op determinism")
+def test_make_deterministic_turns_on_tensorflows_op_determinism(monkeypatch):
+    # seeded runs on a CPU repeat without it too, so the test below cannot tell it is on
+    import tensorflow as tf
+
+    calls = []
+    monkeypatch.setattr(tf.config.experimental, "enable_op_determinism",
+                        lambda: calls.append("on"))
+    training.make_deterministic(3)
+    assert calls == ["on"]
 
 
 def test_with_op_determinism_two_runs_give_identical_histories(tmp_path):

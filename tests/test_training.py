@@ -236,15 +236,33 @@ def test_whole_batches_are_for_the_pydataset_only():
 
 def test_a_backup_folder_resumes_its_own_model_and_refuses_another(synthetic, tmp_path):
     x, y, _, _ = synthetic
+
+    class Interrupted(Exception):
+        pass
+
+    class StopAtSecondEpoch(keras.callbacks.Callback):  # a kill, after one epoch backed up
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise Interrupted
+
     model = training.compile_model(tiny_model(2), keras.optimizers.Adam(1e-2), loss="sparse")
-    training.fit(model, x, y, epochs=1, batch_size=64, verbose=0, backup_dir=tmp_path)
-    # the same network built again (in a cell run again Keras names it anew): resumed
-    rebuilt = training.compile_model(tiny_model(2), keras.optimizers.Adam(1e-2), loss="sparse")
-    assert rebuilt.name != model.name
-    again = training.fit(rebuilt, x, y, epochs=2, batch_size=64, verbose=0, backup_dir=tmp_path)
-    assert len(again["loss"]) == 2
+    with pytest.raises(Interrupted):
+        training.fit(model, x, y, epochs=3, batch_size=64, verbose=0, backup_dir=tmp_path,
+                     callbacks=[StopAtSecondEpoch()])
+    first_loss = training._read_log(tmp_path / "history.csv", before_epoch=1)["loss"][0]
+    backup = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert any("backup" in p.parts for p in backup)  # what a finished run's Keras deletes
+    # another network is refused, and the backup it found is left as it was
     other = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(),
                               keras.layers.Dense(10, activation="softmax")], name="other")
     training.compile_model(other, keras.optimizers.Adam(1e-2), loss="sparse")
     with pytest.raises(training.BackupMismatchError, match="holds the backup of another model"):
-        training.fit(other, x, y, epochs=1, batch_size=64, verbose=0, backup_dir=tmp_path)
+        training.fit(other, x, y, epochs=3, batch_size=64, verbose=0, backup_dir=tmp_path)
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == backup
+    # the same network built again (in a cell run again Keras names it anew, here from another
+    # seed, so that a fresh start could not repeat the first epoch): it resumes at epoch 2
+    rebuilt = training.compile_model(tiny_model(3), keras.optimizers.Adam(1e-2), loss="sparse")
+    assert rebuilt.name != model.name
+    again = training.fit(rebuilt, x, y, epochs=3, batch_size=64, verbose=0, backup_dir=tmp_path)
+    assert len(again["loss"]) == 3
+    assert again["loss"][0] == pytest.approx(first_loss, rel=1e-6)
