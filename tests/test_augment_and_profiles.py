@@ -405,6 +405,12 @@ def test_bn_recalibration_before_validation_keeps_what_training_left(tiny_prepar
     assert record["final_val_accuracy_as_trained"] == accuracy(run.as_trained, p.x_val, p.y_val)
     assert record["test_accuracy_as_trained"] == accuracy(run.as_trained, p.x_test, p.y_test)
     assert record["test_accuracy"] == accuracy(run.model, p.x_test, p.y_test)
+    # the share of test images right in one scoring and wrong in the other
+    right = lambda m: m.predict(p.x_test, verbose=0).argmax(1) == p.y_test.argmax(1)  # noqa: E731
+    assert record["test_verdicts_changed"] == float(
+        (right(run.as_trained) != right(run.model)).mean())
+    assert record["test_verdicts_changed"] >= abs(
+        record["test_accuracy"] - record["test_accuracy_as_trained"]) - 1e-12
     assert experiment.accuracy(run.as_trained, p.x_val, p.y_val) == pytest.approx(
         record["final_val_accuracy_as_trained"])
     assert record["final_val_accuracy"] == pytest.approx(accuracy(run.model, p.x_val, p.y_val))
@@ -417,6 +423,7 @@ def test_bn_recalibration_before_validation_keeps_what_training_left(tiny_prepar
                                      tiny_prepared, save=False, verbose=0)
     assert plain.as_trained is plain.model and plain.record["final_val_accuracy_as_trained"] is None
     assert plain.record["test_accuracy_as_trained"] is None
+    assert plain.record["test_verdicts_changed"] is None
     assert "re-estimated on 100 training images" in profiles.describe(profile, "vgg16")
 
 

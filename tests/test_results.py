@@ -431,3 +431,11 @@ def test_a_bench_record_is_read_or_none_where_none_is_stored(tmp_path):
     (tmp_path / "bench" / "networks.json").write_text('{"images": 40}')
     assert results.load_bench("networks.json", root=tmp_path) == {"images": 40}
     assert results.load_bench("xla-cpu.json", root=tmp_path) is None
+
+
+@pytest.mark.parametrize("key", ["test_accuracy_as_trained", "test_verdicts_changed"])
+def test_the_bn_scorings_shares_must_be_proportions_or_absent(key):
+    results.validate(make_record(**{key: None}))  # the recipe did not re-estimate
+    results.validate(make_record(**{key: 0.25}))
+    with pytest.raises(results.RecordError, match=f"{key}=1.5 is not in"):
+        results.validate(make_record(**{key: 1.5}))

@@ -257,7 +257,7 @@ def test_run_to_run_times_name_the_versions_of_the_code_beside_the_machines_load
     resnet["environment"] = dict(resnet["environment"], git_commit="ccc3333" + "-dirty")
     text = speed.equal_time_text({"vgg16": runs, "resnet18": [resnet]})
     assert ("which the machine's load moves, as does the version of the code (VGG16's runs come "
-            "from 2, below): the same recipe took VGG16") in text
+            "from 2 versions of it, named below): the same recipe took VGG16") in text
     assert ("The runs come from 3 versions of the code: aaa1111 (VGG16, seed 0), bbb2222 (VGG16, "
             "seeds 1 and 2) and ccc3333-dirty (ResNet18, seed 0).") in text
     assert "VGG16 27.00 s (aaa1111) against 12.38 s (bbb2222)" in text

@@ -52,19 +52,30 @@ def test_difference_adds_the_halves_in_quadrature():
 
 def test_paired_change_interval_adds_the_shared_test_noise_to_the_seeds_spread():
     assert stats.paired_change_interval([0.1], 10_000) is None  # one seed: no spread to use
-    # identical changes: no spread between seeds, but a 10-point change on 100 images still
-    # needs 10 images to change verdict, so the shared noise remains
-    mean, low, high = stats.paired_change_interval([0.1, 0.1, 0.1], 100)
+    # identical changes: no spread between seeds, but the images that change verdict are a
+    # sample of the test set, and which ones tend to change is shared by the seeds. Where only
+    # the 10 % of images needed changed (f = |d|), a seed's per-image variance is f - d**2
+    mean, low, high = stats.paired_change_interval([0.1, 0.1, 0.1], 100, [0.1, 0.1, 0.1])
     assert mean == pytest.approx(0.1)
     assert high - mean == pytest.approx(stats.Z95 * (0.09 / 100) ** 0.5)
-    # no change at all: nothing changed verdict, no noise
-    assert stats.paired_change_interval([0.0, 0.0], 100) == (0.0, 0.0, 0.0)
+    # where more changed (some images right to wrong, others wrong to right), more noise
+    wider = stats.paired_change_interval([0.1, 0.1, 0.1], 100, [0.3, 0.3, 0.3])
+    assert wider[2] - 0.1 == pytest.approx(stats.Z95 * (0.29 / 100) ** 0.5)
+    # and where a seed's share is not known, it is taken at its largest, 1
+    worst = stats.paired_change_interval([0.1, 0.1, 0.1], 100, [0.3, None, 0.3])
+    assert worst[2] - 0.1 == pytest.approx(stats.Z95 * ((0.29 * 2 + 0.99) / 3 / 100) ** 0.5)
+    assert stats.paired_change_interval([0.1, 0.1], 100)[2] - 0.1 == pytest.approx(
+        stats.Z95 * (0.99 / 100) ** 0.5)
+    # no image changed verdict: no change, no noise
+    assert stats.paired_change_interval([0.0, 0.0], 100, [0.0, 0.0]) == (0.0, 0.0, 0.0)
     # the seeds' spread by Student's t, in quadrature with the shared part
     changes = [0.02, 0.04]
     seeds = stats.t975(1) * 0.01  # t x sd (0.01 x sqrt 2) / sqrt 2
-    shared = stats.Z95 * ((0.03 - 0.03 ** 2) / 1000) ** 0.5
-    assert stats.paired_change_interval(changes, 1000)[2] == pytest.approx(
+    shared = stats.Z95 * ((0.05 - (0.02 ** 2 + 0.04 ** 2) / 2) / 1000) ** 0.5
+    assert stats.paired_change_interval(changes, 1000, [0.04, 0.06])[2] == pytest.approx(
         0.03 + (seeds ** 2 + shared ** 2) ** 0.5)
+    with pytest.raises(ValueError, match="2 changes but 1 shares"):
+        stats.paired_change_interval(changes, 1000, [0.04])
 
 
 def test_impossible_inputs_are_refused_with_a_reason():

@@ -75,6 +75,8 @@ class Summary:
     # (the post's way of scoring); over the network's own seeds, from OWN_SPREAD_SEEDS on only
     test_as_trained: Interval | None = None
     code_versions: tuple = ()  # the version of the code behind each seed, in ``seeds``' order
+    # training images each seed's epochs left out (whole batches only, on JAX), in that order
+    left_out: tuple = ()
 
     @property
     def label(self):
@@ -134,14 +136,20 @@ def summarize_network(name, records, gap_spread=None):
                          and len(records) < OWN_SPREAD_SEEDS else None),
         test_as_trained=_as_trained_interval(records),
         code_versions=tuple(code_version(r) for r in records),
+        left_out=tuple(r["hyper"].get("left_out_per_epoch", 0) for r in records),
     )
 
 
 def _seeds_by_version(summary):
     """``{code version: [seeds]}`` of one Summary, in the order the versions first appear."""
+    return _seeds_by(summary, summary.code_versions)
+
+
+def _seeds_by(summary, values):
+    """``{value: [seeds]}`` of one Summary by a per-seed tuple, in the order values appear."""
     found = {}
-    for seed, version in zip(summary.seeds, summary.code_versions):
-        found.setdefault(version, []).append(seed)
+    for seed, value in zip(summary.seeds, values):
+        found.setdefault(value, []).append(seed)
     return found
 
 
@@ -253,7 +261,8 @@ def _changes(main):
 
 def _paired_interval(kept):
     """``stats.paired_change_interval`` of one network's (record, change) pairs."""
-    return paired_change_interval([c for _, c in kept], kept[0][0]["data"]["test_size"])
+    return paired_change_interval([c for _, c in kept], kept[0][0]["data"]["test_size"],
+                                  [r.get("test_verdicts_changed") for r, _ in kept])
 
 
 def recalibration_table(records, names=NAMES):
@@ -397,7 +406,13 @@ def table_notes(summaries):
                     f"{version}" for version, seeds in _seeds_by_version(s).items())
                 for label, s in mixed.items())
             + ". Such a network's spread holds whatever the versions changed as well as the "
-            "seed (the records' `git_commit` names each version).")
+            "seed (the records' `git_commit` names each version)"
+            + "".join(f"; {label}'s seeds were also fed differently: " + ", ".join(
+                f"{'seed' if len(seeds) == 1 else 'seeds'} {and_list(map(str, seeds))} "
+                + (f"all but {n:,} training images an epoch (whole batches only)" if n else
+                   "every training image an epoch")
+                for n, seeds in _seeds_by(s, s.left_out).items())
+                for label, s in mixed.items() if len(set(s.left_out)) > 1) + ".")
     devices = sorted({d for s in summaries.values() for d in s.devices})
     first = next(iter(summaries.values()), None)
     if first is not None:

@@ -70,6 +70,11 @@ def validate(record):
         value = record[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             raise RecordError(f"record {record['run']!r}: {key}={record[key]} is not in [0, 1]")
+    for key in ("test_accuracy_as_trained", "test_verdicts_changed"):  # None: not re-estimated
+        value = record.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not 0 <= value <= 1):
+            raise RecordError(f"record {record['run']!r}: {key}={value} is not in [0, 1]")
     for key in ("source", "train_size", "test_size"):
         if key not in record["data"]:
             raise RecordError(f"record {record['run']!r}: data lacks {key!r}")

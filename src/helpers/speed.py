@@ -104,7 +104,7 @@ def equal_time_text(main):
             why = "which the machine's load moves"
             if len(versions) > 1:
                 why += (f", as does the version of the code ({possessive(name)} runs come from "
-                        f"{len(versions)}, below)")
+                        f"{len(versions)} versions of it, named below)")
             text += (f" These are wall-clock times, {why}: the same recipe took "
                      f"{LABELS.get(name, name)} {min(minutes):.1f} to {max(minutes):.1f} "
                      "minutes from run to run, so read them as rough.")

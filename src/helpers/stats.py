@@ -90,22 +90,29 @@ def difference(a, b):
     return d, d - half, d + half
 
 
-def paired_change_interval(changes, size):
+def paired_change_interval(changes, size, changed=None):
     """(mean, low, high): 95 % interval of the mean of per-seed ``changes`` of accuracy, each
     between two scorings of the same network on the same ``size`` test images; None for fewer
-    than two seeds.
+    than two seeds. ``changed``: per seed, the share of the images whose verdict (right or
+    wrong) differs between the two scorings, None where not known.
 
-    The seeds' spread of the changes (Student's t) holds only the part of the test set's noise
-    that differs between seeds; the part all seeds share is added as its least possible size:
-    a change of d needs at least |d| of the images to change their verdict, so the per-image
-    difference has a variance of at least |d| - d**2.
+    The seeds' spread of the changes (Student's t) holds the part of the test set's noise that
+    differs between seeds, not the part all seeds share (which images tend to change). That
+    part is added at its largest: it is at most a seed's per-image variance of the change,
+    f - d**2 for a change d with a share f of the images changing verdict, averaged over the
+    seeds, and where f is not known, at most 1 - d**2.
     """
     if len(changes) < 2:
         return None
     values = np.asarray(changes, dtype=float)
+    shares = [1.0 if f is None else float(f)
+              for f in (changed if changed is not None else [None] * values.size)]
+    if len(shares) != values.size:
+        raise ValueError(f"{values.size} changes but {len(shares)} shares of changed verdicts")
     mean = float(values.mean())
     seeds = t975(values.size - 1) * float(values.std(ddof=1)) / math.sqrt(values.size)
-    shared = Z95 * math.sqrt(max(abs(mean) - mean ** 2, 0.0) / size)
+    per_image = float(np.mean([max(f - d ** 2, 0.0) for f, d in zip(shares, values)]))
+    shared = Z95 * math.sqrt(per_image / size)
     half = math.hypot(seeds, shared)
     return mean, mean - half, mean + half
 
