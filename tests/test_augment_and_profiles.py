@@ -383,7 +383,9 @@ def test_describe_names_the_recipe():
         "random shifts, flips and rotations, BN statistics re-estimated on 2,000 training "
         "images with dropout off before each validation")
     fast = profiles.describe(profiles.PROFILES["fast"], "resnet18")
-    for part in ("warm-up and cosine", "batches of 512", "pad-and-crop", "label smoothing 0.1",
+    assert fast.startswith("SGD (Nesterov momentum 0.9) with a 2-epoch linear warm-up to a peak "
+                           "learning rate of 0.2, then a cosine decay to 0 at the last epoch, ")
+    for part in ("batches of 512", "pad-and-crop", "label smoothing 0.1",
                  "L2 0.0005"):
         assert part in fast, part
     # "auto" precision is named by what it becomes on this machine, as the record names it

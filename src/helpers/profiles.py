@@ -195,9 +195,16 @@ def changed_settings(profile, model_name):
 def describe(profile, model_name, epochs=None):
     """The recipe ``profile`` trains ``model_name`` with, as a phrase the chapters glue;
     ``epochs``, a phrase, replaces that network's epoch count (a recipe told for several)."""
+    if profile.optimizer == "sgd_cosine":  # its rate rises, peaks and falls: say how
+        warmup = (f"a {profile.warmup_epochs:g}-epoch linear warm-up to a peak learning rate of "
+                  if profile.warmup_epochs else "a peak learning rate of ")
+        optimizer = (f"SGD (Nesterov momentum 0.9) with {warmup}{profile.learning_rate:g}, then "
+                     "a cosine decay to 0 at the last epoch")
+    else:
+        optimizer = (f"{_OPTIMIZERS.get(profile.optimizer, profile.optimizer)} at a learning "
+                     f"rate of {profile.learning_rate:g}")
     parts = [
-        f"{_OPTIMIZERS.get(profile.optimizer, profile.optimizer)} at a learning rate of "
-        f"{profile.learning_rate:g}",
+        optimizer,
         f"batches of {profile.batch_size}",
         f"BN momentum {profile.bn_momentum:g}",
         epochs or f"{profile.epochs[model_name]} epochs",
