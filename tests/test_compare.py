@@ -71,7 +71,7 @@ def test_seeds_from_several_versions_of_the_code_are_marked_and_named():
     for r in runs:
         r["hyper"] = dict(cpu, left_out_per_epoch=336 if r["seed"] else 0)
     notes = " ".join(compare.table_notes(compare.summarize(records(*runs, alone))))
-    assert ("VGG16's seeds were also fed differently: seed 0 every training image an epoch, "
+    assert ("the seeds of VGG16 were also fed differently: seed 0 every training image an epoch, "
             "seeds 1 and 2 all but 336 training images an epoch (whole batches only).") in notes
 
 

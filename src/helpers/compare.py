@@ -145,6 +145,22 @@ def _seeds_by_version(summary):
     return _seeds_by(summary, summary.code_versions)
 
 
+def _fed_text(mixed):
+    """'; the seeds of VGG16 and ResNet18 were also fed differently: ...' where the seeds of
+    networks (label to Summary) left different numbers of training images out of an epoch."""
+    fed = {}  # how the seeds were fed -> the networks fed so
+    for label, s in mixed.items():
+        if len(set(s.left_out)) > 1:
+            how = ", ".join(
+                f"{'seed' if len(seeds) == 1 else 'seeds'} {and_list(map(str, seeds))} "
+                + (f"all but {n:,} training images an epoch (whole batches only)" if n else
+                   "every training image an epoch")
+                for n, seeds in _seeds_by(s, s.left_out).items())
+            fed.setdefault(how, []).append(label)
+    return "".join(f"; the seeds of {and_list(labels)} were also fed differently: {how}"
+                   for how, labels in fed.items())
+
+
 def _seeds_by(summary, values):
     """``{value: [seeds]}`` of one Summary by a per-seed tuple, in the order values appear."""
     found = {}
@@ -406,13 +422,7 @@ def table_notes(summaries):
                     f"{version}" for version, seeds in _seeds_by_version(s).items())
                 for label, s in mixed.items())
             + ". Such a network's spread holds whatever the versions changed as well as the "
-            "seed (the records' `git_commit` names each version)"
-            + "".join(f"; {label}'s seeds were also fed differently: " + ", ".join(
-                f"{'seed' if len(seeds) == 1 else 'seeds'} {and_list(map(str, seeds))} "
-                + (f"all but {n:,} training images an epoch (whole batches only)" if n else
-                   "every training image an epoch")
-                for n, seeds in _seeds_by(s, s.left_out).items())
-                for label, s in mixed.items() if len(set(s.left_out)) > 1) + ".")
+            "seed (the records' `git_commit` names each version)" + _fed_text(mixed) + ".")
     devices = sorted({d for s in summaries.values() for d in s.devices})
     first = next(iter(summaries.values()), None)
     if first is not None:
