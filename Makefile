@@ -88,9 +88,9 @@ NEXT_TRIALS := vgg16:weight_decay=0.001 resnet18:warmup_epochs=5 \
 # then a seed of each other network, so that one run of each comes from one version of the code
 # and chapter 7 can set them against the recipe's time aim (the stored ones come from two).
 NEXT_SEEDS := 1:googlenet 3:vgg16_bigconv 3:vgg16 3:resnet18 2:googlenet
-# the wheels the device run installs (an empty or partial .whl/ from a failed download would
-# only show there, after a machine start)
-DEVICE_WHEELS := keras-3.15.1- optree- namex- papermill- ipykernel- nbformat- pydot-
+# some of the wheels the device run installs, its own needs and two compiled ones theirs
+# bring (an empty .whl/ from a failed download would only show there, after a machine start)
+DEVICE_WHEELS := keras-3.15.1- optree- namex- papermill- ipykernel- nbformat- pydot- pyzmq- tornado-
 device-prep:
 	(for w in $(DEVICE_WHEELS); do ls .whl/$$w*.whl > /dev/null 2>&1 || exit 1; done) \
 	  || { rm -rf .whl && bash ../shared/device/wheels.sh .whl; }

@@ -322,9 +322,18 @@ def test_a_changed_profile_is_not_saved_as_the_profiles_own_run(tiny_prepared, t
     changed = dataclasses.replace(smoke, weight_decay=5e-4, epochs={"vgg16": 3})
     assert profiles.changed_settings(changed, "vgg16") == ["weight_decay=0.0005", "epochs=3"]
     assert profiles.changed_settings(changed, "resnet18") == ["weight_decay=0.0005", "epochs=None"]
-    with pytest.raises(ValueError, match=r"changes weight_decay=0.0005, epochs=3(.|\n)*save=False"):
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before the refusal")
+
+    monkeypatch.setattr(training, "fit", no_training)  # refused before training, not after
+    with pytest.raises(ValueError, match=r"changes weight_decay=0.0005, epochs=3(.|\n)*save=False"
+                                         r"[^-]*$"):  # no --trial: a cpu or smoke run is none
         experiment.train_network("vgg16", changed, tiny_prepared)
-    assert not list(tmp_path.rglob("*.json"))  # refused before training: nothing written
+    assert not list(tmp_path.rglob("*.json"))
+    fast = dataclasses.replace(profiles.PROFILES["fast"], learning_rate=0.1)
+    monkeypatch.setattr(results, "check_saveable", lambda *a, **k: None)  # as on a GPU
+    with pytest.raises(ValueError, match=r"changes learning_rate=0.1(.|\n)*--trial --set"):
+        experiment.train_network("vgg16", fast, tiny_prepared)
     # not a recipe setting: whether a chapter trains its ablations
     assert profiles.changed_settings(dataclasses.replace(smoke, ablations=True), "vgg16") == []
 

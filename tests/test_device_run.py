@@ -288,8 +288,9 @@ def test_a_run_starts_only_with_the_time_its_network_needs_left(tmp_path):
     stage = tmp_path / "stage"
     assert re.search(r"^seed1-vgg16_bigconv \d+$", (stage / "seconds").read_text(), re.M)
     with open(stage / "seconds", "a") as seconds:
-        seconds.write("seed1-googlenet 150\n")
-    # (250 s: under the 300 it would need without that run, over the 180 it needs with it)
+        seconds.write("seed1-googlenet 20\ntrial-googlenet-epochs=1 5\n")
+    # (250 s: under the 300 it would need without that seed, over the 50 it needs with it: the
+    # seed's time, not a trial's, which may change the recipe's length)
     code, log = call("seeds", fresh=True, SEED_RUNS="2:googlenet", DEADLINE_S="250")
     assert "seed2-googlenet: start" in log and "needs" not in log, log
     # every call's lines are kept in the stage too (the archive): $OUT's are replaced

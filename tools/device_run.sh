@@ -43,7 +43,8 @@
 # copy its notebooks/ and the records of its results/ that the repository lacks or holds
 # otherwise (`diff -rq /tmp/dr/results results` names them; the stage also holds copies of the
 # committed ones) into the repository, its logs/ (but install.log and kernel.log, unless new)
-# and progress.log (as progress-callN.log) into results/device-logs/ with a dated line in its
+# into results/device-logs/, and each call's $OUT/progress.log as progress-callN.log (the
+# archive's progress.log holds every call's lines together) with a dated line in its
 # README (a chapter that failed or was cut short comes back in failed/, to read, not to
 # commit; the stage's progress.log holds every call's lines), then, where the pipeline record
 # came back, chapter 2 again (it glues results/bench/pipeline-gpu.json; re-read its sentence
@@ -323,14 +324,14 @@ train_run() {  # train_run LOGNAME ARGS...: one run of tools/train_runs.py, coll
 # start, from its runs on the H200 (results/device-logs, a python start and the test
 # included): VGG16-big 55 s, VGG16 67 s, ResNet18 84 s a seed (2026-11-30), and about 40 %
 # more to start; GoogLeNet's 269 s (a first epoch of 196 s, compiling twice, since mended) and
-# 120 s for its float32 trial, so 300 s to start in mixed precision, until a GoogLeNet run of
-# this stage has finished: then that run's time and 30 s (seeds and trials of one recipe take
-# about as long; each compiles afresh). RUN_MIN_S, where set, overrides the others' (the smoke
-# check's runs are shorter)
+# 120 s for its float32 trial, so 300 s to start in mixed precision, until a GoogLeNet seed of
+# this stage has finished: then the longest such run's time and 30 s (seeds of one recipe take
+# about as long, each compiling afresh; a trial may change the recipe's length, so it does not
+# count). RUN_MIN_S, where set, overrides the others' (the smoke check's runs are shorter)
 googlenet_needs() {
   local took
-  took=$(grep -E '^(seed[0-9]+-googlenet|trial-googlenet-[^ ]*) [0-9]+$' "$STAGE/seconds" 2>/dev/null \
-         | tail -1 | cut -d' ' -f2)
+  took=$(grep -E '^seed[0-9]+-googlenet [0-9]+$' "$STAGE/seconds" 2>/dev/null \
+         | cut -d' ' -f2 | sort -n | tail -1)
   if [ -n "$took" ]; then echo $(( took + 30 )); else echo 300; fi
 }
 run_limits() {
@@ -430,6 +431,6 @@ for step in "${@:-chapters bench}"; do
     log "step $s"; "step_$s"
   done
 done
-pack
-if [ -n "$FAILED" ]; then log "done; failed:$FAILED"; exit 1; fi
+if [ -n "$FAILED" ]; then log "done; failed:$FAILED"; pack; exit 1; fi
 log "done"
+pack  # after the last line, so that the archive's progress.log ends as $OUT's does

@@ -157,8 +157,9 @@ def train_network(
             raise ValueError(
                 f"This profile is not the registered {profile.name!r} profile (it changes "
                 f"{', '.join(changed)}), so its run must not be saved as {profile.name!r}'s own "
-                f"{model_name} record: pass save=False (the returned Run holds the record), or "
-                "try a GPU profile's recipe with tools/train_runs.py --trial --set NAME=VALUE.")
+                f"{model_name} record: pass save=False (the returned Run holds the record)"
+                + (", or file it as a trial of the recipe with tools/train_runs.py --trial "
+                   "--set NAME=VALUE." if profile.name in profiles.GPU_PROFILES else "."))
     if backup_dir is not None:
         backup_dir = backup_folder(backup_dir, profile, model_name, seed, **options)
     keras.utils.set_random_seed(seed)
