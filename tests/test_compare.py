@@ -510,3 +510,29 @@ def test_the_bn_re_estimate_is_judged_by_its_paired_change_over_the_seeds():
         compare.recalibration_text(recs))
     assert compare.recalibration_table({}) == ""
     assert compare.recalibration_text({}) == "No run of this profile re-estimates its BN statistics."
+
+
+def test_the_pair_of_classes_each_network_confuses_most_is_read_from_its_confusion_matrices():
+    def confused(model, seed, cat_dog, dog_cat, airplane_ship):
+        r = record(model, 0.5, seed=seed)
+        matrix = [[100 if i == j else 0 for j in range(10)] for i in range(10)]
+        matrix[3][5], matrix[5][3], matrix[0][8] = cat_dog, dog_cat, airplane_ship  # true, predicted
+        r["confusion"] = matrix
+        return r
+
+    main = {"vgg16": [confused("vgg16", 0, 30, 10, 35), confused("vgg16", 1, 20, 20, 5)],
+            "resnet18": [confused("resnet18", 0, 0, 5, 40)]}
+    pairs = compare.confused_pairs(main)
+    # VGG16: cat/dog 80 both ways over two seeds, of 480 cat and dog images; airplane/ship 40
+    assert pairs["vgg16"] == (("cat", "dog"), pytest.approx(80 / 480))
+    assert pairs["resnet18"] == (("airplane", "ship"), pytest.approx(40 / 240))
+    text = compare.confusions_text(main)
+    assert text.startswith("The pair of classes each network mistook for each other most often")
+    assert "VGG16 cat and dog (16.7 %) and ResNet18 airplane and ship (16.7 %)" in text
+    assert text.endswith("error rate over all ten classes: VGG16 50.0 % and ResNet18 50.0 %.")
+    main["resnet18"] = [confused("resnet18", 0, 9, 9, 1)]
+    assert compare.confusions_text(main).startswith(
+        "Every network mistook cat and dog for each other more often than any other pair of "
+        "classes: of the test images of those two classes, VGG16 16.7 % (over 2 seeds) and "
+        "ResNet18 ")
+    assert compare.confusions_text({}) == "No record keeps its confusion matrix."

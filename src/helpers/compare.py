@@ -25,7 +25,7 @@ import typing
 import numpy as np
 
 from helpers import devices, profiles
-from helpers.data import CHANCE
+from helpers.data import CHANCE, CLASSES
 from helpers.models import CONTROLS, LABELS, NAMES
 from helpers.stats import (OWN_SPREAD_SEEDS, Interval, Z95, difference, interval,
                            interval_with_spread, largest_spread, paired_change_interval,
@@ -810,6 +810,48 @@ def most_scattered(main):
     ``None`` where no network has two seeds; ``main`` maps each network to its runs."""
     return largest_spread({name: [r["test_accuracy"] for r in runs]
                            for name, runs in main.items()})[0]
+
+
+def confused_pairs(main):
+    """``{network: ((class a, class b), share)}``: the pair of classes a network's test images
+    were most often mistaken between (either way), and what share of the two classes' test
+    images those mistakes were, its seeds' confusion matrices (rows: true class) added up."""
+    found = {}
+    for name, runs in main.items():
+        matrices = [np.asarray(r["confusion"]) for r in runs if r.get("confusion")]
+        if not matrices:
+            continue
+        total = sum(matrices)
+        both_ways = total + total.T
+        np.fill_diagonal(both_ways, 0)
+        a, b = np.unravel_index(int(np.argmax(np.triu(both_ways))), both_ways.shape)
+        shown = total[[a, b]].sum()  # the two classes' test images, over the seeds
+        found[name] = ((CLASSES[a], CLASSES[b]), float(both_ways[a, b] / shown))
+    return found
+
+
+def confusions_text(main):
+    """Which pair of classes each network confused most (``confused_pairs``), as a sentence."""
+    pairs = confused_pairs(main)
+    if not pairs:
+        return "No record keeps its confusion matrix."
+    seeds = {name: len(main[name]) for name in pairs}
+    each = and_list(f"{LABELS.get(n, n)} {pct(share)} %"
+                    + (f" (over {seeds[n]} seeds)" if seeds[n] > 1 else "")
+                    for n, (_, share) in pairs.items())
+    errors = {n: 1 - float(np.mean([r["test_accuracy"] for r in main[n]])) for n in pairs}
+    overall = ("; for comparison, each network's error rate over all ten classes: " + and_list(
+        f"{LABELS.get(n, n)} {pct(e)} %" for n, e in errors.items()) + ".")
+    names = {pair for pair, _ in pairs.values()}
+    if len(names) == 1:
+        a, b = next(iter(names))
+        return (f"Every network mistook {a} and {b} for each other more often than any other "
+                f"pair of classes: of the test images of those two classes, {each} were taken "
+                f"for the other" + overall)
+    return ("The pair of classes each network mistook for each other most often, and the share "
+            "of those two classes' test images taken for the other: " + and_list(
+                f"{LABELS.get(n, n)} {a} and {b} ({pct(share)} %)"
+                for n, ((a, b), share) in pairs.items()) + overall)
 
 
 def drew_coupled_augmentation(record):
