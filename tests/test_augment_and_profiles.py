@@ -271,8 +271,20 @@ def test_fast_profile_smoke_sized_trains_in_model_with_mixed_precision(tiny_prep
         experiment.train_network("googlenet", profile, tiny_prepared, verbose=0)
 
 
-def test_each_run_backs_up_into_a_folder_of_its_own(tiny_prepared, tmp_path):
+def small_network(name, bn_momentum, weight_decay, **options):
+    """A stand-in for ``models.build`` with the networks' parts (Conv -> BN -> ReLU, dropout,
+    a float32 softmax), for tests of what is around training rather than of the networks."""
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(8, 3, kernel_regularizer=keras.regularizers.L2(weight_decay))(inputs)
+    x = keras.layers.BatchNormalization(momentum=bn_momentum)(x)
+    x = keras.layers.Dropout(0.2)(keras.layers.Activation("relu")(x))
+    x = keras.layers.Dense(10)(keras.layers.GlobalAveragePooling2D()(x))
+    return keras.Model(inputs, keras.layers.Activation("softmax", dtype="float32")(x))
+
+
+def test_each_run_backs_up_into_a_folder_of_its_own(tiny_prepared, tmp_path, monkeypatch):
     # one BACKUP_DIR for every chapter and seed: no run resumes another's weights
+    monkeypatch.setattr(models, "build", small_network)  # the folders are what is tested
     profile = dataclasses.replace(profiles.PROFILES["smoke"], epochs={n: 1 for n in models.NAMES})
     for seed in (0, 1):
         run = experiment.train_network("googlenet", profile, tiny_prepared, seed=seed,
@@ -344,15 +356,7 @@ def test_the_fast_recipe_trains_in_float16_with_loss_scaling(tiny_prepared, monk
     # need loss scaling. The book's networks in float16 crawl on a CPU, so a small network with
     # their parts (Conv -> BN -> ReLU, dropout, a float32 softmax) stands in: the recipe's
     # schedule, label smoothing, crops in the model and BN re-estimate, in float16.
-    def small(name, bn_momentum, weight_decay, **options):
-        inputs = keras.Input((32, 32, 3))
-        x = keras.layers.Conv2D(8, 3, kernel_regularizer=keras.regularizers.L2(weight_decay))(inputs)
-        x = keras.layers.BatchNormalization(momentum=bn_momentum)(x)
-        x = keras.layers.Dropout(0.2)(keras.layers.Activation("relu")(x))
-        x = keras.layers.Dense(10)(keras.layers.GlobalAveragePooling2D()(x))
-        return keras.Model(inputs, keras.layers.Activation("softmax", dtype="float32")(x))
-
-    monkeypatch.setattr(models, "build", small)
+    monkeypatch.setattr(models, "build", small_network)
     compiled = []  # the model trained: the network inside the augmentation
     compile_model = training.compile_model
     monkeypatch.setattr(training, "compile_model",
@@ -371,7 +375,8 @@ def test_the_fast_recipe_trains_in_float16_with_loss_scaling(tiny_prepared, monk
     assert keras.config.dtype_policy().name == "float32"  # restored after the run
 
 
-def test_records_carry_their_provenance(tiny_prepared, tmp_path):
+def test_records_carry_their_provenance(tiny_prepared, tmp_path, monkeypatch):
+    monkeypatch.setattr(models, "build", small_network)  # the record is what is tested
     profile = dataclasses.replace(profiles.PROFILES["smoke"], epochs={n: 1 for n in models.NAMES})
     record = experiment.train_network("googlenet", profile, tiny_prepared, save=False,
                                       verbose=0).record

@@ -129,9 +129,21 @@ def test_ways_take_turns_in_a_changing_order():
     assert all(sorted(r) == list("abc") for r in rounds) and len({"".join(r) for r in rounds}) > 1
 
 
+def untimed(monkeypatch):
+    """Stand-ins for the timing itself, for tests of what becomes of a benchmark's record
+    (test_augmentation_bench_times_each_way... and test_bench_writes... time for real)."""
+    monkeypatch.setattr(bench, "augmentation_way", lambda name, way, *a: (
+        "float32", lambda: ([0.5], 1.0)))
+    monkeypatch.setattr(bench, "compiled", lambda name, build=None: None)
+    monkeypatch.setattr(bench, "timed_in_turns", lambda built, x, y, batch_size, epochs: {
+        way: {"images_per_second": 80.0, "epoch_seconds": [0.5] * epochs, "final_loss": 1.0}
+        for way in built})
+
+
 def test_augmentation_bench_adds_to_an_earlier_record_of_the_same_settings(tmp_path, monkeypatch):
     # a second device call times the networks the first did not reach, and keeps the first's
     monkeypatch.delenv("CIFAR10_PATH", raising=False)  # synthetic data: a smoke run
+    untimed(monkeypatch)
     args = ["--images", "40", "--epochs", "2", "--batch-size", "20", "--only", "augmentation",
             "--ways", "arrays", "model:crop"]
     first, second = tmp_path / "first", tmp_path / "second"
@@ -160,6 +172,7 @@ def test_augmentation_bench_adds_to_an_earlier_record_of_the_same_settings(tmp_p
 
 def test_a_record_of_another_kind_is_not_replaced_unless_asked(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("CIFAR10_PATH", raising=False)  # synthetic data
+    untimed(monkeypatch)
     stored = tmp_path / "networks.json"
     real = {"data": "cifar10-jpeg.tar.gz", "environment": {"device": "CPU: x", "cpu_cores": 2}}
     stored.write_text(json.dumps(real))
