@@ -22,7 +22,8 @@ ABSOLUTE_DATA = if [ -n "$$CIFAR10_PATH" ]; then \
 .PHONY: book test reproduce chapters compare bench device-prep clean
 
 $(STAMP): requirements.txt pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# (a venv that failed half-way, e.g. without Debian's python3-venv, has python but no pip)
+	test -x $(BIN)/pip || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements.txt -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
@@ -51,6 +52,9 @@ reproduce: $(STAMP)
 	  echo "CIFAR10_PATH is not set: the notebooks will use Keras' download (needs internet)"
 	@$(MAKE) --no-print-directory chapters CHAPTERS="$(NETWORKS) 07_comparison"
 
+# seconds a cell may run: none under `full`, whose one training cell runs for hours on a GPU
+# slower than an H200 (cut short, its record, written at the end, would be lost)
+CELL_TIMEOUT = $(if $(filter full,$(PROFILE)),-1,7200)
 # Chapters by name, each replaced by its run under PROFILE as it finishes: chapter 2 after a
 # device run brings results/bench/pipeline-gpu.json, say (then make compare, last)
 chapters: $(STAMP)
@@ -58,15 +62,15 @@ chapters: $(STAMP)
 	$(ABSOLUTE_DATA) for nb in $(CHAPTERS); do \
 	  CIFAR10_PATH=$${CIFAR10_PATH:-$$(test -f $(SHARED_DATA) && realpath $(SHARED_DATA))} \
 	  BOOK_PROFILE=$(PROFILE) $(BIN)/papermill --cwd notebooks notebooks/$$nb.ipynb \
-	    notebooks/.$$nb.run.ipynb --log-output --execution-timeout 7200 \
+	    notebooks/.$$nb.run.ipynb --log-output --execution-timeout $(CELL_TIMEOUT) \
 	  && mv notebooks/.$$nb.run.ipynb notebooks/$$nb.ipynb || exit 1; \
 	done
 
 # Chapter 7 alone, on the records there are (after a device run's records are unpacked). The
 # stored chapter is the `fast` view (make test checks it so): that is its default, not `cpu`
 COMPARE_PROFILE = $(if $(filter command line environment,$(origin PROFILE)),$(PROFILE),fast)
-compare:
-	$(MAKE) reproduce NETWORKS= PROFILE=$(COMPARE_PROFILE)
+compare: $(STAMP)
+	@$(MAKE) --no-print-directory chapters CHAPTERS=07_comparison PROFILE=$(COMPARE_PROFILE)
 
 bench: $(STAMP)
 	$(ABSOLUTE_DATA) CIFAR10_PATH=$${CIFAR10_PATH:-$$(test -f $(SHARED_DATA) && realpath $(SHARED_DATA))} \

@@ -18,7 +18,8 @@
 #   unpacking: make compare PROFILE=fast); default: chapters bench.
 # A session has 15 minutes of device time, the machine's start (a minute or more) included,
 # and a new machine does not start with under 4 left: plan ONE call, run with timeout_s 600,
-#     DEADLINE_S=570 bash tools/device_run.sh chapters bench
+# the command `make device-prep` prints (its steps and the Makefile's NEXT_SEEDS/NEXT_TRIALS:
+# the chapters and the bench are recorded already, and would do nothing),
 # and a second only on the still-warm machine, sent at once (it is given back after
 # idle_release_s, 30 s, of idleness: no `status` call, no reading in between), with the same
 # command string (BOOK_GIT_COMMIT included: a fresh `make device-prep` after an edit would name
