@@ -95,11 +95,11 @@ NEXT_SEEDS := 1:googlenet 3:vgg16_bigconv 3:vgg16 3:resnet18 2:googlenet
 # some of the wheels the device run installs, its own needs and two compiled ones theirs
 # bring (an empty .whl/ from a failed download would only show there, after a machine start)
 DEVICE_WHEELS := keras-3.15.1- optree- namex- papermill- ipykernel- nbformat- pydot- pyzmq- tornado-
+MISSING_WHEELS = for w in $(DEVICE_WHEELS); do ls .whl/$$w*.whl > /dev/null 2>&1 || echo $$w; done
 device-prep:
-	(for w in $(DEVICE_WHEELS); do ls .whl/$$w*.whl > /dev/null 2>&1 || exit 1; done) \
-	  || { rm -rf .whl && bash ../shared/device/wheels.sh .whl; }
-	@for w in $(DEVICE_WHEELS); do ls .whl/$$w*.whl > /dev/null 2>&1 \
-	  || { echo "No $$w wheel in .whl/: the device run would stop at its install"; exit 1; }; done
+	test -z "$$($(MISSING_WHEELS))" || { rm -rf .whl && bash ../shared/device/wheels.sh .whl; }
+	@missing=$$($(MISSING_WHEELS)); test -z "$$missing" \
+	  || { echo "No wheel in .whl/ for: $$missing (the device run would stop at its install)"; exit 1; }
 	mkdir -p data && cp -n $(SHARED_DATA) data/ 2>/dev/null || test -f data/cifar10-jpeg.tar.gz \
 	  || echo "Put cifar10-jpeg.tar.gz in data/ (or set CIFAR10_PATH on the GPU machine)"
 	@echo "Device call (carry .whl and data; timeout_s 600):"

@@ -330,24 +330,26 @@ def test_a_changed_profile_is_not_saved_as_the_profiles_own_run(tiny_prepared, t
     # would replace results/<profile>/vgg16.json, which chapter 7 reads as the profile's run
     monkeypatch.setattr(results, "results_dir", lambda: tmp_path)
     smoke = profiles.PROFILES["smoke"]
-    assert profiles.changed_settings(smoke, "vgg16") == []
+    assert profiles.differences(smoke, "vgg16") == []
     changed = dataclasses.replace(smoke, weight_decay=5e-4, epochs={"vgg16": 3})
-    assert profiles.changed_settings(changed, "vgg16") == ["weight_decay=0.0005", "epochs=3"]
-    assert profiles.changed_settings(changed, "resnet18") == ["weight_decay=0.0005", "epochs=None"]
+    assert profiles.differences(changed, "vgg16") == ["3 epochs instead of 1",
+                                                      "L2 0.0005 instead of 0"]
+    assert profiles.differences(changed, "resnet18") == ["no epochs instead of 1",
+                                                         "L2 0.0005 instead of 0"]
     def no_training(*args, **kwargs):
         raise AssertionError("trained before the refusal")
 
     monkeypatch.setattr(training, "fit", no_training)  # refused before training, not after
-    with pytest.raises(ValueError, match=r"changes weight_decay=0.0005, epochs=3(.|\n)*save=False"
+    with pytest.raises(ValueError, match=r"has 3 epochs instead of 1; L2 0.0005 instead of 0(.|\n)*save=False"
                                          r"[^-]*$"):  # no --trial: a cpu or smoke run is none
         experiment.train_network("vgg16", changed, tiny_prepared)
     assert not list(tmp_path.rglob("*.json"))
     fast = dataclasses.replace(profiles.PROFILES["fast"], learning_rate=0.1)
     monkeypatch.setattr(results, "check_saveable", lambda *a, **k: None)  # as on a GPU
-    with pytest.raises(ValueError, match=r"changes learning_rate=0.1(.|\n)*--trial --set"):
+    with pytest.raises(ValueError, match=r"has learning rate 0.1 instead of 0.2(.|\n)*--trial --set"):
         experiment.train_network("vgg16", fast, tiny_prepared)
     # not a recipe setting: whether a chapter trains its ablations
-    assert profiles.changed_settings(dataclasses.replace(smoke, ablations=True), "vgg16") == []
+    assert profiles.differences(dataclasses.replace(smoke, ablations=True), "vgg16") == []
 
 
 @pytest.mark.skipif(keras.config.backend() != "tensorflow", reason="Colab's T4 route: TensorFlow")

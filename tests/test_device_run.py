@@ -286,8 +286,8 @@ def test_a_run_starts_only_with_the_time_its_network_needs_left(tmp_path):
     assert "(it needs 500)" in log  # RUN_MIN_S overrides the network's own
     # once a GoogLeNet run has finished on this machine, the next needs its time and 30 s
     stage = tmp_path / "stage"
-    assert re.search(r"^seed1-vgg16_bigconv \d+$", (stage / "seconds").read_text(), re.M)
-    with open(stage / "seconds", "a") as seconds:
+    assert re.search(r"^seed1-vgg16_bigconv \d+$", (stage / "finished").read_text(), re.M)
+    with open(stage / "finished", "a") as seconds:
         seconds.write("seed1-googlenet 20\ntrial-googlenet-epochs=1 5\n")
     # (250 s: under the 300 it would need without that seed, over the 50 it needs with it: the
     # seed's time, not a trial's, which may change the recipe's length)

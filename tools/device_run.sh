@@ -211,9 +211,8 @@ run_guarded() {
   step_start=$(date +%s)
   timeout -k 10 "$(limit "$lim")" "$@" >> "$STAGE/logs/$name.log" 2>&1
   RC=$?
-  if [ "$RC" = 0 ]; then
-    echo "$name" >> "$STAGE/finished"
-    echo "$name $(( $(date +%s) - step_start ))" >> "$STAGE/seconds"  # what a rerun needs
+  # what finished, and in how many seconds (what the next run of its kind needs)
+  if [ "$RC" = 0 ]; then echo "$name $(( $(date +%s) - step_start ))" >> "$STAGE/finished"
   else FAILED="$FAILED $name"; fi
   local summary this_run
   this_run=$(tail -n +"$((before + 1))" "$STAGE/logs/$name.log")
@@ -309,7 +308,7 @@ COMPILE_LOG=(env "JAX_LOG_COMPILES=${JAX_LOG_COMPILES:-1}")
 # in this stage (a second call on the warm machine, or a name given twice), whose record the
 # stage holds already
 finished_here() {
-  if grep -qxF "$1" "$STAGE/finished" 2>/dev/null; then
+  if awk -v name="$1" '$1 == name { found = 1 } END { exit !found }' "$STAGE/finished" 2>/dev/null; then
     log "$1: finished already on this machine, not run again"; RC=0; return 0
   fi
   return 1
@@ -331,7 +330,7 @@ train_run() {  # train_run LOGNAME ARGS...: one run of tools/train_runs.py, coll
 # count). RUN_MIN_S, where set, overrides the others' (the smoke check's runs are shorter)
 googlenet_needs() {
   local took
-  took=$(grep -E '^seed[0-9]+-googlenet [0-9]+$' "$STAGE/seconds" 2>/dev/null \
+  took=$(grep -E '^seed[0-9]+-googlenet [0-9]+$' "$STAGE/finished" 2>/dev/null \
          | cut -d' ' -f2 | sort -n | tail -1)
   if [ -n "$took" ]; then echo $(( took + 30 )); else echo 300; fi
 }

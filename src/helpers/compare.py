@@ -152,13 +152,18 @@ def _fed_text(mixed):
     for label, s in mixed.items():
         if len(set(s.left_out)) > 1:
             how = ", ".join(
-                f"{'seed' if len(seeds) == 1 else 'seeds'} {and_list(map(str, seeds))} "
+                f"{_seeds_phrase(seeds)} "
                 + (f"all but {n:,} training images an epoch (whole batches only)" if n else
                    "every training image an epoch")
                 for n, seeds in _seeds_by(s, s.left_out).items())
             fed.setdefault(how, []).append(label)
     return "".join(f"; the seeds of {and_list(labels)} were also fed differently: {how}"
                    for how, labels in fed.items())
+
+
+def _seeds_phrase(seeds):
+    """'seed 0' or 'seeds 1 and 2'."""
+    return f"{'seed' if len(seeds) == 1 else 'seeds'} {and_list(map(str, seeds))}"
 
 
 def _seeds_by(summary, values):
@@ -418,8 +423,8 @@ def table_notes(summaries):
         notes.append(
             "ᵛ Seeds from more than one version of the code: " + "; ".join(
                 f"{label}: " + ", ".join(
-                    f"{'seed' if len(seeds) == 1 else 'seeds'} {and_list(map(str, seeds))} "
-                    f"{version}" for version, seeds in _seeds_by_version(s).items())
+                    f"{_seeds_phrase(seeds)} {version}"
+                    for version, seeds in _seeds_by_version(s).items())
                 for label, s in mixed.items())
             + ". Such a network's spread holds whatever the versions changed as well as the "
             "seed (the records' `git_commit` names each version)" + _fed_text(mixed) + ".")
@@ -835,9 +840,8 @@ def confusions_text(main):
     pairs = confused_pairs(main)
     if not pairs:
         return "No record keeps its confusion matrix."
-    seeds = {name: len(main[name]) for name in pairs}
     each = and_list(f"{LABELS.get(n, n)} {pct(share)} %"
-                    + (f" (over {seeds[n]} seeds)" if seeds[n] > 1 else "")
+                    + (f" (over {len(main[n])} seeds)" if len(main[n]) > 1 else "")
                     for n, (_, share) in pairs.items())
     errors = {n: 1 - float(np.mean([r["test_accuracy"] for r in main[n]])) for n in pairs}
     overall = ("; for comparison, each network's error rate over all ten classes: " + and_list(

@@ -105,10 +105,14 @@ def run_name(model_name, seed=0, **options):
 PREDICT_BATCH = 250
 
 
+def predicted_classes(network, x, batch_size=PREDICT_BATCH):
+    """Each image's most probable class under ``network``."""
+    return network.predict(x, batch_size=batch_size, verbose=0).argmax(axis=1)
+
+
 def accuracy(network, x, y, batch_size=PREDICT_BATCH):
     """The fraction of images ``x`` whose most probable class is their one-hot label ``y``."""
-    predicted = network.predict(x, batch_size=batch_size, verbose=0).argmax(axis=1)
-    return float((predicted == np.asarray(y).argmax(axis=1)).mean())
+    return float((predicted_classes(network, x, batch_size) == np.asarray(y).argmax(axis=1)).mean())
 
 
 def recalibration_images(profile: Profile, prepared: Prepared, seed=0):
@@ -149,17 +153,17 @@ def train_network(
     and in which precision to compute; the record says what was used.
     """
     models.check_name(model_name)  # before the profile is asked for its epochs
-    if save:
-        results.check_saveable(profile.name)  # before training, not after
-        results.check_writable(profile.name)
-        changed = profiles.changed_settings(profile, model_name)
+    if save:  # each check before training, not after
+        results.check_saveable(profile.name)
+        changed = profiles.differences(profile, model_name)
         if changed:  # its record would stand in for the profile's own run, and replace it
             raise ValueError(
-                f"This profile is not the registered {profile.name!r} profile (it changes "
-                f"{', '.join(changed)}), so its run must not be saved as {profile.name!r}'s own "
+                f"This profile is not the registered {profile.name!r} profile (it has "
+                f"{'; '.join(changed)}), so its run must not be saved as {profile.name!r}'s own "
                 f"{model_name} record: pass save=False (the returned Run holds the record)"
                 + (", or file it as a trial of the recipe with tools/train_runs.py --trial "
                    "--set NAME=VALUE." if profile.name in profiles.GPU_PROFILES else "."))
+        results.check_writable(profile.name)  # (it makes the folder: after the refusal)
     if backup_dir is not None:
         backup_dir = backup_folder(backup_dir, profile, model_name, seed, **options)
     keras.utils.set_random_seed(seed)
@@ -224,8 +228,7 @@ def train_network(
         # this is exact only where an epoch's updates outweigh it: at momentum 0.9 over 250
         # updates, 0.9**250 ~ 4e-12 of it is left.
         as_trained = batchnorm.with_statistics(network, recalibration.as_trained)
-        as_trained_predicted = as_trained.predict(
-            prepared.x_test, batch_size=PREDICT_BATCH, verbose=0).argmax(axis=1)
+        as_trained_predicted = predicted_classes(as_trained, prepared.x_test)
         as_trained_accuracy = {"val": accuracy(as_trained, prepared.x_val, prepared.y_val),
                                "test": float((as_trained_predicted == truth).mean())}
     probs = model.predict(prepared.x_test, batch_size=PREDICT_BATCH, verbose=0)

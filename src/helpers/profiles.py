@@ -177,19 +177,35 @@ def recipe_settings(profile):
             for field in dataclasses.fields(profile) if field.name not in NOT_RECIPE}
 
 
-def changed_settings(profile, model_name):
-    """What ``profile`` (``dataclasses.replace`` of a registered one, say) changes from the
-    registered profile of its name for ``model_name``, as ``NAME=VALUE`` phrases; empty for
-    the registered one. Such a run is a variant, not the profile's own run."""
-    own = PROFILES.get(profile.name)
-    if own is None:
-        return [f"name={profile.name}"]
-    settings, registered = recipe_settings(profile), recipe_settings(own)
-    changed = [f"{name}={value!r}" for name, value in settings.items()
-               if value != registered[name]]
-    if profile.epochs.get(model_name) != own.epochs.get(model_name):
-        changed.append(f"epochs={profile.epochs.get(model_name)!r}")
-    return changed
+# how differences names a setting (others: the field's name, with spaces)
+_SETTING_NAMES = {"batch_size": "batch", "learning_rate": "learning rate", "weight_decay": "L2",
+                  "bn_momentum": "BN momentum", "bn_recalibration": "BN re-estimate images",
+                  "warmup_epochs": "warm-up epochs", "augment_in": "augmentation in"}
+
+
+def differences(profile, model_name, registered=None):
+    """How ``profile`` trains ``model_name`` otherwise than ``registered`` (default: the
+    registered profile of its name), as phrases ("batch 128 instead of 512"), epochs first;
+    [] for the same recipe. A trial's record, or a ``dataclasses.replace`` of a profile, is
+    such a variant, not the profile's own run."""
+    today = registered or PROFILES.get(profile.name)
+    if today is None:
+        return [f"the name {profile.name!r}, which no registered profile has"]
+    epochs, wanted = profile.epochs.get(model_name), today.epochs.get(model_name)
+    found = [] if epochs == wanted else [
+        f"{'no' if epochs is None else epochs} epochs instead of {wanted}"]
+    was_settings, now_settings = recipe_settings(profile), recipe_settings(today)
+    for setting in now_settings:
+        if was_settings[setting] == now_settings[setting]:
+            continue  # the rule compare.recipe pools by: 2 and 2.0 are the same setting
+        was, now = getattr(profile, setting), getattr(today, setting)
+        name = _SETTING_NAMES.get(setting, setting.replace("_", " "))
+        # :g reads best, unless it would print two different values alike
+        shown = (f"{was:g}", f"{now:g}") if is_number(was, now) else (repr(was), repr(now))
+        if shown[0] == shown[1]:
+            shown = (repr(was), repr(now))
+        found.append(f"{name} {shown[0]} instead of {shown[1]}")
+    return found
 
 
 def describe(profile, model_name, epochs=None):

@@ -66,14 +66,14 @@ def validate(record):
                 f"record {record['run']!r}: history[{key!r}] has "
                 f"{len(history.get(key, []))} values for {epochs} epochs"
             )
-    for key in ("train_accuracy", "final_val_accuracy", "best_val_accuracy", "test_accuracy"):
-        value = record[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-            raise RecordError(f"record {record['run']!r}: {key}={record[key]} is not in [0, 1]")
-    for key in ("test_accuracy_as_trained", "test_verdicts_changed"):  # None: not re-estimated
+    # None where the recipe did not re-estimate the BN statistics
+    optional = ("test_accuracy_as_trained", "test_verdicts_changed")
+    for key in ("train_accuracy", "final_val_accuracy", "best_val_accuracy", "test_accuracy",
+                *optional):
         value = record.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                  or not 0 <= value <= 1):
+        if value is None and key in optional:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             raise RecordError(f"record {record['run']!r}: {key}={value} is not in [0, 1]")
     for key in ("source", "train_size", "test_size"):
         if key not in record["data"]:

@@ -105,8 +105,7 @@ def paired_change_interval(changes, size, changed=None):
     if len(changes) < 2:
         return None
     values = np.asarray(changes, dtype=float)
-    shares = [1.0 if f is None else float(f)
-              for f in (changed if changed is not None else [None] * values.size)]
+    shares = [1.0 if f is None else float(f) for f in changed or [None] * values.size]
     if len(shares) != values.size:
         raise ValueError(f"{values.size} changes but {len(shares)} shares of changed verdicts")
     mean = float(values.mean())

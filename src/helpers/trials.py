@@ -33,33 +33,13 @@ def is_current_recipe(record):
     return not recipe_differences(record)
 
 
-# how recipe_differences names a setting (others: the field's name, with spaces)
-_SETTING_NAMES = {"batch_size": "batch", "learning_rate": "learning rate", "weight_decay": "L2",
-                  "bn_momentum": "BN momentum", "bn_recalibration": "BN re-estimate images",
-                  "warmup_epochs": "warm-up epochs", "augment_in": "augmentation in"}
-
-
 def recipe_differences(record):
     """How ``record``'s recipe differs from its profile's today, as phrases ("batch 128 instead
     of 512"), epochs first; [] for today's recipe. Settings a record predates count as their
     defaults (``profiles.from_record``)."""
-    today = profiles.PROFILES[record["profile"]]  # by name: $BOOK_PROFILE must not stand in
-    then = profiles.from_record(record)
-    wanted = today.epochs.get(record["model"])
-    found = [] if record["epochs"] == wanted else [f"{record['epochs']} epochs instead of {wanted}"]
-    was_settings, now_settings = profiles.recipe_settings(then), profiles.recipe_settings(today)
-    for setting in now_settings:
-        if was_settings[setting] == now_settings[setting]:
-            continue  # the rule compare.recipe pools by: 2 and 2.0 are the same setting
-        was, now = getattr(then, setting), getattr(today, setting)
-        numbers = profiles.is_number(was, now)
-        name = _SETTING_NAMES.get(setting, setting.replace("_", " "))
-        # :g reads best, unless it would print two different values alike
-        shown = (f"{was:g}", f"{now:g}") if numbers else (repr(was), repr(now))
-        if shown[0] == shown[1]:
-            shown = (repr(was), repr(now))
-        found.append(f"{name} {shown[0]} instead of {shown[1]}")
-    return found
+    # by the record's profile name: $BOOK_PROFILE must not stand in
+    return profiles.differences(profiles.from_record(record), record["model"],
+                                profiles.PROFILES[record["profile"]])
 
 
 def _setting(record):
