@@ -145,3 +145,14 @@ def test_an_id_out_of_range_adds_nothing_on_jax(on_jax):
     # chapter 8: on JAX the sparse loss neither fails nor warns on such an id, which is why
     # losses.label_format checks the range before training
     on_jax(OUT_OF_RANGE_ON_JAX)
+
+
+def test_which_backends_use_the_logits_behind_a_softmax():
+    # Keras 3's TensorFlow cross-entropies look the logits up; JAX's compute from the
+    # clipped probabilities (chapter 8 reads this table from the installed Keras)
+    found = losses.backends_using_logits()
+    assert found["tensorflow"] == (True, True)
+    assert found["jax"] == (False, False)
+    source = "def categorical_crossentropy(t, o):\n    return o._keras_logits\n"
+    assert losses.looks_up_logits(source, "categorical_crossentropy") is True
+    assert losses.looks_up_logits(source, "sparse_categorical_crossentropy") is None

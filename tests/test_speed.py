@@ -135,6 +135,9 @@ def test_the_pipeline_text_reads_the_two_places_against_unaugmented_arrays():
     bench["networks"]["resnet18"]["pipeline:crop"] = way(29_000.0, 0.94, [20, 0.84, 0.95])
     assert "do not tell apart" in speed.pipeline_text(bench)
     assert speed.pipeline_text(None) == speed.PIPELINE_UNRECORDED
+    assert speed.pipeline_text(None, unrecorded="") == ""  # chapter 2's CPU record, when absent
+    del bench["networks"]["resnet18"]["pipeline:crop"]  # a record without both places: none
+    assert speed.pipeline_text(bench, unrecorded="") == ""
 
 
 def test_the_largest_epoch_spread_leaves_out_compiling_epochs():
@@ -294,6 +297,13 @@ def test_mixed_precisions_longer_compile_is_set_against_its_speed():
     # float32's first epoch followed the unaugmented way's in the same process: said, with figures
     assert "These figures favour float32" in text and "another float32 way, no augmentation (arrays), in" in text
     assert "VGG16 9 s, GoogLeNet 28 s and ResNet18 9 s" in text
+    # against float32's cold first epoch (12 s: 7.1 s more, repaid in 28 epochs), VGG16's 33
+    # epochs no longer favour float32: undecided, said so
+    gpu["networks"]["vgg16"]["arrays"]["epoch_seconds"][0] = 12.0
+    text = speed.mixed_precision_payback_text(gpu, epochs={"vgg16": 33, "googlenet": 30})
+    assert "the `fast` recipe's runs of GoogLeNet (30 epochs) sooner" in text
+    assert ("For VGG16 (33 epochs) the answer turns on which float32 first epoch is set against "
+            "mixed precision's") in text
     gpu["ways"][0] = "arrays mixed"  # a mixed reference would favour mixed precision: no claim
     gpu["networks"] = {n: {("arrays mixed" if w == "arrays" else w): v for w, v in row.items()}
                        for n, row in gpu["networks"].items()}

@@ -6,7 +6,9 @@ one-hot rows of length ``num_classes`` (categorical) or integer class ids (spars
 
 from __future__ import annotations
 
+import ast
 import inspect
+import pathlib
 
 import keras
 import numpy as np
@@ -56,7 +58,7 @@ def label_format(y, num_classes):
 
 
 # Keras up to 3.15 gives label smoothing to the categorical loss only; keras-team/keras#23488
-# (merged 2026-08) adds it to the sparse one in a later release
+# (opened 2026-08, merged) adds it to the sparse one in a later release
 SPARSE_TAKES_LABEL_SMOOTHING = "label_smoothing" in inspect.signature(
     keras.losses.SparseCategoricalCrossentropy).parameters
 
@@ -89,3 +91,29 @@ def loss_and_metric(y, num_classes, from_logits=False, label_smoothing=0.0):
         else keras.metrics.SparseCategoricalAccuracy(name="accuracy")
     )
     return loss_for(kind, from_logits, label_smoothing), metric
+
+
+CROSS_ENTROPIES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
+
+
+def looks_up_logits(source, function):
+    """Whether ``function`` in a backend's ``nn.py`` source looks for the logits behind a
+    softmax output (``_keras_logits``, or TensorFlow's ``_get_logits``); None where
+    ``source`` has no such function."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef) and node.name == function:
+            body = ast.get_source_segment(source, node)
+            return "_keras_logits" in body or "_get_logits" in body
+    return None
+
+
+def backends_using_logits():
+    """``{backend: (categorical, sparse)}``: for each backend of the installed Keras, whether
+    its two cross-entropies use the logits behind a softmax output (chapter 8). Read from
+    Keras' private ``keras.src`` files, whose layout a later Keras may change."""
+    import keras.src.backend
+
+    root = pathlib.Path(keras.src.backend.__file__).parent
+    return {folder.name: tuple(looks_up_logits((folder / "nn.py").read_text(), f)
+                               for f in CROSS_ENTROPIES)
+            for folder in sorted(root.iterdir()) if (folder / "nn.py").exists()}
