@@ -95,6 +95,7 @@ def test_setup_cell_is_the_same_everywhere_and_names_the_configured_repository()
 
 
 GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`([^`]*)`")
+GLUE_DIRECTIVE = re.compile(r"^```\{glue(?::\w+)?\}\s+(\S+)", re.M)  # a glue of paragraphs
 
 
 def glue_keys_defined(nb):
@@ -113,7 +114,8 @@ def test_every_glued_value_the_text_uses_is_stored(path):
     used = {
         key.split(":")[0]
         for cell in nb["cells"] if cell["cell_type"] == "markdown"
-        for key in GLUE_ROLE.findall("".join(cell["source"]))
+        for pattern in (GLUE_ROLE, GLUE_DIRECTIVE)
+        for key in pattern.findall("".join(cell["source"]))
     }
     missing = sorted(used - glue_keys_defined(nb))
     assert not missing, f"{path.name}: the text uses glue keys no stored output defines: {missing}"
@@ -174,3 +176,9 @@ def test_the_introduction_states_the_fast_recipes_aims_as_the_profiles_set_them(
     margin = "one point" if profiles.FAST_AIM_MARGIN == 1 else f"{profiles.FAST_AIM_MARGIN:g} points"
     assert f"post less {margin} (on all 10,000 test images)" in intro
     assert f"within {profiles.FAST_TIME_AIM_MINUTES:g} minutes of one H200-class GPU" in intro
+
+
+def test_the_glue_directive_form_is_read_for_its_key():
+    text = "Before.\n\n```{glue:md} compare_speed\n:format: myst\n```\n\n{glue:text}`other`"
+    assert GLUE_DIRECTIVE.findall(text) == ["compare_speed"]
+    assert GLUE_ROLE.findall(text) == ["other"]

@@ -398,9 +398,7 @@ def table_notes(summaries):
             f"ᵗ {OWN_SPREAD_SEEDS} or more seeds: mean ± standard deviation over the network's own "
             "seeds; the interval is Student's t interval of the mean, widened by the test set's "
             "binomial error (nominally 95 %: t assumes that the seeds' accuracies scatter "
-            "roughly normally, which a few values cannot check). Each such network has its own "
-            "spread, not a pooled one: seeds need not scatter alike from network to network "
-            "(compare the rows' deviations)."
+            "roughly normally, which a few values cannot check)."
         )
     if "borrowed" in methods:
         row = next(s for s in summaries.values() if s.test.method == "borrowed")
@@ -411,9 +409,7 @@ def table_notes(summaries):
             f"ˡ Fewer than {OWN_SPREAD_SEEDS} seeds: the row carries the largest seed-to-seed "
             f"spread among the networks with two or more ({possessive(source)} {seeds} seeds: "
             f"standard deviation {pct(sd)} points, {df} degree{'s' if df > 1 else ''} of "
-            "freedom), since a network with one or two seeds could move as much with another; "
-            "not a pooled spread, because networks' seeds need not scatter alike (their own "
-            "deviations: " + ", ".join(f"{s.label} {sd_text(s.test.sd)}" for s in own)
+            "freedom), not a pooled one (their own deviations: " + ", ".join(f"{s.label} {sd_text(s.test.sd)}" for s in own)
             + " points). The interval is Student's t for the mean over the network's own seeds "
             "with that spread, widened by the test set's binomial error; with few degrees of "
             "freedom it is wide, because the spread itself is barely known."
@@ -426,8 +422,9 @@ def table_notes(summaries):
                     f"{_seeds_phrase(seeds)} {version}"
                     for version, seeds in _seeds_by_version(s).items())
                 for label, s in mixed.items())
-            + ". Such a network's spread holds whatever the versions changed as well as the "
-            "seed (the records' `git_commit` names each version)" + _fed_text(mixed) + ".")
+            + ". Such a network's spread, and its time per run, hold whatever the versions "
+            "changed as well as the seed (the records' `git_commit` names each version)"
+            + _fed_text(mixed) + ".")
     devices = sorted({d for s in summaries.values() for d in s.devices})
     first = next(iter(summaries.values()), None)
     if first is not None:

@@ -109,7 +109,9 @@ def equal_time_text(main):
                      f"{LABELS.get(name, name)} {min(minutes):.1f} to {max(minutes):.1f} "
                      "minutes from run to run, so read them as rough.")
     versions = code_versions_text(main)
-    return text + (" " + versions if versions else "") + first_epoch_overhead_text(main, budget)
+    # paragraphs: the reading, the versions it spans, what the first epochs weigh
+    return "\n\n".join(part for part in (text, versions,
+                                          first_epoch_overhead_text(main, budget).strip()) if part)
 
 
 def code_versions_text(main):
@@ -705,9 +707,9 @@ def speed_text(cost, columns):
              "multiply-accumulates a device did per second of training (training also runs the "
              "backward pass, about twice the forward's arithmetic, so the hardware did about "
              "three times as much).")
-    text = " ".join([intro, *sentences])
+    text = intro + " By device:\n\n" + "\n".join(f"- {s}" for s in sentences)
     if len(sentences) > 1:
-        text += (" How well a device suits each layer shape, and not the MAC count, sets the "
+        text += ("\n\nHow well a device suits each layer shape, and not the MAC count, sets the "
                  "rates, so devices can rank the networks differently.")
     return text
 
