@@ -11,11 +11,11 @@ ROOT = Path(__file__).resolve().parents[1]
 LIGHT = ["02_cifar10_data", "07_comparison", "08_losses"]
 
 
-def run_twice(name, cwd):
+def run_in_one_kernel(name, cwd, times=2):
     nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
     client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
     with client.setup_kernel():
-        for _ in range(2):
+        for _ in range(times):
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type == "code":
                     client.execute_cell(cell, index)  # raises CellExecutionError on an error
@@ -25,13 +25,13 @@ def run_twice(name, cwd):
 @pytest.mark.parametrize("name", LIGHT)
 def test_runs_twice_in_one_kernel_from_notebooks_folder(name, monkeypatch):
     monkeypatch.setenv("BOOK_PROFILE", "smoke")
-    run_twice(name, ROOT / "notebooks")
+    run_in_one_kernel(name, ROOT / "notebooks")
 
 
 @pytest.mark.parametrize("name", ["02_cifar10_data"])
 def test_runs_from_the_repository_root(name, monkeypatch):
     monkeypatch.setenv("BOOK_PROFILE", "smoke")
-    run_twice(name, ROOT)
+    run_in_one_kernel(name, ROOT, times=1)  # a second run in one kernel is the test above's
 
 
 def test_outside_the_repository_the_setup_cell_says_where_to_run(tmp_path, monkeypatch):
