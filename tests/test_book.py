@@ -95,7 +95,7 @@ def test_setup_cell_is_the_same_everywhere_and_names_the_configured_repository()
 
 
 GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`([^`]*)`")
-GLUE_DIRECTIVE = re.compile(r"^```\{glue(?::\w+)?\}\s+(\S+)", re.M)  # a glue of paragraphs
+GLUE_DIRECTIVE = re.compile(r"^(?:`{3,}|:{3,})\{glue(?::\w+)?\}\s+(\S+)", re.M)  # paragraphs
 
 
 def glue_keys_defined(nb):
@@ -108,16 +108,20 @@ def glue_keys_defined(nb):
     return keys
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_every_glued_value_the_text_uses_is_stored(path):
-    nb = load(path)
+def missing_glue_keys(nb):
+    """The glue keys a notebook's text uses, as a role or a directive, that no output defines."""
     used = {
         key.split(":")[0]
         for cell in nb["cells"] if cell["cell_type"] == "markdown"
         for pattern in (GLUE_ROLE, GLUE_DIRECTIVE)
         for key in pattern.findall("".join(cell["source"]))
     }
-    missing = sorted(used - glue_keys_defined(nb))
+    return sorted(used - glue_keys_defined(nb))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_glued_value_the_text_uses_is_stored(path):
+    missing = missing_glue_keys(load(path))
     assert not missing, f"{path.name}: the text uses glue keys no stored output defines: {missing}"
 
 
@@ -178,7 +182,9 @@ def test_the_introduction_states_the_fast_recipes_aims_as_the_profiles_set_them(
     assert f"within {profiles.FAST_TIME_AIM_MINUTES:g} minutes of one H200-class GPU" in intro
 
 
-def test_the_glue_directive_form_is_read_for_its_key():
-    text = "Before.\n\n```{glue:md} compare_speed\n:format: myst\n```\n\n{glue:text}`other`"
-    assert GLUE_DIRECTIVE.findall(text) == ["compare_speed"]
-    assert GLUE_ROLE.findall(text) == ["other"]
+def test_a_glue_key_the_text_uses_without_an_output_is_missing_in_either_form():
+    text = ("Before.\n\n```{glue:md} in_backticks\n:format: myst\n```\n\n"
+            ":::{glue:md} in_colons\n:::\n\n{glue:text}`as_role` and {glue:text}`stored`")
+    stored = {"outputs": [{"metadata": {"scrapbook": {"name": "stored"}}}], "cell_type": "code"}
+    nb = {"cells": [{"cell_type": "markdown", "source": [text]}, stored]}
+    assert missing_glue_keys(nb) == ["as_role", "in_backticks", "in_colons"]

@@ -536,3 +536,19 @@ def test_the_pair_of_classes_each_network_confuses_most_is_read_from_its_confusi
         "classes: of the test images of those two classes, VGG16 16.7 % (over 2 seeds) and "
         "ResNet18 ")
     assert compare.confusions_text({}) == "No record keeps its confusion matrix."
+
+
+def test_the_re_estimates_share_text_counts_the_runs_that_keep_f():
+    runs = [record("vgg16", t, train=0.99, seed=i) for i, t in enumerate((0.86, 0.85))]
+    for r in runs:
+        r["test_accuracy_as_trained"] = r["test_accuracy"] - 0.01
+    assert compare.recalibration_share_text(records(*runs)) == (
+        "0 of the 2 runs in the table keep f, so every interval takes f = 1")
+    runs[0]["test_verdicts_changed"] = 0.03
+    assert compare.recalibration_share_text(records(*runs)) == (
+        "1 of the 2 runs in the table keep f, so the others take f = 1")
+    runs[1]["test_verdicts_changed"] = 0.02
+    assert compare.recalibration_share_text(records(*runs)) == "all 2 runs in the table keep f"
+    for r in runs:
+        del r["test_accuracy_as_trained"]
+    assert compare.recalibration_share_text(records(*runs)) == ""

@@ -46,6 +46,8 @@ def test_equal_time_sentence_names_a_first_epoch_spent_compiling():
     assert ("VGG16: seed 0 no epoch finished (its first took 60 s); ResNet18: seed 0 80.0 %"
             in equal)
     assert "median over all of a network's runs" not in equal  # one version of the code
+    # the reading and what the first epochs weigh are paragraphs of their own
+    assert equal.count("\n\n") == 1 and equal.split("\n\n")[1].startswith("The first epoch")
     # the shortest run lasted 34 s: VGG16's first epoch outlasts it, ResNet18's is 30 of the 34
     assert "compiles" in equal and (
         "the first epoch alone took from 88 % of it to all of it, depending on the run (1 of the "
@@ -80,6 +82,9 @@ def test_speed_text_reads_the_mac_rates():
                                   _column({"vgg16": 1000, "vgg16_bigconv": 4000,
                                            "googlenet": 900, "resnet18": 800}, "GPU: test")])
     assert "On CPU: test" in two and "On GPU: test: 57.5 billion to 1.3 trillion a second" in two
+    # a list item per device, then the closing paragraph (glued with the glue:md directive)
+    assert "By device:\n\n- On CPU: test" in two and "\n- On GPU: test" in two
+    assert "\n\nHow well a device suits each layer shape" in two
     assert "both slower there than either VGG" in two and "devices can rank" in two
     assert "no benchmark" in speed.speed_text(cost, [])
 
@@ -302,8 +307,15 @@ def test_mixed_precisions_longer_compile_is_set_against_its_speed():
     gpu["networks"]["vgg16"]["arrays"]["epoch_seconds"][0] = 12.0
     text = speed.mixed_precision_payback_text(gpu, epochs={"vgg16": 33, "googlenet": 30})
     assert "the `fast` recipe's runs of GoogLeNet (30 epochs) sooner" in text
-    assert ("For VGG16 (33 epochs) the answer turns on which float32 first epoch is set against "
-            "mixed precision's") in text
+    assert ("Whether float32 would have finished the `fast` recipe's runs of VGG16 (33 epochs) "
+            "sooner turns on which float32 first epoch is set against mixed precision's") in text
+    # with no network sooner at all, the undecided sentence still stands on its own
+    alone = speed.mixed_precision_payback_text(gpu, epochs={"vgg16": 33})
+    assert "even at mixed precision's best" not in alone and "Whether float32" in alone
+    # a cold start no longer than the warm one: the warm figures decide alone
+    gpu["networks"]["vgg16"]["arrays"]["epoch_seconds"][0] = 4.0
+    assert "runs of VGG16 (33 epochs) sooner on this GPU" in speed.mixed_precision_payback_text(
+        gpu, epochs={"vgg16": 33})
     gpu["ways"][0] = "arrays mixed"  # a mixed reference would favour mixed precision: no claim
     gpu["networks"] = {n: {("arrays mixed" if w == "arrays" else w): v for w, v in row.items()}
                        for n, row in gpu["networks"].items()}

@@ -183,3 +183,16 @@ def test_the_aims_say_when_a_run_meets_its_aim_only_with_the_bn_re_estimate():
     for r in runs:  # a recipe that does not re-estimate: nothing to add
         del r["test_accuracy_as_trained"]
     assert "re-estimated" not in trials.aims_text({"vgg16_bigconv": runs})
+
+
+def test_todays_seeds_are_listed_by_device_and_only_for_todays_recipe():
+    own = {"a": trial_record("googlenet", 0.846), "b": trial_record("googlenet", 0.84, seed=2),
+           "c": trial_record("googlenet", 0.83, seed=1), "d": trial_record("resnet18", 0.8),
+           "e": trial_record("googlenet", 0.78, seed=3, learning_rate=0.4)}  # a changed recipe
+    own["c"]["environment"]["device"] = "CPU: Intel Xeon"
+    assert trials.todays_seeds_text("googlenet", own) == (
+        "seed 1 on the Intel Xeon; seeds 0 and 2 on the test; records of different devices are "
+        "not pooled")
+    assert trials.todays_seeds_text("googlenet", own, where=lambda d: "Xeon" in d) == (
+        "seed 1 on the Intel Xeon")
+    assert trials.todays_seeds_text("vgg16", own) == ""

@@ -286,6 +286,20 @@ def _paired_interval(kept):
                                   [r.get("test_verdicts_changed") for r, _ in kept])
 
 
+def recalibration_share_text(records, names=NAMES):
+    """How many runs of ``recalibration_changes`` keep the share of test images whose verdict
+    the re-estimate changed (``test_verdicts_changed``: f in ``stats.paired_change_interval``),
+    and what the others take; "" where no run re-estimates."""
+    runs = [r for kept in recalibration_changes(records, names).values() for r, _ in kept]
+    if not runs:
+        return ""
+    keep = sum(r.get("test_verdicts_changed") is not None for r in runs)
+    if keep == len(runs):
+        return f"all {len(runs)} runs in the table keep f"
+    return (f"{keep} of the {len(runs)} runs in the table keep f, so "
+            + ("every interval takes" if not keep else "the others take") + " f = 1")
+
+
 def recalibration_table(records, names=NAMES):
     """The BN re-estimate's effect (``recalibration_changes``) as a Markdown table, one row per
     network: per seed, the test accuracy as trained and re-estimated and the code that trained

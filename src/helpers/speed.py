@@ -526,9 +526,10 @@ def mixed_precision_payback_text(gpu, epochs=None, images=50000):
                  "of its own, from a cold start, would say; whether it trains them as well is a "
                  "question for trials (chapter 7).")
     if undecided:
-        text += (f" For {and_list(undecided)} the answer turns on which float32 first epoch is "
-                 "set against mixed precision's: float32 would finish sooner against the warm "
-                 "one, not against the cold one.")
+        text += (f" Whether float32 would have finished the `fast` recipe's runs of "
+                 f"{and_list(undecided)} sooner turns on which float32 first epoch is set against "
+                 "mixed precision's: it would against the warm one, not against the cold one "
+                 "(which compiled no augmentation, so it too favours float32 a little).")
     return text
 
 

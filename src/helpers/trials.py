@@ -167,6 +167,22 @@ def todays_runs(model, device, own):
     return [by_seed[seed] for seed in sorted(by_seed)]
 
 
+def todays_seeds_text(model, own, where=lambda device: True):
+    """The seeds of today's recipe for ``model`` in ``own`` (run name to record), by device
+    (``todays_runs``), for the devices ``where`` accepts: "seeds 0 and 2 on the AMD EPYC; seed 1
+    on ..."; "" where there are none."""
+    devices_ = sorted({r["environment"].get("device", "?") for r in own.values()
+                       if r["model"] == model and where(r["environment"].get("device", "?"))})
+    parts = []
+    for device in devices_:
+        seeds = [r["seed"] for r in todays_runs(model, device, own)]
+        if seeds:
+            parts.append(f"{'seeds' if len(seeds) > 1 else 'seed'} "
+                         f"{and_list(str(s) for s in seeds)} on the {device.removeprefix('CPU: ')}")
+    return "; ".join(parts) + ("; records of different devices are not pooled"
+                               if len(parts) > 1 else "")
+
+
 def todays_text(runs):
     """Today's recipe's runs on one device (``todays_runs``) in a sentence."""
     device = runs[0]["environment"].get("device", "?")
