@@ -42,3 +42,8 @@ def test_an_empty_list_is_an_error_not_an_index_error():
     assert wording.and_list(["VGG16"]) == "VGG16"
     with pytest.raises(ValueError, match="empty list"):
         wording.and_list([])
+
+
+def test_seeds_phrase():
+    assert wording.seeds_phrase([0]) == "seed 0"
+    assert wording.seeds_phrase(s for s in (1, 2)) == "seeds 1 and 2"

@@ -31,7 +31,7 @@ from helpers.stats import (OWN_SPREAD_SEEDS, Interval, Z95, difference, interval
                            interval_with_spread, largest_spread, paired_change_interval,
                            seed_spreads, t975)
 from helpers.wording import (and_list, by_code_version, capitalized, code_version, duration,
-                             markdown_table, pct, points, possessive, sd_text)
+                             markdown_table, pct, points, possessive, sd_text, seeds_phrase)
 
 FIT_LEVEL = 0.9  # below this training accuracy a network has not yet fit its training images
 NEAR_CHANCE = 2 * CHANCE  # below this a network has not "left chance" (the verdicts' guard)
@@ -152,18 +152,13 @@ def _fed_text(mixed):
     for label, s in mixed.items():
         if len(set(s.left_out)) > 1:
             how = ", ".join(
-                f"{_seeds_phrase(seeds)} "
+                f"{seeds_phrase(seeds)} "
                 + (f"all but {n:,} training images an epoch (whole batches only)" if n else
                    "every training image an epoch")
                 for n, seeds in _seeds_by(s, s.left_out).items())
             fed.setdefault(how, []).append(label)
     return "".join(f"; the seeds of {and_list(labels)} were also fed differently: {how}"
                    for how, labels in fed.items())
-
-
-def _seeds_phrase(seeds):
-    """'seed 0' or 'seeds 1 and 2'."""
-    return f"{'seed' if len(seeds) == 1 else 'seeds'} {and_list(map(str, seeds))}"
 
 
 def _seeds_by(summary, values):
@@ -423,8 +418,8 @@ def table_notes(summaries):
             f"ˡ Fewer than {OWN_SPREAD_SEEDS} seeds: the row carries the largest seed-to-seed "
             f"spread among the networks with two or more ({possessive(source)} {seeds} seeds: "
             f"standard deviation {pct(sd)} points, {df} degree{'s' if df > 1 else ''} of "
-            "freedom), not a pooled one (their own deviations: " + ", ".join(f"{s.label} {sd_text(s.test.sd)}" for s in own)
-            + " points). The interval is Student's t for the mean over the network's own seeds "
+            "freedom), not a pooled one (their own deviations: "
+            + ", ".join(f"{s.label} {sd_text(s.test.sd)}" for s in own) + " points). The interval is Student's t for the mean over the network's own seeds "
             "with that spread, widened by the test set's binomial error; with few degrees of "
             "freedom it is wide, because the spread itself is barely known."
         )
@@ -433,7 +428,7 @@ def table_notes(summaries):
         notes.append(
             "ᵛ Seeds from more than one version of the code: " + "; ".join(
                 f"{label}: " + ", ".join(
-                    f"{_seeds_phrase(seeds)} {version}"
+                    f"{seeds_phrase(seeds)} {version}"
                     for version, seeds in _seeds_by_version(s).items())
                 for label, s in mixed.items())
             + ". Such a network's spread, and its time per run, hold whatever the versions "

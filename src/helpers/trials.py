@@ -18,7 +18,7 @@ from helpers.models import LABELS, NAMES, book_order
 from helpers.stats import (OWN_SPREAD_SEEDS, difference, interval, interval_with_spread,
                            seed_spreads, wilson)
 from helpers.wording import (and_list, capitalized, duration, markdown_table, or_list, pct,
-                             points, possessive, sd_text, span)
+                             points, possessive, sd_text, seeds_phrase, span)
 
 
 def _trial_order(records):
@@ -177,8 +177,7 @@ def todays_seeds_text(model, own, where=lambda device: True):
     for device in devices_:
         seeds = [r["seed"] for r in todays_runs(model, device, own)]
         if seeds:
-            parts.append(f"{'seeds' if len(seeds) > 1 else 'seed'} "
-                         f"{and_list(str(s) for s in seeds)} on the {device.removeprefix('CPU: ')}")
+            parts.append(f"{seeds_phrase(seeds)} on the {device.removeprefix('CPU: ')}")
     return "; ".join(parts) + ("; records of different devices are not pooled"
                                if len(parts) > 1 else "")
 
@@ -257,13 +256,10 @@ def against_todays_text(trial, own, spread=None):
     if len(alike) < len(runs):  # not a change of the recipe, but a change all the same
         fed = (f"whole batches ({left:,} training images left out each epoch)" if left
                else "every training image each epoch")
-        unlike = [r for r in runs if r not in alike]
-
-        def seeds(rs):
-            return ("seed " if len(rs) == 1 else "seeds ") + and_list(str(r["seed"]) for r in rs)
-
-        text += (f" It was fed {fed}, " + (f"like today's {seeds(alike)} but not {seeds(unlike)}."
-                                           if alike else "unlike today's runs."))
+        unlike = [r["seed"] for r in runs if r not in alike]
+        text += (f" It was fed {fed}, " + (
+            f"like today's {seeds_phrase(r['seed'] for r in alike)} but not "
+            f"{seeds_phrase(unlike)}." if alike else "unlike today's runs."))
     return text
 
 

@@ -54,6 +54,12 @@ def and_list(items):
     return joined(items, "and")
 
 
+def seeds_phrase(seeds):
+    """'seed 0' or 'seeds 1 and 2'."""
+    seeds = list(seeds)
+    return f"{'seed' if len(seeds) == 1 else 'seeds'} {and_list(seeds)}"
+
+
 def or_list(values):
     """'30', '30 or 33', '30, 33 or 50'."""
     return joined(values, "or")
