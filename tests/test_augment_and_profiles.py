@@ -104,6 +104,19 @@ def test_in_model_augmentation_acts_in_training_only_and_adds_no_parameters(kind
 # ----------------------------------------------------------------------------- precision
 
 
+@pytest.mark.parametrize("kind", augment.KINDS)
+def test_augmentation_computes_in_float32_under_mixed_precision(kind):
+    # TensorFlow's GPU kernel for translations and rotations has no bfloat16 version
+    with devices.dtype_policy("mixed_bfloat16"):
+        network = models.build("vgg16")
+        model = augment.with_augmentation(network, kind, seed=1)
+    steps = model.get_layer("augmentation")
+    assert {layer.compute_dtype for layer in steps.layers} == {"float32"}
+    assert network.layers[1].compute_dtype == "bfloat16"  # the network itself stays mixed
+    out = steps(np.random.default_rng(0).random((2, 32, 32, 3), "float32"), training=True)
+    assert keras.ops.convert_to_numpy(out).dtype == np.float32
+
+
 def test_policy_for(monkeypatch):
     monkeypatch.setattr(devices, "gpu_available", lambda: False)
     assert devices.policy_for("auto") == "float32"
@@ -111,6 +124,8 @@ def test_policy_for(monkeypatch):
     monkeypatch.setattr(devices, "gpu_available", lambda: True)
     monkeypatch.setattr(devices, "gpu_compute_capability", lambda: (7, 5))  # a T4
     assert devices.policy_for("auto") == "mixed_float16"
+    monkeypatch.setattr(devices, "gpu_compute_capability", lambda: (6, 1))  # a GTX 1080
+    assert devices.policy_for("mixed") == "float32"  # no tensor cores: float16 would be slower
     monkeypatch.setattr(devices, "gpu_compute_capability", lambda: (9, 0))  # an H100/H200
     assert devices.policy_for("auto") == "mixed_bfloat16"
     with pytest.raises(ValueError, match="Unknown precision 'half'"):

@@ -42,20 +42,22 @@ def test_equal_time_sentence_names_a_first_epoch_spent_compiling():
         record("vgg16", .8, val=[.2, .5, .7, .8, .8], seconds=(60, 1, 1, 1, 1)),
         record("resnet18", .8, val=[.4, .6, .7, .8, .8], seconds=(30, 1, 1, 1, 1))))
     equal = speed.equal_time_text(main)
-    assert "VGG16 60 s against 1.0 s" in equal and "ResNet18 30 s against 1.0 s" in equal
-    assert ("VGG16: seed 0 no epoch finished (its first took 60 s); ResNet18: seed 0 80.0 %"
+    assert "- VGG16: 60 s against 1.0 s\n- ResNet18: 30 s against 1.0 s" in equal
+    assert ("- VGG16: seed 0 no epoch finished (its first took 60 s)\n- ResNet18: seed 0 80.0 %"
             in equal)
-    assert "median over all of a network's runs" not in equal  # one version of the code
-    # the reading and what the first epochs weigh are paragraphs of their own
-    assert equal.count("\n\n") == 1 and equal.split("\n\n")[1].startswith("The first epoch")
+    assert "over all its runs" not in equal  # one version of the code
+    # the reading and what the first epochs weigh are blocks of their own, lists in them
+    blocks = equal.split("\n\n")
+    assert blocks[0].startswith("Within 0.6 minutes") and blocks[1].startswith("- VGG16: seed 0")
+    assert blocks[2].startswith("The first epoch") and blocks[4].startswith("Besides training")
     # the shortest run lasted 34 s: VGG16's first epoch outlasts it, ResNet18's is 30 of the 34
     assert "compiles" in equal and (
-        "the first epoch alone took from 88 % of it to all of it, depending on the run (1 of the "
+        "it alone took from 88 % of it to all of it, depending on the run (1 of the "
         "2 runs: all of it)") in equal
     # several seeds: each run's first epoch, by seed
     main["vgg16"] = main["vgg16"] + [record("vgg16", .8, seed=1, val=[.2, .5, .7, .8, .8],
                                             seconds=(40, 1, 1, 1, 1))]
-    assert "VGG16 60 and 40 s (seeds 0 and 1) against 1.0 s" in speed.equal_time_text(main)
+    assert "- VGG16: 60 and 40 s (seeds 0 and 1) against 1.0 s" in speed.equal_time_text(main)
 
 
 def _column(rates, device="CPU: test", ranges=None):
@@ -270,7 +272,7 @@ def test_run_to_run_times_name_the_versions_of_the_code_beside_the_machines_load
             "seeds 1 and 2) and ccc3333-dirty (ResNet18, seed 0).") in text
     assert "VGG16 27.00 s (aaa1111) against 12.38 s (bbb2222)" in text
     # the first-epoch sentence's later epoch pools the versions, and says so
-    assert "a later epoch is the median over all of a network's runs, of any version" in text
+    assert "the median of a network's later epochs, over all its runs, of any version" in text
     assert "ResNet18" not in text.split("A typical later epoch")[1].split(":")[0]
     for r in runs + [resnet]:
         r["environment"]["git_commit"] = "aaa1111"

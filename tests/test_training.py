@@ -223,15 +223,27 @@ def test_whole_batches_leave_out_a_different_remainder_each_epoch_and_keep_pairs
         pipelines.AugmentedArrays(x, y, 64, augment=False, whole_batches=True)
 
 
-def test_whole_batches_are_for_the_pydataset_only():
+def test_tensorflow_leaves_out_the_last_batch_where_xla_compiles_each_batch_shape(monkeypatch):
     from helpers import pipelines
 
     if keras.config.backend() != "tensorflow":
         pytest.skip("the tf.data path is TensorFlow's")
-    x = np.zeros((50, 32, 32, 3), "float32")
-    with pytest.raises(ValueError, match="TensorFlow traces batches of any size"):
-        pipelines.training_data(x, np.zeros(50), 16, whole_batches=True)
-    assert not pipelines.compiles_per_batch_shape()
+    # on this CPU TensorFlow runs without XLA: one traced step takes batches of any size
+    assert not training.default_jit_compile() and not pipelines.compiles_per_batch_shape()
+    monkeypatch.setattr(training, "default_jit_compile", lambda device=None: True)  # a GPU
+    assert pipelines.compiles_per_batch_shape()  # XLA compiles each new batch shape
+    x = np.arange(50, dtype="float32").reshape(50, 1)
+    y = np.arange(50) * 10
+    data = pipelines.training_data(x, y, 16, augment=False, whole_batches=True)
+    seen = []
+    for _ in range(2):
+        epoch = [(xb.numpy(), yb.numpy()) for xb, yb in data]
+        assert [len(xb) for xb, _ in epoch] == [16, 16, 16]  # 48 of 50, never a batch of 2
+        assert all((yb == xb[:, 0] * 10).all() for xb, yb in epoch)
+        seen.append({int(v) for xb, _ in epoch for v in xb[:, 0]})
+    assert seen[0] != seen[1]  # reshuffled: a different remainder each epoch
+    with pytest.raises(ValueError, match="no whole batch of 64"):
+        pipelines.training_data(x, y, 64, augment=False, whole_batches=True)
 
 
 def test_a_backup_folder_resumes_its_own_model_and_refuses_another(synthetic, tmp_path):

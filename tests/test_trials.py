@@ -20,7 +20,11 @@ def test_a_trial_is_set_against_the_seed_spread_of_todays_recipe_where_it_has_se
     assert "taking the changed recipe to scatter as today's does" in text
     level = dict(weaker, test_accuracy=0.8613)
     assert "0.0 points" in trials.against_todays_text(level, own)
-    assert "within the noise of one run" in trials.against_todays_text(level, own)
+    within = trials.against_todays_text(level, own)
+    assert "within the noise of one run" in within
+    # two degrees of freedom (three seeds) still leave the spread barely known: said so
+    assert "with 2 degrees of freedom behind that spread (a t factor of 4.3)" in within
+    assert "weak evidence" not in text  # a verdict beyond the noise needs no such caveat
     # a trial of another seed is still set against them all; the feed's difference is named
     other = dict(weaker, seed=5, hyper=dict(weaker["hyper"], left_out_per_epoch=336))
     own["vgg16-1"]["hyper"] = dict(own["vgg16-1"]["hyper"], left_out_per_epoch=336)

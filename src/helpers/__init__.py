@@ -39,7 +39,15 @@ def start_quietly():
             import tensorflow as tf
 
             if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
-                tf.config.list_physical_devices()  # (on other backends TF leaves the GPU alone)
+                tf.config.list_physical_devices()
+            else:
+                # TensorFlow only feeds data here (tf.data): keep it off the GPU, whose memory
+                # the backend needs (JAX takes most of it at start), as JAX's guide to tf.data
+                # advises; TensorFlow would otherwise reserve what is left on first use
+                try:
+                    tf.config.set_visible_devices([], "GPU")
+                except RuntimeError:  # TensorFlow had started its devices already
+                    pass
         finally:
             os.dup2(saved, 2)
             os.close(devnull)

@@ -23,6 +23,11 @@ import numpy as np
 from keras import ops
 
 KINDS = ("post", "crop")
+# The augmentation layers compute in float32 under any mixed-precision policy: the network's
+# first layer casts to 16 bits after them. Crops and flips are exact either way, but
+# TensorFlow's kernel behind RandomTranslation and RandomRotation has no bfloat16 version on
+# a GPU, only on a CPU.
+IMAGE_DTYPE = "float32"
 
 
 def layer_seeds(seed, count):
@@ -83,12 +88,15 @@ def layers(kind="post", seed=None):
     """
     if kind == "post":
         shift, flip, rotation = layer_seeds(seed, 3)
-        steps = [keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=shift),
-                 keras.layers.RandomFlip("horizontal", seed=flip),
-                 keras.layers.RandomRotation(15 / 360, fill_mode="nearest", seed=rotation)]
+        steps = [keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=shift,
+                                                dtype=IMAGE_DTYPE),
+                 keras.layers.RandomFlip("horizontal", seed=flip, dtype=IMAGE_DTYPE),
+                 keras.layers.RandomRotation(15 / 360, fill_mode="nearest", seed=rotation,
+                                             dtype=IMAGE_DTYPE)]
     elif kind == "crop":
         crop, flip = layer_seeds(seed, 2)
-        steps = [RandomPadCrop(4, seed=crop), keras.layers.RandomFlip("horizontal", seed=flip)]
+        steps = [RandomPadCrop(4, seed=crop, dtype=IMAGE_DTYPE),
+                 keras.layers.RandomFlip("horizontal", seed=flip, dtype=IMAGE_DTYPE)]
     else:
         raise ValueError(f"Unknown augmentation {kind!r}: use one of {', '.join(KINDS)}.")
     augmentation = keras.Sequential(steps, name="augmentation")

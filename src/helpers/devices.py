@@ -302,9 +302,12 @@ def policy_for(precision):
     """The Keras dtype policy for a profile's ``precision``: "float32", "mixed" or "auto".
 
     "mixed" means bfloat16 compute where the GPU has it natively (compute capability 8.0 and
-    up: A100, H100, H200, L4), else float16 with loss scaling (T4, V100: Colab's free GPU is a
-    T4); on a CPU, bfloat16. "auto" is "mixed" on a GPU and "float32" on a CPU. Weights, the
-    final softmax and the loss stay float32 either way.
+    up: A100, H100, H200, L4), else float16 with loss scaling where it has tensor cores (7.x:
+    T4, V100; Colab's free GPU is a T4), else float32: an older GPU (a GTX 10xx, P100, K80) has
+    no tensor cores, and on most of those float16 arithmetic is no faster, or far slower, than
+    float32. On a CPU "mixed" is bfloat16. "auto" is "mixed" on a GPU and "float32" on a CPU.
+    Weights, the final softmax and the loss stay float32 either way; the record keeps the
+    policy a run used (``hyper["dtype_policy"]``).
     """
     if precision == "auto":
         precision = "mixed" if gpu_available() else "float32"
@@ -312,6 +315,8 @@ def policy_for(precision):
         return precision
     if precision == "mixed":
         capability = gpu_compute_capability()
+        if capability is not None and capability < (7, 0):
+            return "float32"
         if capability is not None and capability < (8, 0):
             return "mixed_float16"
         return "mixed_bfloat16"

@@ -171,8 +171,8 @@ def train_network(
     place = augment.BEST_PLACE if profile.augment_in == "auto" else profile.augment_in
     epochs = profile.epochs[model_name]
     in_model = profile.augment and place == "model"
-    # on JAX, whole batches only, so that the training step compiles once, not twice (the
-    # images left over differ from epoch to epoch)
+    # where XLA compiles the step (JAX; TensorFlow on a GPU), whole batches only, so that it
+    # compiles once, not twice (the images left over differ from epoch to epoch)
     left_over = len(prepared.x_train) % profile.batch_size
     whole_batches = (bool(left_over) and len(prepared.x_train) >= profile.batch_size
                      and pipelines.compiles_per_batch_shape())
@@ -252,11 +252,18 @@ def train_network(
             "test_size": len(prepared.x_test),
         },
         "hyper": {
-            **{k: v for k, v in dataclasses.asdict(profile).items() if k != "epochs"},
+            # not "ablations": whether a chapter trains its variants is the chapter's choice
+            # (its ABLATIONS parameter), not how this run trained; older records keep the
+            # profile's default there
+            **{k: v for k, v in dataclasses.asdict(profile).items()
+               if k not in ("epochs", "ablations")},
             "augmented_in": place if profile.augment else None,
             # records without it drew every augmentation layer from one seed (augment.layer_seeds)
             "augmentation_seeds": "per layer" if profile.augment else None,
             "dtype_policy": policy,
+            # whether the step ran under XLA: Keras turns it off where a layer cannot be
+            # compiled, or under TensorFlow's op determinism (records before 2026-12-01 lack it)
+            "jit_compile": bool(model.jit_compile),
             # training images left out of each epoch (a random remainder: whole batches only)
             "left_out_per_epoch": left_over if whole_batches else 0,
         },

@@ -10,9 +10,12 @@ import numpy as np
 from helpers.augment import layers as augment_layers
 
 
-def tf_dataset(x, y, batch_size, augment=True, shuffle=True, seed=0, kind="post"):
+def tf_dataset(x, y, batch_size, augment=True, shuffle=True, seed=0, kind="post",
+               whole_batches=False):
     """A ``tf.data`` pipeline: shuffle, batch, augment in parallel, prefetch (needs TensorFlow
     installed, on any backend; the "crop" augmentation needs the TensorFlow backend).
+    ``whole_batches`` drops each epoch's last, smaller batch (after the shuffle: a different
+    remainder each epoch), as ``AugmentedArrays`` does.
 
     Augmenting whole batches in the pipeline keeps it off the model and overlaps it with the
     training step; on a CPU the two share the cores, so it is not free (chapter 9 measures it).
@@ -22,7 +25,7 @@ def tf_dataset(x, y, batch_size, augment=True, shuffle=True, seed=0, kind="post"
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
+    ds = ds.batch(batch_size, drop_remainder=whole_batches)
     if augment:
         # Layer by layer, not through their Sequential: Keras' preprocessing layers switch to
         # TensorFlow ops inside tf.data on any backend, a Sequential around them does not.
@@ -42,6 +45,13 @@ def tf_dataset(x, y, batch_size, augment=True, shuffle=True, seed=0, kind="post"
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
+def check_whole_batches(images, batch_size):
+    """Refuse ``whole_batches`` where the images make no whole batch (every epoch empty)."""
+    if images < batch_size:
+        raise ValueError(f"{images} images make no whole batch of {batch_size}: use a smaller "
+                         "batch size, or whole_batches=False.")
+
+
 class AugmentedArrays(keras.utils.PyDataset):
     """Shuffled, augmented batches of in-memory arrays on any backend (a PyDataset).
 
@@ -56,9 +66,8 @@ class AugmentedArrays(keras.utils.PyDataset):
     def __init__(self, x, y, batch_size, augment=True, seed=0, kind="post", whole_batches=False,
                  **kwargs):
         super().__init__(**kwargs)
-        if whole_batches and len(x) < batch_size:
-            raise ValueError(f"{len(x)} images make no whole batch of {batch_size}: use a "
-                             "smaller batch size, or whole_batches=False.")
+        if whole_batches:
+            check_whole_batches(len(x), batch_size)
         self.x, self.y, self.batch_size = x, y, batch_size
         self.whole_batches = whole_batches
         self.layer = augment_layers(kind, seed=seed) if augment else None
@@ -82,22 +91,28 @@ class AugmentedArrays(keras.utils.PyDataset):
 
 
 def compiles_per_batch_shape():
-    """Whether the backend compiles the training step once per batch shape (JAX's XLA does;
-    TensorFlow traces batches of any size as one)."""
-    return keras.config.backend() == "jax"
+    """Whether the training step is compiled once per batch shape, as XLA does: always on JAX,
+    and on TensorFlow where ``training.default_jit_compile`` turns XLA on (on a GPU); without
+    XLA TensorFlow traces batches of any size as one step."""
+    backend = keras.config.backend()
+    if backend == "tensorflow":
+        from helpers import training  # (training does not import this module)
+
+        return training.default_jit_compile()
+    return backend == "jax"
 
 
 def training_data(x, y, batch_size, augment=True, seed=0, kind="post", whole_batches=False):
-    """Shuffled batches augmented outside the model: tf.data on TensorFlow, else a PyDataset
-    (which can also leave out each epoch's last, smaller batch: ``AugmentedArrays``).
+    """Shuffled batches augmented outside the model: tf.data on TensorFlow, else a PyDataset;
+    ``whole_batches`` leaves out each epoch's last, smaller batch (``AugmentedArrays``).
 
     On a GPU, or on JAX and PyTorch, augmenting inside the model is faster
     (``helpers.augment``); ``experiment.train_network`` chooses.
     """
     if keras.config.backend() == "tensorflow":
         if whole_batches:
-            raise ValueError("whole_batches is for the PyDataset (JAX, PyTorch): TensorFlow "
-                             "traces batches of any size as one step.")
-        return tf_dataset(x, y, batch_size, augment=augment, seed=seed, kind=kind)
+            check_whole_batches(len(x), batch_size)
+        return tf_dataset(x, y, batch_size, augment=augment, seed=seed, kind=kind,
+                          whole_batches=whole_batches)
     return AugmentedArrays(x, y, batch_size, augment=augment, seed=seed, kind=kind,
                            whole_batches=whole_batches)

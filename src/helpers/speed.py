@@ -84,16 +84,18 @@ def equal_time_text(main):
         return "There are no runs to read."
     devices = {r["environment"].get("device", "?") for r in runs}
     budget = min(sum(r["history"]["seconds"]) for r in runs)
-    parts = []
+    items = []
     for name, rs in main.items():
         shown = and_list(f"seed {r['seed']} " + (
             f"{pct(a)} %" if (a := accuracy_at(r, budget)) is not None else
             f"no epoch finished (its first took {r['history']['seconds'][0]:.0f} s)") for r in rs)
-        parts.append(f"{LABELS.get(name, name)}: {shown}")
+        items.append(f"- {LABELS.get(name, name)}: {shown}")
     where = ("on one machine" if len(devices) == 1
              else "on different machines, so this compares machines as well")
-    text = (f"Within {budget / 60:.1f} minutes of training, the length of the shortest run "
-            f"({where}), the best validation accuracy reached was: {'; '.join(parts)}.")
+    reading = (f"Within {budget / 60:.1f} minutes of training, the length of the shortest run "
+               f"({where}), the best validation accuracy each run reached:\n\n"
+               + "\n".join(items))
+    text = ""
     # wall-clock: the machine's load moves it, as much as one network's runs differ in length
     spans = {name: [sum(r["history"]["seconds"]) / 60 for r in rs]
              for name, rs in main.items() if len(rs) > 1}
@@ -105,12 +107,13 @@ def equal_time_text(main):
             if len(versions) > 1:
                 why += (f", as does the version of the code ({possessive(name)} runs come from "
                         f"{len(versions)} versions of it, named below)")
-            text += (f" These are wall-clock times, {why}: the same recipe took "
-                     f"{LABELS.get(name, name)} {min(minutes):.1f} to {max(minutes):.1f} "
-                     "minutes from run to run, so read them as rough.")
+            text = (f"These are wall-clock times, {why}: the same recipe took "
+                    f"{LABELS.get(name, name)} {min(minutes):.1f} to {max(minutes):.1f} "
+                    "minutes from run to run, so read them as rough.")
     versions = code_versions_text(main)
-    # paragraphs: the reading, the versions it spans, what the first epochs weigh
-    return "\n\n".join(part for part in (text, versions,
+    # Markdown blocks: the reading (a list), how rough it is, the versions it spans, what the
+    # first epochs weigh
+    return "\n\n".join(part for part in (reading, text, versions,
                                           first_epoch_overhead_text(main, budget).strip()) if part)
 
 
@@ -171,10 +174,11 @@ def first_epoch_overhead_text(main, budget):
         return (and_list(f"{first:.0f}" for _, first in firsts) + " s (seeds "
                 + and_list(str(seed) for seed, _ in firsts) + ")")
 
-    parts = and_list(f"{LABELS.get(n, n)} {firsts_text(firsts)} against {typical:.1f} s"
-                     for n, (firsts, typical) in extra.items())
-    if any(len(by_code_version(rs)) > 1 for rs in main.values()):
-        parts += "; a later epoch is the median over all of a network's runs, of any version"
+    items = "\n".join(f"- {LABELS.get(n, n)}: {firsts_text(firsts)} against {typical:.1f} s"
+                      for n, (firsts, typical) in extra.items())
+    later = ("the median of a network's later epochs, over all its runs, of any version"
+             if any(len(by_code_version(rs)) > 1 for rs in main.values())
+             else "the median of a network's later epochs")
     shares = [min(first / budget, 1.0) for firsts, _ in extra.values() for _, first in firsts]
     if min(shares) >= 1.0:
         took = "all of it in every run"
@@ -183,10 +187,10 @@ def first_epoch_overhead_text(main, budget):
         took = (f"from {100 * min(shares):.0f} % of it to " + ("all of it" if whole else
                 f"{100 * max(shares):.0f} %") + ", depending on the run"
                 + (f" ({whole} of the {len(shares)} runs: all of it)" if whole else ""))
-    return (f" The first epoch took far longer than a typical later one ({parts}): besides "
-            f"training, it compiles the training and test steps and holds the first validation "
-            f"(and the first BN re-estimate, where the recipe has one). Of the "
-            f"{budget / 60:.1f} minutes compared, the first epoch alone took {took}, so this "
+    return (f"The first epoch took far longer than a typical later one ({later}):\n\n"
+            f"{items}\n\nBesides training, the first epoch compiles the training and test steps "
+            f"and holds the first validation (and the first BN re-estimate, where the recipe has "
+            f"one). Of the {budget / 60:.1f} minutes compared, it alone took {took}, so this "
             f"comparison ranks start-up costs as well as learning.")
 
 

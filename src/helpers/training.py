@@ -95,10 +95,13 @@ def make_optimizer(
 
 
 def default_jit_compile(device=None):
-    """XLA where it measured faster: on a GPU, and always on JAX; not on a CPU elsewhere.
+    """XLA on a GPU and always on JAX; not on a CPU elsewhere.
 
-    On TensorFlow's CPU XLA made steps slower (chapter 1), also on a machine that has a GPU
-    when ``device`` pins the work to its CPU ("/CPU:0"). JAX has no other compiled mode:
+    On a GPU this is not measured: the lent H200 runs JAX, and TensorFlow on a GPU has no
+    record here, so XLA is chosen there on the usual grounds (fused kernels, fewer launches);
+    ``benchmarks/bench.py --only xla`` on such a machine measures it. On TensorFlow's CPU XLA
+    made steps slower (chapter 1), also on a machine that has a GPU when ``device`` pins the
+    work to its CPU ("/CPU:0"). JAX has no other compiled mode:
     without it, Keras runs the step op by op (ResNet18 on this 2-core CPU: 8.1 s a step of 128
     images vs 5.8 s with it). Not under a ``tf.distribute`` strategy (chapter 1's
     MirroredStrategy): Keras' own ``"auto"`` turns XLA off there, and forced on it can fail

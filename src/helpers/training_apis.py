@@ -154,7 +154,7 @@ def gradient_tape_loop(model, x, y, batch_size, epochs, seed=0):
     if not optimizer.built:  # as fit does first: a LossScaleOptimizer's scale is then a variable
         optimizer.build(model.trainable_variables)
 
-    @tf.function
+    @tf.function(jit_compile=bool(model.jit_compile))  # under XLA where fit's own step is
     def step(xb, yb):
         with tf.GradientTape() as tape:
             predictions = model(xb, training=True)

@@ -16,7 +16,7 @@ from helpers import devices, profiles
 from helpers.compare import POST
 from helpers.models import LABELS, NAMES, book_order
 from helpers.stats import (OWN_SPREAD_SEEDS, difference, interval, interval_with_spread,
-                           seed_spreads, wilson)
+                           seed_spreads, t975, wilson)
 from helpers.wording import (and_list, capitalized, duration, markdown_table, or_list, pct,
                              points, possessive, sd_text, seeds_phrase, span)
 
@@ -242,6 +242,10 @@ def against_todays_text(trial, own, spread=None):
     direction = "higher" if low > 0 else "lower"
     if low <= 0 <= high:
         verdict = f"within {noise}"
+        if df and df < OWN_SPREAD_SEEDS:  # few seeds: the interval is wide because sd is unknown
+            verdict += (f"; with {df} degree{'s' if df > 1 else ''} of freedom behind that spread "
+                        f"(a t factor of {t975(df):.1f}), \"within\" is weak evidence that the "
+                        "change did nothing")
     elif df:
         verdict = f"{direction} beyond {noise}"
     else:  # the same seed, but a changed recipe takes a path of its own, as another seed would
