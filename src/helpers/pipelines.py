@@ -22,6 +22,8 @@ def tf_dataset(x, y, batch_size, augment=True, shuffle=True, seed=0, kind="post"
     """
     import tensorflow as tf
 
+    if whole_batches:
+        check_whole_batches(len(x), batch_size)
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
@@ -110,8 +112,6 @@ def training_data(x, y, batch_size, augment=True, seed=0, kind="post", whole_bat
     (``helpers.augment``); ``experiment.train_network`` chooses.
     """
     if keras.config.backend() == "tensorflow":
-        if whole_batches:
-            check_whole_batches(len(x), batch_size)
         return tf_dataset(x, y, batch_size, augment=augment, seed=seed, kind=kind,
                           whole_batches=whole_batches)
     return AugmentedArrays(x, y, batch_size, augment=augment, seed=seed, kind=kind,

@@ -95,7 +95,7 @@ def equal_time_text(main):
     reading = (f"Within {budget / 60:.1f} minutes of training, the length of the shortest run "
                f"({where}), the best validation accuracy each run reached:\n\n"
                + "\n".join(items))
-    text = ""
+    rough = ""
     # wall-clock: the machine's load moves it, as much as one network's runs differ in length
     spans = {name: [sum(r["history"]["seconds"]) / 60 for r in rs]
              for name, rs in main.items() if len(rs) > 1}
@@ -107,13 +107,13 @@ def equal_time_text(main):
             if len(versions) > 1:
                 why += (f", as does the version of the code ({possessive(name)} runs come from "
                         f"{len(versions)} versions of it, named below)")
-            text = (f"These are wall-clock times, {why}: the same recipe took "
-                    f"{LABELS.get(name, name)} {min(minutes):.1f} to {max(minutes):.1f} "
-                    "minutes from run to run, so read them as rough.")
+            rough = (f"These are wall-clock times, {why}: the same recipe took "
+                     f"{LABELS.get(name, name)} {min(minutes):.1f} to {max(minutes):.1f} "
+                     "minutes from run to run, so read them as rough.")
     versions = code_versions_text(main)
     # Markdown blocks: the reading (a list), how rough it is, the versions it spans, what the
     # first epochs weigh
-    return "\n\n".join(part for part in (reading, text, versions,
+    return "\n\n".join(part for part in (reading, rough, versions,
                                           first_epoch_overhead_text(main, budget).strip()) if part)
 
 

@@ -242,7 +242,7 @@ def against_todays_text(trial, own, spread=None):
     direction = "higher" if low > 0 else "lower"
     if low <= 0 <= high:
         verdict = f"within {noise}"
-        if df and df < OWN_SPREAD_SEEDS:  # few seeds: the interval is wide because sd is unknown
+        if df and df + 1 <= OWN_SPREAD_SEEDS:  # no more seeds than the fewest the table trusts
             verdict += (f"; with {df} degree{'s' if df > 1 else ''} of freedom behind that spread "
                         f"(a t factor of {t975(df):.1f}), \"within\" is weak evidence that the "
                         "change did nothing")
