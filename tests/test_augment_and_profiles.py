@@ -392,6 +392,34 @@ def test_the_fast_recipe_trains_in_float16_with_loss_scaling(tiny_prepared, monk
     assert keras.config.dtype_policy().name == "float32"  # restored after the run
 
 
+@pytest.mark.skipif(keras.config.backend() != "tensorflow",
+                    reason="Keras turns XLA off for TensorFlow's rotation kernel")
+def test_whole_batches_follow_the_xla_choice_keras_makes(tiny_prepared, monkeypatch):
+    # On a GPU the book asks for XLA, and with it each epoch leaves out its last, smaller batch
+    # (a second batch shape would cost a second compile). With the post's rotations in the model
+    # Keras turns XLA off on TensorFlow (its kernel has none), as it does under op determinism
+    # (chapter 6): that batch then costs nothing and is kept, and the schedule counts it.
+    monkeypatch.setattr(models, "build", small_network)  # what is around training is tested
+    monkeypatch.setattr(training, "default_jit_compile", lambda device=None: True)  # a GPU's
+    compiled = []
+    compile_model = training.compile_model
+    monkeypatch.setattr(training, "compile_model",
+                        lambda model, *a, **k: compiled.append(compile_model(model, *a, **k))
+                        or compiled[-1])
+    # 120 training images in batches of 50: 2 whole batches and 20 images left over
+    profile = dataclasses.replace(profiles.PROFILES["smoke"], epochs={n: 1 for n in models.NAMES},
+                                  batch_size=50, augment_in="model")
+    crops = experiment.train_network("vgg16", dataclasses.replace(profile, augmentation="crop"),
+                                     tiny_prepared, save=False, verbose=0).record
+    assert crops["hyper"]["jit_compile"] is True and crops["hyper"]["left_out_per_epoch"] == 20
+    assert int(compiled[-1].optimizer.iterations) == 2
+    with pytest.warns(UserWarning, match="jit_compile"):  # Keras says it turns XLA off
+        post = experiment.train_network("vgg16", dataclasses.replace(profile, augmentation="post"),
+                                        tiny_prepared, save=False, verbose=0).record
+    assert post["hyper"]["jit_compile"] is False and post["hyper"]["left_out_per_epoch"] == 0
+    assert int(compiled[-1].optimizer.iterations) == 3
+
+
 def test_records_carry_their_provenance(tiny_prepared, tmp_path, monkeypatch):
     monkeypatch.setattr(models, "build", small_network)  # the record is what is tested
     profile = dataclasses.replace(profiles.PROFILES["smoke"], epochs={n: 1 for n in models.NAMES})

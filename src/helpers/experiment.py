@@ -171,13 +171,6 @@ def train_network(
     place = augment.BEST_PLACE if profile.augment_in == "auto" else profile.augment_in
     epochs = profile.epochs[model_name]
     in_model = profile.augment and place == "model"
-    # where XLA compiles the step (JAX; TensorFlow on a GPU), whole batches only, so that it
-    # compiles once, not twice (the images left over differ from epoch to epoch)
-    left_over = len(prepared.x_train) % profile.batch_size
-    whole_batches = (bool(left_over) and len(prepared.x_train) >= profile.batch_size
-                     and pipelines.compiles_per_batch_shape())
-    steps = (len(prepared.x_train) // profile.batch_size if whole_batches
-             else int(np.ceil(len(prepared.x_train) / profile.batch_size)))
     with devices.dtype_policy(policy):
         network = models.build(
             model_name, bn_momentum=profile.bn_momentum, weight_decay=profile.weight_decay,
@@ -185,13 +178,22 @@ def train_network(
         )
         model = augment.with_augmentation(network, profile.augmentation, seed) if in_model else (
             network)
+        # XLA's choice as Keras will make it for this model (off under TensorFlow's op
+        # determinism), before the optimizer: where XLA compiles the step (JAX; TensorFlow on a
+        # GPU), whole batches only, so that it compiles once, not twice (the images left over
+        # differ from epoch to epoch), and the schedule counts those steps
+        jit_compile = training.resolve_jit_compile(model)
+        left_over = len(prepared.x_train) % profile.batch_size
+        whole_batches = (bool(left_over) and len(prepared.x_train) >= profile.batch_size
+                         and pipelines.compiles_per_batch_shape(jit_compile))
+        steps = (len(prepared.x_train) // profile.batch_size if whole_batches
+                 else int(np.ceil(len(prepared.x_train) / profile.batch_size)))
         optimizer = training.make_optimizer(
             profile.optimizer, profile.learning_rate, profile.decay, steps, profile.halve_every,
             epochs, profile.warmup_epochs,
         )
-        training.compile_model(
-            model, optimizer, loss="categorical", label_smoothing=profile.label_smoothing
-        )
+        training.compile_model(model, optimizer, loss="categorical", jit_compile=jit_compile,
+                               label_smoothing=profile.label_smoothing)
         if (in_model or not profile.augment) and not whole_batches:
             # in-memory arrays, shuffled by fit
             train = dict(x=prepared.x_train, y=prepared.y_train, batch_size=profile.batch_size)
@@ -263,7 +265,7 @@ def train_network(
             "dtype_policy": policy,
             # whether the step ran under XLA: Keras turns it off where a layer cannot be
             # compiled, or under TensorFlow's op determinism (records before 2026-12-01 lack it)
-            "jit_compile": bool(model.jit_compile),
+            "jit_compile": jit_compile,
             # training images left out of each epoch (a random remainder: whole batches only)
             "left_out_per_epoch": left_over if whole_batches else 0,
         },

@@ -92,16 +92,17 @@ class AugmentedArrays(keras.utils.PyDataset):
         self.order = self.rng.permutation(len(self.x))
 
 
-def compiles_per_batch_shape():
-    """Whether the training step is compiled once per batch shape, as XLA does: always on JAX,
-    and on TensorFlow where ``training.default_jit_compile`` turns XLA on (on a GPU); without
-    XLA TensorFlow traces batches of any size as one step."""
-    backend = keras.config.backend()
-    if backend == "tensorflow":
+def compiles_per_batch_shape(jit_compile=None):
+    """Whether the training step is compiled once per batch shape: where XLA compiles it, on
+    JAX and on TensorFlow. ``jit_compile`` is the model's choice as Keras resolved it
+    (``training.resolve_jit_compile``); None means ``training.default_jit_compile()`` (XLA on a
+    GPU and on JAX). Without XLA, TensorFlow traces batches of any size as one step and JAX
+    runs op by op."""
+    if jit_compile is None:
         from helpers import training  # (training does not import this module)
 
-        return training.default_jit_compile()
-    return backend == "jax"
+        jit_compile = training.default_jit_compile()
+    return bool(jit_compile) and keras.config.backend() in ("tensorflow", "jax")
 
 
 def training_data(x, y, batch_size, augment=True, seed=0, kind="post", whole_batches=False):

@@ -119,6 +119,18 @@ def default_jit_compile(device=None):
     return devices.gpu_available() and not pinned_to_cpu
 
 
+def resolve_jit_compile(model, jit_compile=None):
+    """Set ``model``'s XLA choice and return it as Keras will use it, before ``compile``.
+
+    ``jit_compile`` None means ``default_jit_compile()``. Keras' own setter turns XLA off where
+    this model cannot have it (a layer without XLA support; TensorFlow's op determinism), and
+    what depends on the choice (whole batches, hence the schedule's steps per epoch) must be
+    decided before the optimizer exists: ``experiment.train_network`` asks here first.
+    """
+    model.jit_compile = default_jit_compile() if jit_compile is None else jit_compile
+    return bool(model.jit_compile)
+
+
 def compile_model(model, optimizer, loss="categorical", jit_compile=None, label_smoothing=0.0):
     """Compile with ``loss`` ("categorical", "sparse", or labels to choose from) and accuracy.
 
